@@ -1,0 +1,53 @@
+// The default `wsgi.errors`. The core may not touch a runtime's stderr
+// handle (it runs on the edge too), so text goes to `console.error`, which
+// every runtime sends to stderr. `console.error` ends each call with a
+// newline, so output is held until a newline or `flush()`.
+import type { ErrorStream } from "./types.ts";
+
+/** A line-buffered error stream over `console.error`. */
+export class ConsoleErrorStream implements ErrorStream {
+  #pending = "";
+
+  write(s: string): void {
+    if (typeof s !== "string") {
+      throw new TypeError(
+        `wsgi.errors.write() takes a string, got ${typeof s}`,
+      );
+    }
+    const text = this.#pending + s;
+    const nl = text.lastIndexOf("\n");
+    if (nl === -1) {
+      this.#pending = text;
+      return;
+    }
+    this.#pending = text.slice(nl + 1);
+    console.error(text.slice(0, nl));
+  }
+
+  writelines(seq: Iterable<string>): void {
+    for (const s of seq) this.write(s);
+  }
+
+  flush(): void {
+    if (this.#pending) {
+      console.error(this.#pending);
+      this.#pending = "";
+    }
+  }
+}
+
+/** The one shared default instance. */
+export const consoleErrors: ConsoleErrorStream = new ConsoleErrorStream();
+
+/** Writes an error's stack (or its text) to an error stream, flushed. */
+export function logError(errors: ErrorStream, error: unknown): void {
+  try {
+    const text = error instanceof Error && error.stack
+      ? error.stack
+      : String(error);
+    errors.write(text.endsWith("\n") ? text : text + "\n");
+    errors.flush();
+  } catch {
+    // A broken error stream must not turn one failure into two.
+  }
+}

@@ -1,0 +1,283 @@
+// Calling the application and collecting what it answers, independent of
+// how the answer reaches the wire (a Web Response, or Node's ServerResponse).
+import type {
+  ErrorStream,
+  HeaderPair,
+  WSGIApplication,
+  WSGIEnvironment,
+} from "./types.ts";
+import { ResponseState } from "./_response_state.ts";
+import { logError } from "./_errors.ts";
+
+/** Pulls the rest of a streamed body: a chunk, or null at the end. */
+export interface Pump {
+  next(): Uint8Array | null | Promise<Uint8Array | null>;
+  /** Ends the body early or late; runs the app's close() exactly once. */
+  close(): void | Promise<void>;
+}
+
+/** What the application answered, ready for the wire. */
+export interface Outcome {
+  code: number;
+  reason: string;
+  headers: HeaderPair[];
+  /** The body chunks known now: the whole body when `more` is null. */
+  body: Uint8Array[];
+  /** The rest of a streamed body. */
+  more: Pump | null;
+  /** The environ's error stream, for failures while streaming. */
+  errors: ErrorStream;
+}
+
+const q = JSON.stringify;
+
+// PEP 3333 bodies are bytestrings; the tutorial's `.encode("utf-8")` is
+// `new TextEncoder().encode(...)` here.
+function badChunk(value: unknown): TypeError {
+  const what = typeof value === "string"
+    ? `the string ${q(value.length > 40 ? value.slice(0, 40) + "…" : value)}`
+    : value === null
+    ? "null"
+    : typeof value;
+  return new TypeError(
+    `The application's body yielded ${what}; each chunk must be a Uint8Array (encode text with new TextEncoder().encode(...))`,
+  );
+}
+
+function badResult(value: unknown): TypeError {
+  let what: string;
+  if (typeof value === "string") what = "a string";
+  else if (value instanceof Uint8Array) what = "a bare Uint8Array";
+  else if (value === null || value === undefined) what = String(value);
+  else what = typeof value === "object" ? "a non-iterable object" : typeof value;
+  return new TypeError(
+    `The application returned ${what}; it must return a list of encoded chunks, such as [new TextEncoder().encode("Hello")]`,
+  );
+}
+
+/** The application's body iterable, with PEP 3333's close() guarantee. */
+class AppBody implements Pump {
+  #result: unknown;
+  #array: readonly unknown[] | null = null;
+  #index = 0;
+  #iter: Iterator<unknown> | null = null;
+  #asyncIter: AsyncIterator<unknown> | null = null;
+  #state: ResponseState;
+  #errors: ErrorStream;
+  #done = false;
+  #closed = false;
+
+  constructor(result: unknown, state: ResponseState, errors: ErrorStream) {
+    this.#state = state;
+    this.#errors = errors;
+    this.#result = result;
+    if (Array.isArray(result)) {
+      this.#array = result;
+      return;
+    }
+    if (
+      typeof result !== "object" || result === null ||
+      result instanceof Uint8Array
+    ) throw badResult(result);
+    const r = result as Partial<Iterable<unknown> & AsyncIterable<unknown>>;
+    if (typeof r[Symbol.asyncIterator] === "function") {
+      this.#asyncIter = r[Symbol.asyncIterator]!();
+    } else if (typeof r[Symbol.iterator] === "function") {
+      this.#iter = r[Symbol.iterator]!();
+    } else throw badResult(result);
+  }
+
+  /** True for a one-element list: PEP 3333 lets the server set its length. */
+  get single(): boolean {
+    return this.#array !== null && this.#array.length === 1;
+  }
+
+  /** True when nothing is left: the list is spent and write() queued nothing. */
+  get spent(): boolean {
+    return this.#array !== null && this.#index >= this.#array.length &&
+      this.#state.pending.length === 0;
+  }
+
+  #take(value: unknown): Uint8Array | null {
+    if (!(value instanceof Uint8Array)) throw badChunk(value);
+    if (value.length === 0) return null;
+    const pending = this.#state.pending;
+    this.#state.committed = true;
+    // Data given to write() during this step goes out first (PEP 3333).
+    if (pending.length === 0) return value;
+    pending.push(value);
+    return pending.shift()!;
+  }
+
+  next(): Uint8Array | null | Promise<Uint8Array | null> {
+    const pending = this.#state.pending;
+    for (;;) {
+      if (pending.length > 0) return pending.shift()!;
+      if (this.#done) return null;
+      let value: unknown;
+      if (this.#array !== null) {
+        if (this.#index >= this.#array.length) {
+          this.#done = true;
+          continue;
+        }
+        value = this.#array[this.#index++];
+      } else if (this.#iter !== null) {
+        const r = this.#iter.next();
+        if (r.done) {
+          this.#done = true;
+          continue;
+        }
+        value = r.value;
+      } else return this.#nextAsync();
+      const chunk = this.#take(value);
+      if (chunk !== null) return chunk;
+    }
+  }
+
+  async #nextAsync(): Promise<Uint8Array | null> {
+    const pending = this.#state.pending;
+    for (;;) {
+      if (pending.length > 0) return pending.shift()!;
+      if (this.#done) return null;
+      const r = await this.#asyncIter!.next();
+      if (r.done) {
+        this.#done = true;
+        continue;
+      }
+      const chunk = this.#take(r.value);
+      if (chunk !== null) return chunk;
+    }
+  }
+
+  close(): void | Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    try {
+      const close = (this.#result as { close?: unknown }).close;
+      let r: unknown;
+      if (typeof close === "function") r = close.call(this.#result);
+      else if (!this.#done) {
+        r = (this.#iter ?? this.#asyncIter)?.return?.();
+      }
+      if (r instanceof Promise) {
+        return r.then(() => {}, (e) => logError(this.#errors, e));
+      }
+    } catch (e) {
+      logError(this.#errors, e);
+    }
+  }
+}
+
+const ERROR_BODY = new TextEncoder().encode(
+  "A server error occurred.  Please contact the administrator.",
+);
+
+/** wsgiref's error page (`BaseHandler.error_output`): 59 bytes of text. */
+function errorOutcome(errors: ErrorStream): Outcome {
+  return {
+    code: 500,
+    reason: "Internal Server Error",
+    headers: [["Content-Type", "text/plain"], [
+      "Content-Length",
+      String(ERROR_BODY.length),
+    ]],
+    body: [ERROR_BODY],
+    more: null,
+    errors,
+  };
+}
+
+function hasHeader(headers: HeaderPair[], lowerName: string): boolean {
+  for (const [name] of headers) {
+    if (name.length === lowerName.length && name.toLowerCase() === lowerName) {
+      return true;
+    }
+  }
+  return false;
+}
+
+function withLength(headers: HeaderPair[], length: number): HeaderPair[] {
+  return hasHeader(headers, "content-length")
+    ? headers
+    : [...headers, ["Content-Length", String(length)]];
+}
+
+/** A pump that fails at once: the app failed after output was committed. */
+function failing(error: unknown): Pump {
+  return {
+    next: () => {
+      throw error;
+    },
+    close: () => {},
+  };
+}
+
+/**
+ * Runs the application and returns its status, headers and the start of
+ * its body. Headers are settled only with the first non-empty chunk or at
+ * the end of the body (PEP 3333, "Buffering and Streaming"), so an error
+ * before that still becomes wsgiref's 500 page. Never rejects.
+ */
+export async function runApp(
+  app: WSGIApplication,
+  environ: WSGIEnvironment,
+  errors: ErrorStream,
+  isHead: boolean,
+): Promise<Outcome> {
+  const state = new ResponseState();
+  let body: AppBody | null = null;
+  try {
+    let result: unknown = app(environ, state.startResponse);
+    if (result instanceof Promise) result = await result;
+    body = new AppBody(result, state, errors);
+    let first = body.next();
+    if (first instanceof Promise) first = await first;
+    const headers = state.headers;
+    if (headers === null) {
+      throw new Error(
+        "The application returned its body without calling startResponse()",
+      );
+    }
+    const out: Outcome = {
+      code: state.code,
+      reason: state.reason,
+      headers,
+      body: [],
+      more: null,
+      errors,
+    };
+    if (first === null) {
+      // The whole body was empty: its length is known (wsgiref's
+      // finish_content; an app's own Content-Length stands, as for HEAD).
+      await body.close();
+      out.headers = withLength(headers, 0);
+    } else if (body.single && body.spent) {
+      await body.close();
+      out.headers = withLength(headers, first.length);
+      out.body.push(first);
+    } else if (isHead) {
+      // HEAD: the headers GET would send; nothing is read beyond them.
+      await body.close();
+    } else {
+      out.body.push(first);
+      out.more = body;
+    }
+    return out;
+  } catch (error) {
+    if (body !== null) await body.close();
+    if (!state.committed || state.headers === null) {
+      logError(errors, error);
+      return errorOutcome(errors);
+    }
+    // Output was already committed by write(): send it, then fail (the
+    // stream's consumer logs the error).
+    return {
+      code: state.code,
+      reason: state.reason,
+      headers: state.headers,
+      body: state.pending.splice(0),
+      more: failing(error),
+      errors,
+    };
+  }
+}
