@@ -11,10 +11,22 @@
  * await makeServer("127.0.0.1", 8000, app).serveForever();
  * ```
  *
+ * - {@linkcode makeServer}: wsgiref's `make_server`, on Deno, Bun and Node.
+ * - {@linkcode toFetchHandler} / {@linkcode handleRequest}: the core, a Web
+ *   `Request` in and a `Response` out, for `deno serve`, Bun, and the edge.
+ * - {@linkcode demoApp}: wsgiref's `demo_app`.
+ *
+ * Run this module to serve the demo app: `deno run --allow-net mod.ts`.
+ *
  * @module
  */
 export * from "./src/types.ts";
 export * from "./src/environ.ts";
 export * from "./src/handler.ts";
+export * from "./src/server.ts";
 export * from "./src/file_wrapper.ts";
 export * from "./src/demo_app.ts";
+
+// #region main (stripped from the npm build, which has its own bin)
+if (import.meta.main) import("./src/cli.ts").then((cli) => cli.run());
+// #endregion main

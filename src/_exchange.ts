@@ -49,7 +49,9 @@ function badResult(value: unknown): TypeError {
   if (typeof value === "string") what = "a string";
   else if (value instanceof Uint8Array) what = "a bare Uint8Array";
   else if (value === null || value === undefined) what = String(value);
-  else what = typeof value === "object" ? "a non-iterable object" : typeof value;
+  else {what = typeof value === "object"
+      ? "a non-iterable object"
+      : typeof value;}
   return new TypeError(
     `The application returned ${what}; it must return a list of encoded chunks, such as [new TextEncoder().encode("Hello")]`,
   );

@@ -114,7 +114,9 @@ export class StreamingInput implements AsyncInputStream {
   async read(size?: number | null): Promise<Uint8Array> {
     const all = size == null || size < 0;
     while ((all || this.#buf.length < size) && await this.#fill());
-    return this.#take(all ? this.#buf.length : Math.min(size, this.#buf.length));
+    return this.#take(
+      all ? this.#buf.length : Math.min(size, this.#buf.length),
+    );
   }
 
   async readline(size?: number | null): Promise<Uint8Array> {

@@ -30,9 +30,7 @@ export function nativeToBytes(s: string, what = "String"): Uint8Array {
     const c = s.charCodeAt(i);
     if (c > 0xff) {
       throw new TypeError(
-        `${what} ${
-          JSON.stringify(s)
-        } has the character ${
+        `${what} ${JSON.stringify(s)} has the character ${
           JSON.stringify(s[i])
         } (U+${
           c.toString(16).toUpperCase().padStart(4, "0")

@@ -104,7 +104,9 @@ export function checkHeaders(headers: unknown): HeaderPair[] {
     }
     if (HOP_BY_HOP.has(name.toLowerCase())) {
       throw new TypeError(
-        `startResponse(): hop-by-hop header ${q(name)} is not allowed from an application (PEP 3333); the server manages the connection`,
+        `startResponse(): hop-by-hop header ${
+          q(name)
+        } is not allowed from an application (PEP 3333); the server manages the connection`,
       );
     }
   }

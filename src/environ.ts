@@ -104,7 +104,9 @@ function cgiName(name: string): string {
   let key = "";
   for (let i = 0; i < name.length; i++) {
     const c = name.charCodeAt(i);
-    key += c === 45 ? "_" : c >= 97 && c <= 122
+    key += c === 45
+      ? "_"
+      : c >= 97 && c <= 122
       ? String.fromCharCode(c - 32)
       : name[i];
   }
@@ -283,6 +285,8 @@ export function makeEnviron(
     "wsgi.input_terminated": true,
     "wsgi.file_wrapper": fileWrapper,
   };
-  if (facts.remotePort !== undefined) env.REMOTE_PORT = String(facts.remotePort);
+  if (facts.remotePort !== undefined) {
+    env.REMOTE_PORT = String(facts.remotePort);
+  }
   return lazyHeaders(env, headers, options.allowUnderscoreHeaders === true);
 }

@@ -175,7 +175,7 @@ export type OnBodyEnd = (bytes: number, ok: boolean) => void;
 export function toResponse(
   out: Outcome,
   isHead: boolean,
-  onEnd?: OnBodyEnd,
+  onEnd?: OnBodyEnd | null,
 ): Response {
   const headers = new Headers();
   for (const [name, value] of out.headers) headers.append(name, value);
@@ -188,9 +188,9 @@ export function toResponse(
     for (const c of out.body) bytes += c.length;
     onEnd?.(bodyless ? 0 : bytes, true);
     return new Response(
-    bodyless ? null : concat(out.body) as Uint8Array<ArrayBuffer>,
-    init,
-  );
+      bodyless ? null : concat(out.body) as Uint8Array<ArrayBuffer>,
+      init,
+    );
   }
   let bytes = 0;
   let ended = false;
@@ -267,7 +267,11 @@ function parseUrl(url: string): {
   // The raw request-target as the runtime kept it: Deno keeps the client's
   // bytes (so PATH_INFO matches wsgiref's exactly); Bun hands over a
   // normalised URL (dot segments resolved, non-ASCII percent-encoded).
-  const target = rest === "" ? "/" : rest.charCodeAt(0) === 47 ? rest : "/" + rest;
+  const target = rest === ""
+    ? "/"
+    : rest.charCodeAt(0) === 47
+    ? rest
+    : "/" + rest;
   const at = authority.lastIndexOf("@");
   const hostPort = at === -1 ? authority : authority.slice(at + 1);
   const colon = hostPort.lastIndexOf(":");
@@ -280,7 +284,12 @@ function parseUrl(url: string): {
       scheme,
     };
   }
-  return { target, host: hostPort, port: scheme === "https" ? "443" : "80", scheme };
+  return {
+    target,
+    host: hostPort,
+    port: scheme === "https" ? "443" : "80",
+    scheme,
+  };
 }
 
 /**
