@@ -26,6 +26,8 @@ export * from "./src/handler.ts";
 export * from "./src/server.ts";
 export * from "./src/file_wrapper.ts";
 export * from "./src/demo_app.ts";
+export * from "./src/util.ts";
+export * from "./src/headers.ts";
 
 // #region main (stripped from the npm build, which has its own bin)
 if (import.meta.main) import("./src/cli.ts").then((cli) => cli.run());

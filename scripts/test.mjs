@@ -83,7 +83,6 @@ function run(suite) {
     take(child.stderr, process.stderr);
     child.on("close", (code) => {
       // deno's ANSI codes survive NO_COLOR in some places.
-      // deno-lint-ignore no-control-regex
       const plain = text.replace(/\x1b\[[0-9;]*m/g, "");
       let [passed, failed] = suite.parse(plain);
       // A suite that failed without reporting a failed test (a type error,

@@ -30,7 +30,6 @@ export function logTime(d: Date = new Date()): string {
  * request cannot forge log lines (CPython gh-100001).
  */
 export function escapeLog(s: string): string {
-  // deno-lint-ignore no-control-regex
   return s.replace(
     /[\x00-\x1f\x7f-\x9f\\]/g,
     (c) =>
