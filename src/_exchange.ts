@@ -8,6 +8,7 @@ import type {
 } from "./types.ts";
 import { ResponseState } from "./_response_state.ts";
 import { logError } from "./_errors.ts";
+import { FileWrapper } from "./file_wrapper.ts";
 
 /** Pulls the rest of a streamed body: a chunk, or null at the end. */
 export interface Pump {
@@ -27,6 +28,39 @@ export interface Outcome {
   more: Pump | null;
   /** The environ's error stream, for failures while streaming. */
   errors: ErrorStream;
+  /**
+   * A body the runtime can send as it is: the source of a FileWrapper that
+   * is a `Blob` (`Bun.file()`, Node's `fs.openAsBlob()`) or a stream (a Deno
+   * file's `readable`). `more` pulls the same bytes for servers that copy.
+   */
+  direct?: DirectBody;
+}
+
+/** A file body handed to the runtime whole (PEP 3333's "sendfile" hook). */
+export interface DirectBody {
+  source: Blob | ReadableStream<Uint8Array>;
+  /** Closes the FileWrapper (PEP 3333: exactly once). */
+  close(): void | Promise<void>;
+}
+
+/** Pulls a direct body chunk by chunk, for servers that write each chunk. */
+function readerPump(direct: DirectBody): Pump {
+  let reader: ReadableStreamDefaultReader<Uint8Array> | null = null;
+  let closed = false;
+  return {
+    async next() {
+      const src = direct.source;
+      reader ??= (src instanceof Blob ? src.stream() : src).getReader();
+      const { done, value } = await reader.read();
+      return done ? null : value;
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      if (reader) await reader.cancel().catch(() => {});
+      await direct.close();
+    },
+  };
 }
 
 const q = JSON.stringify;
@@ -231,6 +265,32 @@ export async function runApp(
   try {
     let result: unknown = app(environ, state.startResponse);
     if (result instanceof Promise) result = await result;
+    if (
+      result instanceof FileWrapper && state.headers !== null &&
+      !state.committed
+    ) {
+      const src = result.filelike;
+      if (src instanceof Blob || src instanceof ReadableStream) {
+        // Semantically the same as iterating the wrapper (PEP 3333), but
+        // the runtime reads the file itself instead of a copy per block.
+        const wrapper = result;
+        const direct: DirectBody = {
+          source: src,
+          close: () => wrapper.close(),
+        };
+        return {
+          code: state.code,
+          reason: state.reason,
+          headers: src instanceof Blob
+            ? withLength(state.headers, src.size)
+            : state.headers,
+          body: [],
+          more: readerPump(direct),
+          errors,
+          direct,
+        };
+      }
+    }
     body = new AppBody(result, state, errors);
     let first = body.next();
     if (first instanceof Promise) first = await first;

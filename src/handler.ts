@@ -181,6 +181,15 @@ export function toResponse(
   for (const [name, value] of out.headers) headers.append(name, value);
   const init = { status: out.code, statusText: out.reason, headers };
   const more = out.more;
+  const direct = out.direct;
+  if (direct !== undefined && !isHead && !NULL_BODY.has(out.code)) {
+    const response = new Response(direct.source, init);
+    // A stream now belongs to the Response, which cancels it if the client
+    // goes away: closing the wrapper here would cancel it before it is read.
+    if (direct.source instanceof Blob) void direct.close();
+    onEnd?.(direct.source instanceof Blob ? direct.source.size : 0, true);
+    return response;
+  }
   if (more === null || isHead || NULL_BODY.has(out.code)) {
     if (more !== null) more.close();
     const bodyless = isHead || NULL_BODY.has(out.code) || out.body.length === 0;
