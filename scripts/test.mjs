@@ -63,6 +63,13 @@ export const suites = [
     args: ["--test", "--test-timeout=30000", "tests/**/*.test.ts"],
     parse: parsers.node,
   },
+  {
+    // Builds npm/, packs and installs it, and uses it as a user would.
+    name: "npm",
+    cmd: bin("node"),
+    args: ["--test", "--test-timeout=240000", "tests_npm/**/*.test.mjs"],
+    parse: parsers.node,
+  },
 ];
 
 function run(suite) {

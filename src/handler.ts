@@ -67,7 +67,7 @@ export interface ConnectionInfo {
 }
 
 /** The default `maxBodySize`: 10 MiB. */
-export const DEFAULT_MAX_BODY_SIZE = 10 * 1024 * 1024;
+export const DEFAULT_MAX_BODY_SIZE: number = 10 * 1024 * 1024;
 
 const TOO_LARGE = "Content Too Large";
 

@@ -60,8 +60,6 @@ export interface WSGIServer {
    * requests in flight finish; resolves when done.
    */
   shutdown(): Promise<void>;
-  /** `await using server = makeServer(...)` shuts it down at scope end. */
-  [Symbol.asyncDispose](): Promise<void>;
 }
 
 /** Which runtime this is; the server shim to load. */
@@ -147,9 +145,6 @@ export function createServer(
         () => {},
       );
       return closing;
-    },
-    [Symbol.asyncDispose](): Promise<void> {
-      return server.shutdown();
     },
   };
   return server;

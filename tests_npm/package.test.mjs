@@ -1,0 +1,369 @@
+// The npm package as a user gets it: build npm/ (scripts/build_npm.ts),
+// `npm pack` it, install the tarball into a fresh project in the system's
+// temp directory, then use it by name: `import` and `require` on the
+// machine's Node (20 here and in CI) and on Node 24, the `wsgi` bin, a
+// strict TypeScript consumer (.mts and .cts) with no runtime types, and Bun.
+//
+//   node --test tests_npm/package.test.mjs      (or: npm test -- npm)
+//
+// Plain JavaScript with only top-level test()s, so that it runs on Node 20
+// and 24 and the suite's counts are the tests below. No network: the
+// package has no dependencies, so the install is --offline.
+import { after, test } from "node:test";
+import assert from "node:assert/strict";
+import { execFileSync, spawn } from "node:child_process";
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  realpathSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
+import { tmpdir } from "node:os";
+import { delimiter, dirname, join, resolve, sep } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+const bin = (name) => join(root, "node_modules", ".bin", name);
+
+const denoJson = JSON.parse(readFileSync(join(root, "deno.json"), "utf8"));
+const entries = typeof denoJson.exports === "string"
+  ? { ".": denoJson.exports }
+  : denoJson.exports;
+// The bin exists only once deno.json exports the command line.
+const hasCli = "./cli" in entries;
+const NO_CLI = 'deno.json does not export "./cli" yet';
+
+/** The machine's Node: the one running npm, else the first on PATH. */
+function machineNode() {
+  if (process.env.npm_node_execpath) return process.env.npm_node_execpath;
+  const local = resolve(root, "node_modules", ".bin");
+  for (const dir of (process.env.PATH ?? "").split(delimiter)) {
+    if (!dir || resolve(dir) === local) continue;
+    if (resolve(dir).includes(`${sep}node_modules${sep}.bin`)) continue;
+    if (existsSync(join(dir, "node"))) return join(dir, "node");
+  }
+  return "/usr/bin/node";
+}
+
+const version = (node) =>
+  execFileSync(node, ["--version"], { encoding: "utf8" }).trim();
+const nodes = [machineNode(), bin("node")].map((path) => ({
+  path,
+  name: `Node ${version(path)}`,
+}));
+
+/**
+ * Runs a command to its end (killed after `timeout` ms); resolves with its
+ * exit code, signal and output.
+ */
+function run(
+  cmd,
+  args,
+  { cwd = root, env = process.env, timeout = 60_000 } = {},
+) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, {
+      cwd,
+      env,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d) => (stdout += d));
+    child.stderr.on("data", (d) => (stderr += d));
+    const timer = setTimeout(() => child.kill("SIGKILL"), timeout);
+    child.on("error", reject);
+    child.on("close", (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal, stdout, stderr });
+    });
+  });
+}
+
+/** Fails with the command's output unless it exited 0. */
+function assertOk(result, what) {
+  assert.equal(
+    result.code,
+    0,
+    `${what} exited with ${result.code ?? result.signal}\n` +
+      `--- stdout\n${result.stdout}\n--- stderr\n${result.stderr}`,
+  );
+}
+
+// npm's own variables (npm test sets many, such as npm_config_local_prefix)
+// must not steer the npm runs below toward this repository.
+const cleanEnv = Object.fromEntries(
+  Object.entries(process.env).filter(([key]) => !/^npm_/i.test(key)),
+);
+
+const work = mkdtempSync(join(tmpdir(), "wsgi-npm-"));
+const project = join(work, "project");
+after(() => rmSync(work, { recursive: true, force: true }));
+
+let installing;
+/** Builds, packs and installs once; every test awaits it. */
+function install() {
+  installing ??= (async () => {
+    const build = await run(
+      bin("deno"),
+      ["run", "-A", "scripts/build_npm.ts"],
+      {
+        timeout: 180_000,
+      },
+    );
+    assertOk(build, "deno run -A scripts/build_npm.ts");
+    const pack = await run(
+      "npm",
+      ["pack", "--json", "--pack-destination", work],
+      { cwd: join(root, "npm"), env: cleanEnv },
+    );
+    assertOk(pack, "npm pack");
+    const [{ filename, files }] = JSON.parse(pack.stdout);
+    mkdirSync(project);
+    writeFileSync(
+      join(project, "package.json"),
+      JSON.stringify({ name: "consumer", version: "1.0.0", private: true }),
+    );
+    const add = await run(
+      "npm",
+      [
+        "install",
+        "--offline",
+        "--no-audit",
+        "--no-fund",
+        "--no-package-lock",
+        join(work, filename),
+      ],
+      { cwd: project, env: cleanEnv },
+    );
+    assertOk(add, "npm install <tarball>");
+    return { files: files.map((file) => file.path) };
+  })();
+  return installing;
+}
+
+const APP = `
+function app(environ, startResponse) {
+  startResponse("200 OK", [["Content-Type", "text/plain; charset=utf-8"]]);
+  return [new TextEncoder().encode("¡Hola, mundo!")];
+}`;
+
+// Loads every entry point, then serves the tutorial's app once.
+const SERVE = `
+${APP}
+for (const [key, mod] of Object.entries(entries)) {
+  assert.ok(Object.keys(mod).length > 0, \`wsgi\${key.slice(1)} exports nothing\`);
+}
+const server = wsgi.makeServer("127.0.0.1", 0, app);
+await server.ready;
+assert.equal(server.url, \`http://127.0.0.1:\${server.serverPort}/\`);
+assert.notEqual(server.serverPort, 0);
+const response = await fetch(server.url);
+assert.equal(response.status, 200);
+assert.equal(response.headers.get("content-type"), "text/plain; charset=utf-8");
+const body = await response.text();
+await server.shutdown();
+console.log("body:", body);
+`;
+const specifiers = Object.keys(entries).map((key) => `wsgi${key.slice(1)}`);
+
+const ESM = `import assert from "node:assert/strict";
+import * as wsgi from "wsgi";
+const entries = {
+${
+  specifiers.map((s) =>
+    `  ${JSON.stringify(s)}: await import(${JSON.stringify(s)}),`
+  ).join("\n")
+}
+};
+${SERVE}`;
+
+const CJS = `"use strict";
+const assert = require("node:assert/strict");
+const wsgi = require("wsgi");
+const entries = {
+${
+  specifiers.map((s) =>
+    `  ${JSON.stringify(s)}: require(${JSON.stringify(s)}),`
+  ).join("\n")
+}
+};
+(async () => {
+${SERVE}
+})().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});`;
+
+/** Runs a script file in the consumer project; asserts the served body. */
+async function serveWith(cmd, file, text) {
+  await install();
+  writeFileSync(join(project, file), text);
+  const result = await run(cmd, [file], { cwd: project, timeout: 30_000 });
+  assertOk(result, `${cmd} ${file}`);
+  assert.match(result.stdout, /^body: ¡Hola, mundo!$/m);
+}
+
+test("npm package: builds, packs and installs with only the library", async () => {
+  const { files } = await install();
+  const must = [
+    "package.json",
+    "LICENSE",
+    "esm/package.json",
+    "script/package.json",
+    ...Object.values(entries).flatMap((path) => {
+      const stem = path.slice(2, -3);
+      return ["esm", "script"].flatMap((dir) => [
+        `${dir}/${stem}.js`,
+        `${dir}/${stem}.d.ts`,
+      ]);
+    }),
+    ...(hasCli ? ["bin/wsgi.mjs"] : []),
+    ...(existsSync(join(root, "README.md")) ? ["README.md"] : []),
+  ];
+  for (const file of must) {
+    assert.ok(files.includes(file), `${file} not packed`);
+  }
+  for (const file of files) {
+    assert.doesNotMatch(file, /(^|\/)tests?\/|[._]test\.|\.ts$(?<!\.d\.ts)/);
+  }
+  const pkg = JSON.parse(
+    readFileSync(join(project, "node_modules", "wsgi", "package.json"), "utf8"),
+  );
+  assert.deepEqual(
+    Object.keys(pkg.exports).sort(),
+    Object.keys(entries).sort(),
+  );
+  assert.equal(pkg.version, denoJson.version);
+  assert.equal(pkg.dependencies, undefined);
+  assert.equal(pkg.bin?.wsgi, hasCli ? "bin/wsgi.mjs" : undefined);
+});
+
+for (const node of nodes) {
+  test(`npm package: import (ESM) and makeServer on ${node.name}`, () =>
+    serveWith(node.path, "check.mjs", ESM));
+  test(`npm package: require (CommonJS) and makeServer on ${node.name}`, () =>
+    serveWith(node.path, "check.cjs", CJS));
+}
+
+/**
+ * Starts the installed `wsgi` bin with `node` first on PATH (its shebang is
+ * `#!/usr/bin/env node`), fetches the URL it prints, then sends SIGINT.
+ */
+async function runBin(node) {
+  await install();
+  const link = join(project, "node_modules", ".bin", "wsgi");
+  assert.ok(existsSync(link), "npm did not link node_modules/.bin/wsgi");
+  const child = spawn(link, ["--port", "0"], {
+    cwd: project,
+    env: {
+      ...cleanEnv,
+      PATH: dirname(realpathSync(node.path)) + delimiter + process.env.PATH,
+    },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let stdout = "";
+  let stderr = "";
+  child.stderr.on("data", (d) => (stderr += d));
+  const exited = new Promise((resolve) =>
+    child.on("close", (code, signal) => resolve({ code, signal }))
+  );
+  const timer = setTimeout(() => child.kill("SIGKILL"), 30_000);
+  try {
+    const url = await new Promise((resolve, reject) => {
+      child.stdout.on("data", (d) => {
+        stdout += d;
+        const match = /http:\/\/127\.0\.0\.1:\d+\//.exec(stdout);
+        if (match) resolve(match[0]);
+      });
+      exited.then(() =>
+        reject(new Error(`wsgi exited before serving\n${stdout}\n${stderr}`))
+      );
+    });
+    const response = await fetch(url);
+    assert.equal(response.status, 200);
+    const body = await response.text();
+    assert.match(body, /^Hello world!\n/);
+    child.kill("SIGINT");
+    const { code, signal } = await exited;
+    assert.equal(signal, null, `wsgi was killed by ${signal}\n${stderr}`);
+    assert.equal(code, 0, `wsgi exited with ${code}\n${stderr}`);
+  } finally {
+    clearTimeout(timer);
+    child.kill("SIGKILL");
+  }
+}
+
+for (const node of nodes) {
+  test(
+    `npm package: the wsgi bin serves the demo app on ${node.name}`,
+    { skip: !hasCli && NO_CLI },
+    () => runBin(node),
+  );
+}
+
+test("npm package: types check for a strict .mts and .cts consumer", async () => {
+  await install();
+  const subpaths = specifiers.filter((s) => s !== "wsgi");
+  const source = `import {
+  demoApp,
+  makeServer,
+  type StartResponse,
+  type WSGIEnvironment,
+  type WSGIServer,
+} from "wsgi";
+${
+    subpaths.map((s, i) => `import * as entry${i} from ${JSON.stringify(s)};`)
+      .join("\n")
+  }
+${hasCli ? 'import { main } from "wsgi/cli";' : ""}
+
+function app(environ: WSGIEnvironment, startResponse: StartResponse) {
+  const method: unknown = environ.REQUEST_METHOD;
+  startResponse("200 OK", [["Content-Type", "text/plain; charset=utf-8"]]);
+  return [new TextEncoder().encode(\`¡Hola, mundo! \${String(method)}\`)];
+}
+export const server: WSGIServer = makeServer("127.0.0.1", 0, app);
+export const url: string = server.url;
+export const port: number = server.serverPort;
+export const stopped: Promise<void> = server.shutdown();
+export const served: Promise<void> = makeServer("::1", 0, demoApp).serveForever();
+// @ts-expect-error: a port is a number (fails if the types were any)
+makeServer("127.0.0.1", "8000", app);
+export const modules: unknown[] = [${
+    subpaths.map((_, i) => `entry${i}`).join(", ")
+  }];
+${hasCli ? 'export const code: Promise<number> = main(["--help"]);' : ""}
+`;
+  const consumer = join(project, "types");
+  mkdirSync(consumer);
+  writeFileSync(join(consumer, "esm.mts"), source);
+  writeFileSync(join(consumer, "cjs.cts"), source);
+  writeFileSync(
+    join(consumer, "tsconfig.json"),
+    JSON.stringify({
+      compilerOptions: {
+        target: "ES2022",
+        module: "NodeNext",
+        moduleResolution: "NodeNext",
+        // What the package's types need: Web APIs (Request, Response,
+        // streams) and Symbol.asyncDispose. No Node, Deno or Bun types.
+        lib: ["ES2022", "DOM", "DOM.Iterable", "ESNext.Disposable"],
+        types: [],
+        strict: true,
+        noEmit: true,
+      },
+      files: ["esm.mts", "cjs.cts"],
+    }),
+  );
+  const result = await run(bin("tsc"), ["-p", consumer, "--pretty", "false"], {
+    cwd: project,
+  });
+  assertOk(result, "tsc -p types");
+});
+
+test("npm package: import and makeServer on Bun", () =>
+  serveWith(bin("bun"), "check_bun.mjs", ESM));
