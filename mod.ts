@@ -28,6 +28,8 @@ export * from "./src/file_wrapper.ts";
 export * from "./src/demo_app.ts";
 export * from "./src/util.ts";
 export * from "./src/headers.ts";
+export * from "./src/cgi.ts";
+export * from "./src/test_client.ts";
 
 // #region main (stripped from the npm build, which has its own bin)
 if (import.meta.main) import("./src/cli.ts").then((cli) => cli.run());

@@ -107,9 +107,9 @@ async function loadApp(spec: string, cwd: string): Promise<WSGIApplication> {
 
 async function loadHost(): Promise<CliHost> {
   const g = globalThis as Record<string, unknown>;
-  if (typeof g.Deno === "object") return (await import("./deno.ts")).cliHost;
-  if (typeof g.Bun === "object") return (await import("./bun.ts")).cliHost;
-  return (await import("./node.ts")).cliHost;
+  if (typeof g.Deno === "object") return (await import("./_deno.ts")).cliHost;
+  if (typeof g.Bun === "object") return (await import("./_bun.ts")).cliHost;
+  return (await import("./_node.ts")).cliHost;
 }
 
 /**

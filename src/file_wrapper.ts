@@ -41,6 +41,8 @@ export class FileWrapper implements AsyncIterable<Uint8Array> {
   #closed = false;
 
   /**
+   * Wraps a source.
+   *
    * @param filelike A `Blob`, a `ReadableStream`, or an object with `read(size)`.
    * @param blksize Bytes per chunk. @default {8192}
    */
@@ -65,6 +67,7 @@ export class FileWrapper implements AsyncIterable<Uint8Array> {
     this.blksize = blksize;
   }
 
+  /** The chunks, `blksize` bytes each (the last may be shorter). */
   async *[Symbol.asyncIterator](): AsyncGenerator<Uint8Array> {
     const src = this.filelike;
     const size = this.blksize;

@@ -6,7 +6,8 @@
  */
 import type { WSGIApplication } from "./types.ts";
 import type { WSGIOptions } from "./handler.ts";
-import type { Backend, Listen } from "./_backend.ts";
+import type { Listen } from "./_backend.ts";
+import { createServer } from "./_create_server.ts";
 
 /**
  * Options for {@linkcode makeServer}.
@@ -79,75 +80,12 @@ async function loadListen(): Promise<Listen> {
   // node:http, and the core stays importable anywhere.
   switch (detect()) {
     case "deno":
-      return (await import("./deno.ts")).listen;
+      return (await import("./_deno.ts")).listen;
     case "bun":
-      return (await import("./bun.ts")).listen;
+      return (await import("./_bun.ts")).listen;
     default:
-      return (await import("./node.ts")).listen;
+      return (await import("./_node.ts")).listen;
   }
-}
-
-/** Wraps a runtime's listener as a {@linkcode WSGIServer}. */
-export function createServer(
-  listen: Listen | Promise<Listen>,
-  host: string,
-  port: number,
-  app: WSGIApplication,
-  options: ServerOptions = {},
-): WSGIServer {
-  if (typeof app !== "function") {
-    throw new TypeError(
-      `makeServer(): app must be a function app(environ, startResponse), got ${typeof app}`,
-    );
-  }
-  if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    throw new RangeError(
-      `makeServer(): port must be an integer from 0 to 65535, got ${
-        JSON.stringify(port)
-      }`,
-    );
-  }
-  let backend: Backend | null = null;
-  let closing: Promise<void> | null = null;
-  const ready = Promise.resolve(listen).then(async (fn) => {
-    backend = await fn(host, port, app, options);
-    options.signal?.addEventListener("abort", () => void server.shutdown(), {
-      once: true,
-    });
-    if (options.signal?.aborted) void server.shutdown();
-  });
-  // An unbound server must not crash the process with an unhandled
-  // rejection when nobody awaits `ready`; serveForever() still rejects.
-  ready.catch(() => {});
-  const server: WSGIServer = {
-    app,
-    ready,
-    get serverName(): string {
-      return backend?.hostname ?? host;
-    },
-    get serverPort(): number {
-      return backend?.port ?? port;
-    },
-    get url(): string {
-      const name = server.serverName;
-      const shown = name.includes(":") ? `[${name}]` : name;
-      return `${
-        options.cert ? "https" : "http"
-      }://${shown}:${server.serverPort}/`;
-    },
-    async serveForever(): Promise<void> {
-      await ready;
-      await backend!.finished;
-    },
-    shutdown(): Promise<void> {
-      closing ??= ready.then(
-        () => backend!.shutdown(),
-        () => {},
-      );
-      return closing;
-    },
-  };
-  return server;
 }
 
 /**

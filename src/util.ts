@@ -10,32 +10,25 @@ import { nativeToBytes } from "./_latin1.ts";
 
 const q = JSON.stringify;
 
-// A CGI variable as a string; undefined when absent (null counts as absent,
-// like Python's None, which every `environ.get(...)` here treats as falsy).
-function cgi(environ: WSGIEnvironment, key: string): string | undefined {
+// A CGI variable as a string; "" when absent or null, like Python's
+// `environ.get(key, "")` (every use here treats None and "" alike).
+// `need` is Python's `environ[key]`: absence is an error (KeyError there).
+function cgi(environ: WSGIEnvironment, key: string, need = false): string {
   const value = environ[key];
-  if (value == null) return undefined;
-  if (typeof value !== "string") {
+  if (value == null && need) {
+    throw new TypeError(`The environ has no ${q(key)} key`);
+  }
+  if (value != null && typeof value !== "string") {
     throw new TypeError(
       `environ[${q(key)}] must be a string, got ${typeof value}`,
     );
   }
-  return value;
+  return (value ?? "") as string;
 }
 
-// Python's `environ[key]`: a missing key is an error (KeyError there).
-function required(environ: WSGIEnvironment, key: string): string {
-  const value = cgi(environ, key);
-  if (value === undefined) {
-    throw new TypeError(`The environ has no ${q(key)} key`);
-  }
-  return value;
-}
-
-// `urllib.parse.quote(s, safe, encoding="latin1")`: each byte of the
-// latin-1 encoding is kept when it is a letter, a digit, one of `_.-~` or
-// in `safe`, and becomes an upper-case `%XX` otherwise. A code unit above
-// 0xFF cannot be encoded (UnicodeEncodeError there, TypeError here).
+// `urllib.parse.quote(s, safe, encoding="latin1")`: a byte stays when it is
+// a letter, a digit, `_.-~` or in `safe`, else becomes upper-case `%XX`. A
+// code unit above 0xFF is an error (UnicodeEncodeError there).
 function quote(s: string, safe: string, what: string): string {
   const bytes = nativeToBytes(s, what);
   let out = "";
@@ -78,12 +71,8 @@ export function guessScheme(environ: WSGIEnvironment): "http" | "https" {
  * ```ts
  * import { applicationUri } from "@wsgi/wsgi";
  * import assert from "node:assert/strict";
- * const environ = {
- *   "wsgi.url_scheme": "http",
- *   SERVER_NAME: "example.com",
- *   SERVER_PORT: "8080",
- *   SCRIPT_NAME: "/caf\u00e9",
- * };
+ * const environ = { "wsgi.url_scheme": "http", SERVER_NAME: "example.com" };
+ * Object.assign(environ, { SERVER_PORT: "8080", SCRIPT_NAME: "/caf\u00e9" });
  * assert.equal(applicationUri(environ), "http://example.com:8080/caf%E9");
  * ```
  *
@@ -93,13 +82,13 @@ export function guessScheme(environ: WSGIEnvironment): "http" | "https" {
  *   native string.
  */
 export function applicationUri(environ: WSGIEnvironment): string {
-  const scheme = required(environ, "wsgi.url_scheme");
+  const scheme = cgi(environ, "wsgi.url_scheme", true);
   let url = scheme + "://";
   const host = cgi(environ, "HTTP_HOST");
   if (host) url += host;
   else {
-    url += required(environ, "SERVER_NAME");
-    const port = required(environ, "SERVER_PORT");
+    url += cgi(environ, "SERVER_NAME", true);
+    const port = cgi(environ, "SERVER_PORT", true);
     if (port !== (scheme === "https" ? "443" : "80")) url += ":" + port;
   }
   return url + quote(cgi(environ, "SCRIPT_NAME") || "/", "/", "SCRIPT_NAME");
@@ -114,13 +103,8 @@ export function applicationUri(environ: WSGIEnvironment): string {
  * ```ts
  * import { requestUri } from "@wsgi/wsgi";
  * import assert from "node:assert/strict";
- * const environ = {
- *   "wsgi.url_scheme": "https",
- *   HTTP_HOST: "example.com",
- *   SCRIPT_NAME: "",
- *   PATH_INFO: "/a b;c=d",
- *   QUERY_STRING: "x=1",
- * };
+ * const environ = { "wsgi.url_scheme": "https", HTTP_HOST: "example.com" };
+ * Object.assign(environ, { PATH_INFO: "/a b;c=d", QUERY_STRING: "x=1" });
  * assert.equal(requestUri(environ), "https://example.com/a%20b;c=d?x=1");
  * assert.equal(requestUri(environ, false), "https://example.com/a%20b;c=d");
  * ```
@@ -136,7 +120,7 @@ export function requestUri(
   includeQuery: boolean = true,
 ): string {
   let url = applicationUri(environ);
-  const path = quote(cgi(environ, "PATH_INFO") ?? "", "/;=,", "PATH_INFO");
+  const path = quote(cgi(environ, "PATH_INFO"), "/;=,", "PATH_INFO");
   // The application URI already ends in "/" when SCRIPT_NAME is empty.
   url += cgi(environ, "SCRIPT_NAME") ? path : path.slice(1);
   const query = cgi(environ, "QUERY_STRING");
@@ -144,10 +128,10 @@ export function requestUri(
   return url;
 }
 
-// `posixpath.normpath`: drops empty and "." segments, resolves "..", keeps
-// exactly two leading slashes (POSIX leaves "//" implementation-defined).
+// `posixpath.normpath` (for a non-empty path): drops empty and "."
+// segments, resolves "..", keeps exactly two leading slashes (POSIX leaves
+// "//" implementation-defined).
 function normpath(path: string): string {
-  if (path === "") return ".";
   let initial = path.startsWith("/") ? 1 : 0;
   if (path.startsWith("//") && !path.startsWith("///")) initial = 2;
   const parts: string[] = [];
@@ -184,22 +168,19 @@ function normpath(path: string): string {
  * @throws {TypeError} When a non-empty `PATH_INFO` has no `/` at all.
  */
 export function shiftPathInfo(environ: WSGIEnvironment): string | null {
-  const pathInfo = cgi(environ, "PATH_INFO") ?? "";
+  const pathInfo = cgi(environ, "PATH_INFO");
   if (!pathInfo) return null;
   let parts = pathInfo.split("/");
   if (parts.length < 2) {
     // CPython fails here too (IndexError): PEP 3333 wants a leading "/".
-    throw new TypeError(
-      `shiftPathInfo(): PATH_INFO ${
-        q(pathInfo)
-      } has no "/" (PEP 3333: a non-empty PATH_INFO starts with "/")`,
-    );
+    const why = 'a non-empty PATH_INFO starts with "/" (PEP 3333)';
+    throw new TypeError(`PATH_INFO ${q(pathInfo)} has no "/": ${why}`);
   }
   const middle = parts.slice(1, -1).filter((p) => p !== "" && p !== ".");
   parts = [parts[0], ...middle, parts[parts.length - 1]];
   const name = parts[1];
   parts.splice(1, 1);
-  let scriptName = normpath((cgi(environ, "SCRIPT_NAME") ?? "") + "/" + name);
+  let scriptName = normpath(cgi(environ, "SCRIPT_NAME") + "/" + name);
   if (scriptName.endsWith("/")) scriptName = scriptName.slice(0, -1);
   if (!name && !scriptName.endsWith("/")) scriptName += "/";
   environ.SCRIPT_NAME = scriptName;
@@ -226,12 +207,8 @@ export class MemoryErrorStream implements ErrorStream {
 
   /** Appends a string. */
   write(s: string): void {
-    if (typeof s !== "string") {
-      throw new TypeError(
-        `wsgi.errors.write() takes a string, got ${typeof s}`,
-      );
-    }
-    this.#text += s;
+    if (typeof s === "string") this.#text += s;
+    else throw new TypeError(`write() takes a string, got ${typeof s}`);
   }
 
   /** Appends each string of a sequence. */
@@ -242,7 +219,7 @@ export class MemoryErrorStream implements ErrorStream {
   /** Does nothing: there is no buffer to flush. */
   flush(): void {}
 
-  /** @returns Everything written so far. */
+  /** Everything written so far (Python's `StringIO.getvalue()`). */
   getValue(): string {
     return this.#text;
   }
@@ -281,9 +258,11 @@ export function setupTestingDefaults(environ: WSGIEnvironment): void {
     environ.PATH_INFO = "/";
   }
   setDefault("wsgi.version", () => [1, 0]);
-  setDefault("wsgi.run_once", () => false);
-  setDefault("wsgi.multithread", () => false);
-  setDefault("wsgi.multiprocess", () => false);
+  for (
+    const key of ["wsgi.run_once", "wsgi.multithread", "wsgi.multiprocess"]
+  ) {
+    setDefault(key, () => false);
+  }
   setDefault("wsgi.input", () => new BufferedInput(new Uint8Array(0)));
   setDefault("wsgi.errors", () => new MemoryErrorStream());
   setDefault("wsgi.url_scheme", () => guessScheme(environ));
@@ -294,16 +273,10 @@ export function setupTestingDefaults(environ: WSGIEnvironment): void {
 
 // wsgiref's `_hoppish` set. `trailers` (plural) is wsgiref's spelling; the
 // header RFC 9110 §6.6.2 names is `Trailer`, which wsgiref does not list.
-const HOPPISH = new Set([
-  "connection",
-  "keep-alive",
-  "proxy-authenticate",
-  "proxy-authorization",
-  "te",
-  "trailers",
-  "transfer-encoding",
-  "upgrade",
-]);
+const HOPPISH = new Set(
+  "connection keep-alive proxy-authenticate proxy-authorization te trailers transfer-encoding upgrade"
+    .split(" "),
+);
 
 /**
  * wsgiref's `is_hop_by_hop`: true for the HTTP/1.1 hop-by-hop header names

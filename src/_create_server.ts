@@ -1,0 +1,69 @@
+// The server object every runtime shares: binding happens in the
+// background (the runtime's shim may be loaded by dynamic import), and the
+// object answers for it.
+import type { WSGIApplication } from "./types.ts";
+import type { ServerOptions, WSGIServer } from "./server.ts";
+import type { Backend, Listen } from "./_backend.ts";
+
+/** Wraps a runtime's listener as a `WSGIServer`. */
+export function createServer(
+  listen: Listen | Promise<Listen>,
+  host: string,
+  port: number,
+  app: WSGIApplication,
+  options: ServerOptions = {},
+): WSGIServer {
+  if (typeof app !== "function") {
+    throw new TypeError(
+      `makeServer(): app must be a function app(environ, startResponse), got ${typeof app}`,
+    );
+  }
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new RangeError(
+      `makeServer(): port must be an integer from 0 to 65535, got ${
+        JSON.stringify(port)
+      }`,
+    );
+  }
+  let backend: Backend | null = null;
+  let closing: Promise<void> | null = null;
+  const ready = Promise.resolve(listen).then(async (fn) => {
+    backend = await fn(host, port, app, options);
+    options.signal?.addEventListener("abort", () => void server.shutdown(), {
+      once: true,
+    });
+    if (options.signal?.aborted) void server.shutdown();
+  });
+  // An unbound server must not crash the process with an unhandled
+  // rejection when nobody awaits `ready`; serveForever() still rejects.
+  ready.catch(() => {});
+  const server: WSGIServer = {
+    app,
+    ready,
+    get serverName(): string {
+      return backend?.hostname ?? host;
+    },
+    get serverPort(): number {
+      return backend?.port ?? port;
+    },
+    get url(): string {
+      const name = server.serverName;
+      const shown = name.includes(":") ? `[${name}]` : name;
+      return `${
+        options.cert ? "https" : "http"
+      }://${shown}:${server.serverPort}/`;
+    },
+    async serveForever(): Promise<void> {
+      await ready;
+      await backend!.finished;
+    },
+    shutdown(): Promise<void> {
+      closing ??= ready.then(
+        () => backend!.shutdown(),
+        () => {},
+      );
+      return closing;
+    },
+  };
+  return server;
+}

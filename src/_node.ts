@@ -1,0 +1,247 @@
+// The Node shim behind makeServer: `node:http` (or `node:https`), and the
+// command line's view of the process. The environ is built straight from
+// `IncomingMessage` (its raw `url` and `rawHeaders`), and the response
+// written straight to `ServerResponse`: no Web `Request` or `Response` is
+// made per request, which would cost more than the whole raw request.
+import { serveFacts } from "./_serve.ts";
+import type { Outcome } from "./_exchange.ts";
+import { consoleErrors, logError } from "./_errors.ts";
+import type { Backend, Listen } from "./_backend.ts";
+import { accessLogger } from "./_backend.ts";
+import type { CliHost } from "./_cli_host.ts";
+
+// The few Node APIs used here, declared so that neither the build nor the
+// published types need @types/node.
+interface NodeSocket {
+  remoteAddress?: string;
+  remotePort?: number;
+}
+interface NodeRequest extends AsyncIterable<Uint8Array> {
+  method?: string;
+  url?: string;
+  httpVersion: string;
+  rawHeaders: string[];
+  socket: NodeSocket;
+}
+interface NodeResponse {
+  writeHead(code: number, reason: string, headers: string[]): void;
+  write(chunk: Uint8Array): boolean;
+  end(chunk?: Uint8Array): void;
+  destroy(error?: unknown): void;
+  once(event: "drain" | "close", listener: () => void): void;
+  on(event: "close" | "finish", listener: () => void): void;
+  writableFinished: boolean;
+  destroyed: boolean;
+}
+interface NodeServer {
+  listen(port: number, host: string, callback: () => void): void;
+  once(event: "error", listener: (error: Error) => void): void;
+  address(): { port: number } | string | null;
+  close(callback: (error?: Error) => void): void;
+  closeIdleConnections(): void;
+}
+type RequestListener = (req: NodeRequest, res: NodeResponse) => void;
+interface HttpModule {
+  createServer(listener: RequestListener): NodeServer;
+}
+interface HttpsModule {
+  createServer(
+    options: { cert: string; key: string },
+    listener: RequestListener,
+  ): NodeServer;
+}
+
+// A variable specifier keeps type checkers from resolving node:http
+// (there are no Node types here), and keeps bundlers for other runtimes
+// from pulling it in.
+async function nodeModule<T>(name: string): Promise<T> {
+  return await import(name) as T;
+}
+
+function concat(chunks: Uint8Array[]): Uint8Array | undefined {
+  if (chunks.length <= 1) return chunks[0];
+  let total = 0;
+  for (const c of chunks) total += c.length;
+  const out = new Uint8Array(total);
+  let at = 0;
+  for (const c of chunks) {
+    out.set(c, at);
+    at += c.length;
+  }
+  return out;
+}
+
+/** True when the request has a body to read (RFC 9112 §6.3). */
+function hasBody(raw: string[]): boolean {
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i];
+    if (name.length === 14 && name.toLowerCase() === "content-length") {
+      if (raw[i + 1].trim() !== "0") return true;
+    } else if (
+      name.length === 17 && name.toLowerCase() === "transfer-encoding"
+    ) return true;
+  }
+  return false;
+}
+
+/** Writes an outcome to a ServerResponse; resolves with the body bytes sent. */
+async function send(
+  res: NodeResponse,
+  out: Outcome,
+  isHead: boolean,
+  closing: boolean,
+): Promise<number | null> {
+  const flat: string[] = [];
+  for (const [name, value] of out.headers) flat.push(name, value);
+  // While shutting down, in-flight responses end their connection, so the
+  // server closes once they are done (RFC 9112 §9.6).
+  if (closing) flat.push("Connection", "close");
+  // Node, unlike Deno and Bun, sends the application's own reason phrase.
+  res.writeHead(out.code, out.reason, flat);
+  const more = out.more;
+  if (more === null || isHead) {
+    if (more !== null) await more.close();
+    const body = concat(out.body);
+    res.end(body);
+    return isHead ? 0 : body?.length ?? 0;
+  }
+  let bytes = 0;
+  for (const chunk of out.body) {
+    bytes += chunk.length;
+    res.write(chunk);
+  }
+  let gone = false;
+  let wake: (() => void) | null = null;
+  res.on("close", () => {
+    // The client went away before the end: stop pulling, close the app's
+    // iterable now (PEP 3333), not when it next yields.
+    if (!res.writableFinished) {
+      gone = true;
+      void more.close();
+    }
+    wake?.();
+  });
+  try {
+    for (;;) {
+      if (gone) return bytes;
+      let chunk = more.next();
+      if (chunk instanceof Promise) chunk = await chunk;
+      if (gone) return bytes;
+      if (chunk === null) {
+        res.end();
+        await more.close();
+        return bytes;
+      }
+      bytes += chunk.length;
+      if (!res.write(chunk)) {
+        // Backpressure: wait until the socket drains (or closes).
+        await new Promise<void>((resolve) => {
+          wake = resolve;
+          res.once("drain", resolve);
+        });
+        wake = null;
+      }
+    }
+  } catch (error) {
+    // After the headers, an error can only cut the response short.
+    logError(out.errors, error);
+    await more.close();
+    res.destroy(error);
+    return null;
+  }
+}
+
+/** Binds `node:http` (or `node:https` with `cert` and `key`). */
+export const listen: Listen = async (host, port, app, options) => {
+  const log = accessLogger(options);
+  const scheme = options.cert ? "https" : "http";
+  let closing = false;
+  let boundPort = port;
+  const listener: RequestListener = (req, res) => {
+    const method = req.method ?? "GET";
+    const target = req.url ?? "/";
+    const raw = req.rawHeaders;
+    const protocol = "HTTP/" + req.httpVersion;
+    const remoteAddr = req.socket.remoteAddress ?? "";
+    serveFacts(
+      app,
+      {
+        method,
+        target,
+        protocol,
+        headers: raw,
+        remoteAddr,
+        remotePort: req.socket.remotePort,
+        serverName: host,
+        serverPort: boundPort,
+        scheme,
+      },
+      hasBody(raw) ? req : null,
+      options,
+    )
+      .then((out) =>
+        send(res, out, method === "HEAD", closing).then((bytes) => {
+          log?.(remoteAddr, method, target, protocol, out.code, bytes);
+          if (closing) server.closeIdleConnections();
+        })
+      )
+      .catch((error) => {
+        logError(options.errors ?? consoleErrors, error);
+        if (!res.destroyed) res.destroy();
+      });
+  };
+  const server = options.cert && options.key
+    ? (await nodeModule<HttpsModule>("node:https")).createServer(
+      { cert: options.cert, key: options.key },
+      listener,
+    )
+    : (await nodeModule<HttpModule>("node:http")).createServer(listener);
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, host, resolve);
+  });
+  const address = server.address();
+  if (address && typeof address === "object") boundPort = address.port;
+  let done!: () => void;
+  const finished = new Promise<void>((resolve) => (done = resolve));
+  let stopping: Promise<void> | null = null;
+  const backend: Backend = {
+    hostname: host,
+    port: boundPort,
+    finished,
+    shutdown() {
+      stopping ??= new Promise<void>((resolve) => {
+        closing = true;
+        // close() stops accepting and resolves once every connection is
+        // gone; idle keep-alive connections are closed now, busy ones when
+        // their response ends (see `closing` above).
+        server.close(() => {
+          done();
+          resolve();
+        });
+        server.closeIdleConnections();
+      });
+      return stopping;
+    },
+  };
+  return backend;
+};
+
+interface NodeProcess {
+  argv: string[];
+  cwd(): string;
+  exit(code: number): never;
+  on(signal: string, handler: () => void): void;
+}
+const proc = (globalThis as unknown as { process: NodeProcess }).process;
+
+/** The command line's view of Node. */
+export const cliHost: CliHost = {
+  args: () => proc.argv.slice(2),
+  cwd: () => proc.cwd(),
+  exit: (code) => proc.exit(code),
+  onSignal(handler) {
+    proc.on("SIGINT", handler);
+    proc.on("SIGTERM", handler);
+  },
+};

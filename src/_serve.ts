@@ -1,0 +1,199 @@
+// Serving one request, whatever carries it: reading the body, building the
+// environ, running the application, and turning the outcome into a Web
+// Response. The shims and the public handlers in handler.ts share it.
+import type { WSGIApplication } from "./types.ts";
+import { getHeader, makeEnviron, type RequestFacts } from "./environ.ts";
+import type { WSGIOptions } from "./handler.ts";
+import { type Outcome, runApp } from "./_exchange.ts";
+import { consoleErrors, logError } from "./_errors.ts";
+import { BufferedInput, StreamingInput } from "./_input.ts";
+import { type BodySource, iterate, readBody } from "./_body.ts";
+
+/** The default `maxBodySize`: 10 MiB. */
+export const MAX_BODY_SIZE = 10 * 1024 * 1024;
+
+const TOO_LARGE = "Content Too Large";
+
+/** A complete answer made by the server itself (413). */
+export function plainOutcome(
+  code: number,
+  reason: string,
+  text: string,
+): Outcome {
+  const body = new TextEncoder().encode(text);
+  return {
+    code,
+    reason,
+    headers: [["Content-Type", "text/plain; charset=utf-8"], [
+      "Content-Length",
+      String(body.length),
+    ]],
+    body: [body],
+    more: null,
+    errors: consoleErrors,
+  };
+}
+
+/** The 413 answer for a body over `limit` bytes. */
+export function tooLarge(limit: number): Outcome {
+  return plainOutcome(
+    413,
+    TOO_LARGE,
+    `Request body is larger than the limit of ${limit} bytes\n`,
+  );
+}
+
+/**
+ * Runs an application for one request described by `facts`, reading the
+ * body from `source`; the part every server shares. Never rejects.
+ */
+export async function serveFacts(
+  app: WSGIApplication,
+  facts: RequestFacts,
+  source: BodySource | null,
+  options: WSGIOptions,
+): Promise<Outcome> {
+  const limit = options.maxBodySize ?? MAX_BODY_SIZE;
+  const declared = getHeader(facts.headers, "content-length");
+  // RFC 9110 §15.5.14: refuse before reading when the length is declared.
+  if (declared !== null && Number(declared) > limit) return tooLarge(limit);
+  let input: unknown;
+  if (options.bufferInput === false) {
+    input = new StreamingInput(iterate(source), limit);
+  } else {
+    let data: Uint8Array | null;
+    try {
+      data = await readBody(source, limit);
+    } catch (error) {
+      // The client went away or sent a malformed body mid-way.
+      logError(options.errors ?? consoleErrors, error);
+      return plainOutcome(400, "Bad Request", "Malformed request body\n");
+    }
+    if (data === null) return tooLarge(limit);
+    input = new BufferedInput(data);
+  }
+  const environ = makeEnviron(facts, input, options);
+  if (options.bufferInput !== false && declared === null && source !== null) {
+    // A chunked body was read in full: its length is now known, and apps
+    // that trust CONTENT_LENGTH (most do) can read it.
+    environ.CONTENT_LENGTH = String((input as BufferedInput).length);
+  }
+  return await runApp(
+    app,
+    environ,
+    (environ["wsgi.errors"] ?? consoleErrors) as never,
+    facts.method === "HEAD",
+  );
+}
+
+// Statuses whose responses never carry a body (Fetch "null body status").
+const NULL_BODY = new Set([101, 103, 204, 205, 304]);
+
+function concat(chunks: Uint8Array[]): Uint8Array {
+  if (chunks.length === 1) return chunks[0];
+  let total = 0;
+  for (const c of chunks) total += c.length;
+  const out = new Uint8Array(total);
+  let at = 0;
+  for (const c of chunks) {
+    out.set(c, at);
+    at += c.length;
+  }
+  return out;
+}
+
+/**
+ * Called once when a response body has ended: the bytes handed on, and
+ * whether it ended well (false: failed or cancelled by the client).
+ */
+export type OnBodyEnd = (bytes: number, ok: boolean) => void;
+
+/**
+ * Makes a Web `Response` from an outcome. A streamed body is a pull-based
+ * stream with no read-ahead: each chunk is asked of the application only
+ * when the runtime wants one (PEP 3333 forbids delaying a block, and this
+ * keeps backpressure), and cancelling it (the client went away) runs the
+ * application's close().
+ */
+export function toResponse(
+  out: Outcome,
+  isHead: boolean,
+  onEnd?: OnBodyEnd | null,
+): Response {
+  const headers = new Headers();
+  for (const [name, value] of out.headers) headers.append(name, value);
+  const init = { status: out.code, statusText: out.reason, headers };
+  const more = out.more;
+  const direct = out.direct;
+  if (direct !== undefined && !isHead && !NULL_BODY.has(out.code)) {
+    const response = new Response(direct.source, init);
+    // A stream now belongs to the Response, which cancels it if the client
+    // goes away: closing the wrapper here would cancel it before it is read.
+    if (direct.source instanceof Blob) void direct.close();
+    onEnd?.(direct.source instanceof Blob ? direct.source.size : 0, true);
+    return response;
+  }
+  if (more === null || isHead || NULL_BODY.has(out.code)) {
+    if (more !== null) more.close();
+    const bodyless = isHead || NULL_BODY.has(out.code) || out.body.length === 0;
+    let bytes = 0;
+    for (const c of out.body) bytes += c.length;
+    onEnd?.(bodyless ? 0 : bytes, true);
+    return new Response(
+      bodyless ? null : concat(out.body) as Uint8Array<ArrayBuffer>,
+      init,
+    );
+  }
+  let bytes = 0;
+  let ended = false;
+  const finish = (ok: boolean): void => {
+    if (ended) return;
+    ended = true;
+    onEnd?.(bytes, ok);
+  };
+  const deliver = (
+    c: ReadableStreamDefaultController<Uint8Array>,
+    chunk: Uint8Array | null,
+  ): void | Promise<void> => {
+    if (chunk === null) {
+      c.close();
+      finish(true);
+      return more.close();
+    }
+    bytes += chunk.length;
+    c.enqueue(chunk);
+  };
+  const fail = (
+    c: ReadableStreamDefaultController<Uint8Array>,
+    error: unknown,
+  ): void | Promise<void> => {
+    logError(out.errors, error);
+    c.error(error);
+    finish(false);
+    return more.close();
+  };
+  const stream = new ReadableStream<Uint8Array>({
+    start(c) {
+      for (const chunk of out.body) {
+        bytes += chunk.length;
+        c.enqueue(chunk);
+      }
+    },
+    pull(c) {
+      try {
+        const chunk = more.next();
+        if (chunk instanceof Promise) {
+          return chunk.then((v) => deliver(c, v), (e) => fail(c, e));
+        }
+        return deliver(c, chunk);
+      } catch (error) {
+        return fail(c, error);
+      }
+    },
+    cancel() {
+      finish(false);
+      return more.close();
+    },
+  }, { highWaterMark: 0 });
+  return new Response(stream, init);
+}
