@@ -30,6 +30,7 @@ export * from "./src/util.ts";
 export * from "./src/headers.ts";
 export * from "./src/cgi.ts";
 export * from "./src/test_client.ts";
+export * from "./src/validate.ts";
 
 // #region main (stripped from the npm build, which has its own bin)
 if (import.meta.main) import("./src/cli.ts").then((cli) => cli.run());

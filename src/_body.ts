@@ -1,6 +1,7 @@
 // Reading the request body before the application runs (the default): the
 // PEP allows a server to pre-read, and it is the only way to give WSGI's
 // synchronous `wsgi.input` over an asynchronous Web body.
+import { concat } from "./_bytes.ts";
 
 /** A body source: a Web stream or any async iterable (Node's IncomingMessage). */
 export type BodySource =
@@ -8,17 +9,6 @@ export type BodySource =
   | AsyncIterable<Uint8Array>;
 
 const EMPTY = new Uint8Array(0);
-
-function join(chunks: Uint8Array[], total: number): Uint8Array {
-  if (chunks.length === 1) return chunks[0];
-  const out = new Uint8Array(total);
-  let at = 0;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.length;
-  }
-  return out;
-}
 
 /**
  * Reads a whole body, or returns null as soon as it exceeds `limit` bytes
@@ -50,7 +40,7 @@ export async function readBody(
       chunks.push(value);
     }
   }
-  return total === 0 ? EMPTY : join(chunks, total);
+  return total === 0 ? EMPTY : concat(chunks);
 }
 
 /** An async iterable over a body source, for streaming `wsgi.input`. */

@@ -6,6 +6,7 @@
 import { serveFacts } from "./_serve.ts";
 import type { Outcome } from "./_exchange.ts";
 import { consoleErrors, logError } from "./_errors.ts";
+import { concat } from "./_bytes.ts";
 import type { Backend, Listen } from "./_backend.ts";
 import { accessLogger } from "./_backend.ts";
 import type { CliHost } from "./_cli_host.ts";
@@ -58,19 +59,6 @@ async function nodeModule<T>(name: string): Promise<T> {
   return await import(name) as T;
 }
 
-function concat(chunks: Uint8Array[]): Uint8Array | undefined {
-  if (chunks.length <= 1) return chunks[0];
-  let total = 0;
-  for (const c of chunks) total += c.length;
-  const out = new Uint8Array(total);
-  let at = 0;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.length;
-  }
-  return out;
-}
-
 /** True when the request has a body to read (RFC 9112 §6.3). */
 function hasBody(raw: string[]): boolean {
   for (let i = 0; i < raw.length; i += 2) {
@@ -101,7 +89,7 @@ async function send(
   const more = out.more;
   if (more === null || isHead) {
     if (more !== null) await more.close();
-    const body = concat(out.body);
+    const body = out.body.length ? concat(out.body) : undefined;
     res.end(body);
     return isHead ? 0 : body?.length ?? 0;
   }

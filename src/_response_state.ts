@@ -6,7 +6,7 @@
 import type { HeaderPair, StartResponse, WriteFunction } from "./types.ts";
 
 // RFC 9110 §5.6.2: field names are tokens.
-const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+export const TOKEN: RegExp = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 // RFC 9110 §5.5: no CR, LF, NUL or other controls in a field value (HTAB is
 // allowed); code units above 0xFF are not native strings (PEP 3333).
 const BAD_VALUE = /[\x00-\x08\x0A-\x1F\x7F\u0100-\uFFFF]/;

@@ -8,9 +8,10 @@ import { type Outcome, runApp } from "./_exchange.ts";
 import { consoleErrors, logError } from "./_errors.ts";
 import { BufferedInput, StreamingInput } from "./_input.ts";
 import { type BodySource, iterate, readBody } from "./_body.ts";
+import { concat } from "./_bytes.ts";
 
 /** The default `maxBodySize`: 10 MiB. */
-export const MAX_BODY_SIZE = 10 * 1024 * 1024;
+export const MAX_BODY_SIZE: number = 10 * 1024 * 1024;
 
 const TOO_LARGE = "Content Too Large";
 
@@ -88,19 +89,6 @@ export async function serveFacts(
 
 // Statuses whose responses never carry a body (Fetch "null body status").
 const NULL_BODY = new Set([101, 103, 204, 205, 304]);
-
-function concat(chunks: Uint8Array[]): Uint8Array {
-  if (chunks.length === 1) return chunks[0];
-  let total = 0;
-  for (const c of chunks) total += c.length;
-  const out = new Uint8Array(total);
-  let at = 0;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.length;
-  }
-  return out;
-}
 
 /**
  * Called once when a response body has ended: the bytes handed on, and

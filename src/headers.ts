@@ -6,6 +6,7 @@
  */
 import type { HeaderPair } from "./types.ts";
 import { firstNonLatin1, nativeToBytes } from "./_latin1.ts";
+import { TOKEN } from "./_response_state.ts";
 
 // The same rules as `checkHeaders` in _response_state.ts, minus its
 // hop-by-hop ban (wsgiref's Headers lets an app build any list; the server
@@ -14,7 +15,6 @@ import { firstNonLatin1, nativeToBytes } from "./_latin1.ts";
 // value, HTAB allowed; CPython has refused those since gh-143916/gh-144118.
 // Code units above 0xFF may be stored, as in Python, where only bytes()
 // fails on them.
-const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 const BAD_VALUE = /[\x00-\x08\x0A-\x1F\x7F]/;
 
 const q = JSON.stringify;
