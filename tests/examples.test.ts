@@ -1,8 +1,15 @@
 // Every program in examples/, served by makeServer on this runtime and
-// exercised over a real socket.
+// exercised over a real socket, each wrapped in validator(): a PEP 3333
+// violation on either side would fail the request, and is also looked for
+// in wsgi.errors.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { makeServer, type WSGIApplication, type WSGIServer } from "../mod.ts";
+import {
+  makeServer,
+  validator,
+  type WSGIApplication,
+  type WSGIServer,
+} from "../mod.ts";
 import { app as hello } from "../examples/hello.ts";
 import { app as form } from "../examples/form.ts";
 import { app as sse } from "../examples/sse.ts";
@@ -15,13 +22,17 @@ async function serving(
   check: (server: WSGIServer) => Promise<void>,
   errors = memoryErrors(),
 ): Promise<void> {
-  const server = makeServer("127.0.0.1", 0, app, { log: false, errors });
+  const server = makeServer("127.0.0.1", 0, validator(app), {
+    log: false,
+    errors,
+  });
   try {
     await server.ready;
     await check(server);
   } finally {
     await server.shutdown();
   }
+  assert.doesNotMatch(errors.text(), /WSGIValidationError|WSGIWarning/);
 }
 
 test("examples/hello.ts: the tutorial's greeting", async () => {
