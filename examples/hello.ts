@@ -17,7 +17,7 @@ import {
 
 /** Answers every request with a greeting, as the tutorial's `app()` does. */
 export function app(
-  environ: WSGIEnvironment,
+  _environ: WSGIEnvironment,
   startResponse: StartResponse,
 ): Uint8Array[] {
   const headers: HeaderPair[] = [["Content-Type", "text/plain; charset=utf-8"]];

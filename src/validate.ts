@@ -30,6 +30,37 @@ import {
 
 export { WSGIValidationError } from "./_validate_checks.ts";
 
+/**
+ * wsgiref's `validator`: wraps an application in a middleware that checks
+ * both sides of the conversation against PEP 3333, as `wsgiref.validate`
+ * does: the environ, `wsgi.input` and `wsgi.errors` the server passes, and
+ * the status, headers, `write()` data, body chunks and `close()` call of
+ * the application. A violation throws a {@linkcode WSGIValidationError};
+ * softer problems (no `QUERY_STRING`, an unusual `REQUEST_METHOD`, a
+ * status without a space after the code) are written to `wsgi.errors` as
+ * `WSGIWarning: ...` lines. Nothing in the request or the response is
+ * changed, except that the body is no longer a list, so a server cannot
+ * compute `Content-Length` from it.
+ *
+ * As in wsgiref, `wsgi.input.read()` must get a size, and header values
+ * may not contain TAB. A body never closed is reported to `wsgi.errors`
+ * when (if) the engine garbage-collects it.
+ *
+ * @example Usage
+ * ```ts
+ * import { handleRequest, validator } from "@wsgi/wsgi";
+ * import assert from "node:assert/strict";
+ * const app = validator((_environ, startResponse) => {
+ *   startResponse("200 OK", [["Content-Type", "text/plain"]]);
+ *   return [new TextEncoder().encode("Hello")];
+ * });
+ * const response = await handleRequest(new Request("http://localhost/"), app);
+ * assert.equal(await response.text(), "Hello");
+ * ```
+ *
+ * @param application The application to check.
+ * @returns The checking application.
+ */
 export function validator(application: WSGIApplication): WSGIApplication {
   if (typeof application !== "function") {
     throw new TypeError(
