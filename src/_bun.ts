@@ -71,6 +71,7 @@ export const listen: Listen = (host, port, app, options) => {
         log &&
           ((bytes) =>
             log(remoteAddr, method, target, "HTTP/1.1", out.code, bytes)),
+        true,
       );
     },
   });

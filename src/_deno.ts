@@ -85,6 +85,7 @@ export const listen: Listen = (host, port, app, options) => {
       log &&
         ((bytes) =>
           log(remote.hostname, method, target, "HTTP/1.1", out.code, bytes)),
+      true,
     );
   });
   const backend: Backend = {

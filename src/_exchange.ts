@@ -312,7 +312,12 @@ export async function runApp(
       // The whole body was empty: its length is known (wsgiref's
       // finish_content; an app's own Content-Length stands, as for HEAD).
       await body.close();
-      out.headers = withLength(headers, 0);
+      // Not on 1xx, 204 and 304 (RFC 9110 §8.6): forbidden on 1xx and 204,
+      // and on a 304 it must be the length a 200 would have had, which an
+      // empty body does not tell. wsgiref sends "0" on all of them.
+      if (state.code >= 200 && state.code !== 204 && state.code !== 304) {
+        out.headers = withLength(headers, 0);
+      }
     } else if (body.single && body.spent) {
       await body.close();
       out.headers = withLength(headers, first.length);

@@ -94,6 +94,13 @@ async function send(
     return isHead ? 0 : body?.length ?? 0;
   }
   let bytes = 0;
+  if (res.destroyed) {
+    // The client left while the application was running: "close" has
+    // already fired and will not fire again, and write() would return
+    // false with no "drain" to follow. Close the iterable now (PEP 3333).
+    await more.close();
+    return bytes;
+  }
   for (const chunk of out.body) {
     bytes += chunk.length;
     res.write(chunk);

@@ -90,6 +90,16 @@ export async function serveFacts(
 // Statuses whose responses never carry a body (Fetch "null body status").
 const NULL_BODY = new Set([101, 103, 204, 205, 304]);
 
+/** A body for a HEAD response on the wire, which the runtime never sends. */
+function unsentBody(): ReadableStream<Uint8Array> {
+  return new ReadableStream({
+    start(c) {
+      c.enqueue(new Uint8Array(1));
+      c.close();
+    },
+  });
+}
+
 /**
  * Called once when a response body has ended: the bytes handed on, and
  * whether it ended well (false: failed or cancelled by the client).
@@ -101,12 +111,14 @@ export type OnBodyEnd = (bytes: number, ok: boolean) => void;
  * stream with no read-ahead: each chunk is asked of the application only
  * when the runtime wants one (PEP 3333 forbids delaying a block, and this
  * keeps backpressure), and cancelling it (the client went away) runs the
- * application's close().
+ * application's close(). `onWire` is for a server's own handler (Deno.serve,
+ * Bun.serve), where a HEAD response's body is never sent.
  */
 export function toResponse(
   out: Outcome,
   isHead: boolean,
   onEnd?: OnBodyEnd | null,
+  onWire = false,
 ): Response {
   const headers = new Headers();
   for (const [name, value] of out.headers) headers.append(name, value);
@@ -127,6 +139,16 @@ export function toResponse(
     let bytes = 0;
     for (const c of out.body) bytes += c.length;
     onEnd?.(bodyless ? 0 : bytes, true);
+    if (
+      onWire && isHead && !NULL_BODY.has(out.code) &&
+      !headers.has("content-length")
+    ) {
+      // HEAD of a streamed body, whose length GET does not know either:
+      // given a null body, Deno and Bun announce "content-length: 0",
+      // which is false (RFC 9110 §8.6, §9.3.2). A body they never send
+      // for HEAD makes Deno leave the length out and Bun say chunked.
+      return new Response(unsentBody(), init);
+    }
     return new Response(
       bodyless ? null : concat(out.body) as Uint8Array<ArrayBuffer>,
       init,

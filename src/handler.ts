@@ -131,11 +131,21 @@ function parseUrl(url: string): {
  *   the server's name and port when they differ from the URL's.
  * @returns The response.
  */
-export async function handleRequest(
+export function handleRequest(
   request: Request,
   app: WSGIApplication,
   options: WSGIOptions = {},
   conn: ConnectionInfo = {},
+): Promise<Response> {
+  return respond(request, app, options, conn, false);
+}
+
+async function respond(
+  request: Request,
+  app: WSGIApplication,
+  options: WSGIOptions,
+  conn: ConnectionInfo,
+  onWire: boolean,
 ): Promise<Response> {
   const url = parseUrl(request.url);
   const method = request.method;
@@ -151,7 +161,7 @@ export async function handleRequest(
     scheme: conn.scheme ?? url.scheme,
   };
   const out = await serveFacts(app, facts, request.body, options);
-  return toResponse(out, method === "HEAD");
+  return toResponse(out, method === "HEAD", null, onWire);
 }
 
 /**
@@ -208,6 +218,8 @@ export function toFetchHandler(
       const ip = info.requestIP(request);
       if (ip) conn = { remoteAddr: ip.address, remotePort: ip.port };
     }
-    return handleRequest(request, app, options, conn);
+    // Called with the runtime's second argument, the Response goes on the
+    // wire (deno serve, Bun): see toResponse's `onWire`.
+    return respond(request, app, options, conn, info !== undefined);
   };
 }
