@@ -255,6 +255,26 @@ test("raw: reason phrase on the wire (Node: the app's; Deno, Bun: their own)", a
   });
 });
 
+test("raw: response header names keep their case, except on Deno", async () => {
+  const app: WSGIApplication = (_environ, startResponse) => {
+    startResponse("200 OK", [
+      ["X-MiXed-Case", "1"],
+      ["Content-Type", "text/plain"],
+    ]);
+    return [new TextEncoder().encode("ok")];
+  };
+  await withServer(app, {}, async (server) => {
+    const [response] = await exchange(server.serverPort, get("/"));
+    const names = response.headers.map(([name]) => name);
+    const expected = RUNTIME === "deno"
+      ? ["x-mixed-case", "content-type"]
+      : ["X-MiXed-Case", "Content-Type"];
+    for (const name of expected) {
+      assert.ok(names.includes(name), `${name} in ${names}`);
+    }
+  });
+});
+
 // ---------------------------------------------------- connection reuse
 
 test("raw: keep-alive serves two requests on one connection", async () => {
