@@ -1,6 +1,8 @@
 // The Deno shim behind makeServer: `Deno.serve`, and the command line's
 // view of the process. Only this file (and src/deno.ts) touches `Deno`.
-import { serveFacts, toResponse } from "./_serve.ts";
+import { type OnBodyEnd, serveFacts, toResponse } from "./_serve.ts";
+import type { Outcome } from "./_exchange.ts";
+import type { RequestFacts } from "./environ.ts";
 import type { Backend, Listen } from "./_backend.ts";
 import { accessLogger } from "./_backend.ts";
 import type { CliHost } from "./_cli_host.ts";
@@ -10,6 +12,9 @@ import type { CliHost } from "./_cli_host.ts";
 interface DenoAddr {
   hostname: string;
   port: number;
+}
+interface DenoInfo {
+  remoteAddr: DenoAddr;
 }
 interface DenoHttpServer {
   addr: DenoAddr;
@@ -29,7 +34,7 @@ interface DenoGlobal {
     options: DenoServeOptions,
     handler: (
       request: Request,
-      info: { remoteAddr: DenoAddr },
+      info: DenoInfo,
     ) => Response | Promise<Response>,
   ): DenoHttpServer;
   args: string[];
@@ -47,6 +52,66 @@ function targetOf(url: string): string {
   return start === -1 ? "/" : url.slice(start);
 }
 
+/**
+ * One request's facts (see makeEnviron). A class, so that its getters are
+ * shared: Deno is asked for the headers and the peer only when the
+ * application reads them, and no closure is made per request for that.
+ */
+class DenoFacts implements RequestFacts {
+  method: string;
+  target: string;
+  // Deno does not expose the request's HTTP version.
+  protocol = "HTTP/1.1";
+  serverName: string;
+  serverPort: number;
+  scheme: "http" | "https";
+  #request: Request;
+  #info: DenoInfo;
+  #peer: DenoAddr | null = null;
+
+  constructor(
+    request: Request,
+    info: DenoInfo,
+    serverName: string,
+    serverPort: number,
+    scheme: "http" | "https",
+  ) {
+    this.method = request.method;
+    this.target = targetOf(request.url);
+    this.serverName = serverName;
+    this.serverPort = serverPort;
+    this.scheme = scheme;
+    this.#request = request;
+    this.#info = info;
+  }
+
+  get headers(): Headers {
+    return this.#request.headers;
+  }
+
+  get peer(): DenoAddr {
+    return this.#peer ??= this.#info.remoteAddr;
+  }
+
+  get remoteAddr(): string {
+    return this.peer.hostname;
+  }
+
+  get remotePort(): number {
+    return this.peer.port;
+  }
+}
+
+/** The access-log callback for one request, once its outcome is known. */
+function logLine(
+  log: NonNullable<ReturnType<typeof accessLogger>>,
+  facts: DenoFacts,
+  peer: string,
+): (out: Outcome) => OnBodyEnd {
+  return (out) => (bytes) =>
+    log(peer, facts.method, facts.target, "HTTP/1.1", out.code, bytes);
+}
+
 /** Binds `Deno.serve` for a WSGI application. */
 export const listen: Listen = (host, port, app, options) => {
   const log = accessLogger(options);
@@ -58,35 +123,17 @@ export const listen: Listen = (host, port, app, options) => {
     cert: options.cert,
     key: options.key,
     onListen: (addr) => void (bound = addr),
-  }, async (request, info) => {
-    const method = request.method;
-    const target = targetOf(request.url);
-    const remote = info.remoteAddr;
-    const out = await serveFacts(
-      app,
-      {
-        method,
-        target,
-        // Deno does not expose the request's HTTP version.
-        protocol: "HTTP/1.1",
-        headers: request.headers,
-        remoteAddr: remote.hostname,
-        remotePort: remote.port,
-        serverName: host,
-        serverPort: bound.port,
-        scheme,
-      },
-      request.body,
-      options,
-    );
-    return toResponse(
-      out,
-      method === "HEAD",
-      log &&
-        ((bytes) =>
-          log(remote.hostname, method, target, "HTTP/1.1", out.code, bytes)),
-      true,
-    );
+  }, (request, info) => {
+    const facts = new DenoFacts(request, info, host, bound.port, scheme);
+    const isHead = facts.method === "HEAD";
+    // The access log is written when the body ends, perhaps after Deno has
+    // let the request go: the peer is asked for now.
+    const onEnd = log && logLine(log, facts, facts.peer.hostname);
+    const out = serveFacts(app, facts, request.body, options);
+    // A Response returned at once spares Deno a Promise per request.
+    return out instanceof Promise
+      ? out.then((out) => toResponse(out, isHead, onEnd && onEnd(out), true))
+      : toResponse(out, isHead, onEnd && onEnd(out), true);
   });
   const backend: Backend = {
     hostname: host,

@@ -22,6 +22,12 @@ export interface Outcome {
   code: number;
   reason: string;
   headers: HeaderPair[];
+  /**
+   * The `Content-Length` the server adds, not yet in `headers`: the exact
+   * length of a body known whole (PEP 3333 lets a server set it for a
+   * one-element body), or null (unknown, or the app set its own).
+   */
+  length: number | null;
   /** The body chunks known now: the whole body when `more` is null. */
   body: Uint8Array[];
   /** The rest of a streamed body. */
@@ -213,17 +219,19 @@ function errorOutcome(errors: ErrorStream): Outcome {
   return {
     code: 500,
     reason: "Internal Server Error",
-    headers: [["Content-Type", "text/plain"], [
-      "Content-Length",
-      String(ERROR_BODY.length),
-    ]],
+    headers: [["Content-Type", "text/plain"]],
+    length: ERROR_BODY.length,
     body: [ERROR_BODY],
     more: null,
     errors,
   };
 }
 
-function hasHeader(headers: HeaderPair[], lowerName: string): boolean {
+/** True when a header list has `lowerName` (compared case-insensitively). */
+export function hasHeader(
+  headers: readonly HeaderPair[],
+  lowerName: string,
+): boolean {
   for (const [name] of headers) {
     if (name.length === lowerName.length && name.toLowerCase() === lowerName) {
       return true;
@@ -232,10 +240,9 @@ function hasHeader(headers: HeaderPair[], lowerName: string): boolean {
   return false;
 }
 
-function withLength(headers: HeaderPair[], length: number): HeaderPair[] {
-  return hasHeader(headers, "content-length")
-    ? headers
-    : [...headers, ["Content-Length", String(length)]];
+/** The length to add, unless the app set its own `Content-Length`. */
+function lengthFor(headers: HeaderPair[], length: number): number | null {
+  return hasHeader(headers, "content-length") ? null : length;
 }
 
 /** A pump that fails at once: the app failed after output was committed. */
@@ -252,19 +259,64 @@ function failing(error: unknown): Pump {
  * Runs the application and returns its status, headers and the start of
  * its body. Headers are settled only with the first non-empty chunk or at
  * the end of the body (PEP 3333, "Buffering and Streaming"), so an error
- * before that still becomes wsgiref's 500 page. Never rejects.
+ * before that still becomes wsgiref's 500 page. Never rejects. Synchronous
+ * when the application is: the common answer, a list of one chunk, costs
+ * no Promise at all.
  */
-export async function runApp(
+export function runApp(
   app: WSGIApplication,
   environ: WSGIEnvironment,
   errors: ErrorStream,
   isHead: boolean,
-): Promise<Outcome> {
+): Outcome | Promise<Outcome> {
   const state = new ResponseState();
+  let result: unknown;
+  try {
+    result = app(environ, state.startResponse);
+  } catch (error) {
+    return failed(state, null, error, errors);
+  }
+  if (result instanceof Promise) {
+    return result.then(
+      (value) => settle(state, value, environ, errors, isHead),
+      (error) => failed(state, null, error, errors),
+    );
+  }
+  // The tutorial's answer: startResponse() called, one non-empty chunk, no
+  // write(), no close(). Its length is known and nothing is left to pull.
+  if (
+    Array.isArray(result) && result.length === 1 && state.headers !== null &&
+    state.pending.length === 0 &&
+    typeof (result as { close?: unknown }).close !== "function"
+  ) {
+    const chunk: unknown = result[0];
+    if (chunk instanceof Uint8Array && chunk.length > 0) {
+      state.committed = true;
+      const headers = state.headers;
+      return {
+        code: state.code,
+        reason: state.reason,
+        headers,
+        length: lengthFor(headers, chunk.length),
+        body: [chunk],
+        more: null,
+        errors,
+      };
+    }
+  }
+  return settle(state, result, environ, errors, isHead);
+}
+
+/** The general case of {@linkcode runApp}, once the app has returned. */
+async function settle(
+  state: ResponseState,
+  result: unknown,
+  environ: WSGIEnvironment,
+  errors: ErrorStream,
+  isHead: boolean,
+): Promise<Outcome> {
   let body: AppBody | null = null;
   try {
-    let result: unknown = app(environ, state.startResponse);
-    if (result instanceof Promise) result = await result;
     if (
       result instanceof FileWrapper && state.headers !== null &&
       !state.committed
@@ -281,9 +333,10 @@ export async function runApp(
         return {
           code: state.code,
           reason: state.reason,
-          headers: src instanceof Blob
-            ? withLength(state.headers, src.size)
-            : state.headers,
+          headers: state.headers,
+          length: src instanceof Blob
+            ? lengthFor(state.headers, src.size)
+            : null,
           body: [],
           more: readerPump(direct),
           errors,
@@ -304,6 +357,7 @@ export async function runApp(
       code: state.code,
       reason: state.reason,
       headers,
+      length: null,
       body: [],
       more: null,
       errors,
@@ -316,11 +370,11 @@ export async function runApp(
       // and on a 304 it must be the length a 200 would have had, which an
       // empty body does not tell. wsgiref sends "0" on all of them.
       if (state.code >= 200 && state.code !== 204 && state.code !== 304) {
-        out.headers = withLength(headers, 0);
+        out.length = lengthFor(headers, 0);
       }
     } else if (body.single && body.spent) {
       await body.close();
-      out.headers = withLength(headers, first.length);
+      out.length = lengthFor(headers, first.length);
       out.body.push(first);
     } else if (isHead) {
       // HEAD: the headers GET would send; nothing is read beyond them.
@@ -328,23 +382,39 @@ export async function runApp(
     } else {
       out.body.push(first);
       out.more = body;
+      // A streamed body may outlive the request: the client can leave, and
+      // close() then runs after Deno and Bun have let the request go. The
+      // environ's lazy keys are filled now, while the request can still
+      // tell them (see makeEnviron).
+      Reflect.ownKeys(environ);
     }
     return out;
   } catch (error) {
-    if (body !== null) await body.close();
-    if (!state.committed || state.headers === null) {
-      logError(errors, error);
-      return errorOutcome(errors);
-    }
-    // Output was already committed by write(): send it, then fail (the
-    // stream's consumer logs the error).
-    return {
-      code: state.code,
-      reason: state.reason,
-      headers: state.headers,
-      body: state.pending.splice(0),
-      more: failing(error),
-      errors,
-    };
+    return failed(state, body, error, errors);
   }
+}
+
+/** The outcome of an application that threw (or whose body did). */
+async function failed(
+  state: ResponseState,
+  body: AppBody | null,
+  error: unknown,
+  errors: ErrorStream,
+): Promise<Outcome> {
+  if (body !== null) await body.close();
+  if (!state.committed || state.headers === null) {
+    logError(errors, error);
+    return errorOutcome(errors);
+  }
+  // Output was already committed by write(): send it, then fail (the
+  // stream's consumer logs the error).
+  return {
+    code: state.code,
+    reason: state.reason,
+    headers: state.headers,
+    length: null,
+    body: state.pending.splice(0),
+    more: failing(error),
+    errors,
+  };
 }

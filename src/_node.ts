@@ -4,7 +4,8 @@
 // written straight to `ServerResponse`: no Web `Request` or `Response` is
 // made per request, which would cost more than the whole raw request.
 import { serveFacts } from "./_serve.ts";
-import type { Outcome } from "./_exchange.ts";
+import type { Outcome, Pump } from "./_exchange.ts";
+import type { RequestFacts } from "./environ.ts";
 import { consoleErrors, logError } from "./_errors.ts";
 import { concat } from "./_bytes.ts";
 import type { Backend, Listen } from "./_backend.ts";
@@ -72,15 +73,19 @@ function hasBody(raw: string[]): boolean {
   return false;
 }
 
-/** Writes an outcome to a ServerResponse; resolves with the body bytes sent. */
-async function send(
+/**
+ * Writes an outcome to a ServerResponse; gives the body bytes sent (null
+ * when it failed midway), at once for a body known whole.
+ */
+function send(
   res: NodeResponse,
   out: Outcome,
   isHead: boolean,
   closing: boolean,
-): Promise<number | null> {
+): number | null | Promise<number | null> {
   const flat: string[] = [];
   for (const [name, value] of out.headers) flat.push(name, value);
+  if (out.length !== null) flat.push("Content-Length", String(out.length));
   // While shutting down, in-flight responses end their connection, so the
   // server closes once they are done (RFC 9112 §9.6).
   if (closing) flat.push("Connection", "close");
@@ -88,11 +93,26 @@ async function send(
   res.writeHead(out.code, out.reason, flat);
   const more = out.more;
   if (more === null || isHead) {
-    if (more !== null) await more.close();
     const body = out.body.length ? concat(out.body) : undefined;
-    res.end(body);
-    return isHead ? 0 : body?.length ?? 0;
+    const bytes = isHead ? 0 : body?.length ?? 0;
+    if (more === null) {
+      res.end(body);
+      return bytes;
+    }
+    return Promise.resolve(more.close()).then(() => {
+      res.end(body);
+      return bytes;
+    });
   }
+  return stream(res, out, more);
+}
+
+/** Writes a streamed body, pulling each chunk as the socket drains. */
+async function stream(
+  res: NodeResponse,
+  out: Outcome,
+  more: Pump,
+): Promise<number | null> {
   let bytes = 0;
   if (res.destroyed) {
     // The client left while the application was running: "close" has
@@ -146,44 +166,105 @@ async function send(
   }
 }
 
+/**
+ * One request's facts (see makeEnviron), straight from `IncomingMessage`:
+ * its raw `url` and `rawHeaders` (no Web `Request`). The peer is read only
+ * when needed, through shared getters.
+ */
+class NodeFacts implements RequestFacts {
+  method: string;
+  target: string;
+  protocol: string;
+  headers: string[];
+  serverName: string;
+  serverPort: number;
+  scheme: "http" | "https";
+  #socket: NodeSocket;
+
+  constructor(
+    req: NodeRequest,
+    serverName: string,
+    serverPort: number,
+    scheme: "http" | "https",
+  ) {
+    this.method = req.method ?? "GET";
+    this.target = req.url ?? "/";
+    this.protocol = "HTTP/" + req.httpVersion;
+    this.headers = req.rawHeaders;
+    this.serverName = serverName;
+    this.serverPort = serverPort;
+    this.scheme = scheme;
+    this.#socket = req.socket;
+  }
+
+  get remoteAddr(): string {
+    return this.#socket.remoteAddress ?? "";
+  }
+
+  get remotePort(): number | undefined {
+    return this.#socket.remotePort;
+  }
+}
+
 /** Binds `node:http` (or `node:https` with `cert` and `key`). */
 export const listen: Listen = async (host, port, app, options) => {
   const log = accessLogger(options);
   const scheme = options.cert ? "https" : "http";
   let closing = false;
   let boundPort = port;
+  // Shared by every request: nothing below makes a closure per request on
+  // the common path (an app that answers at once).
+  const fail = (res: NodeResponse, error: unknown): void => {
+    logError(options.errors ?? consoleErrors, error);
+    if (!res.destroyed) res.destroy();
+  };
+  const logged = (
+    facts: NodeFacts,
+    peer: string,
+    code: number,
+    bytes: number | null,
+  ): void => {
+    log?.(peer, facts.method, facts.target, facts.protocol, code, bytes);
+    if (closing) server.closeIdleConnections();
+  };
+  const respond = (
+    res: NodeResponse,
+    facts: NodeFacts,
+    peer: string,
+    out: Outcome,
+  ): void => {
+    try {
+      const bytes = send(res, out, facts.method === "HEAD", closing);
+      if (bytes instanceof Promise) {
+        bytes.then(
+          (n) => logged(facts, peer, out.code, n),
+          (e) => fail(res, e),
+        );
+      } else logged(facts, peer, out.code, bytes);
+    } catch (error) {
+      fail(res, error);
+    }
+  };
   const listener: RequestListener = (req, res) => {
-    const method = req.method ?? "GET";
-    const target = req.url ?? "/";
-    const raw = req.rawHeaders;
-    const protocol = "HTTP/" + req.httpVersion;
-    const remoteAddr = req.socket.remoteAddress ?? "";
-    serveFacts(
-      app,
-      {
-        method,
-        target,
-        protocol,
-        headers: raw,
-        remoteAddr,
-        remotePort: req.socket.remotePort,
-        serverName: host,
-        serverPort: boundPort,
-        scheme,
-      },
-      hasBody(raw) ? req : null,
-      options,
-    )
-      .then((out) =>
-        send(res, out, method === "HEAD", closing).then((bytes) => {
-          log?.(remoteAddr, method, target, protocol, out.code, bytes);
-          if (closing) server.closeIdleConnections();
-        })
-      )
-      .catch((error) => {
-        logError(options.errors ?? consoleErrors, error);
-        if (!res.destroyed) res.destroy();
-      });
+    const facts = new NodeFacts(req, host, boundPort, scheme);
+    // The access log is written when the body ends, perhaps after the
+    // socket is gone: the peer is asked for now.
+    const peer = log ? facts.remoteAddr : "";
+    let out: Outcome | Promise<Outcome>;
+    try {
+      out = serveFacts(
+        app,
+        facts,
+        hasBody(facts.headers) ? req : null,
+        options,
+      );
+    } catch (error) {
+      return fail(res, error);
+    }
+    // Answered at once when it can be: no Promise per request.
+    if (out instanceof Promise) {
+      out.then((o) => respond(res, facts, peer, o), (e) => fail(res, e));
+    } else respond(res, facts, peer, out);
   };
   const server = options.cert && options.key
     ? (await nodeModule<HttpsModule>("node:https")).createServer(

@@ -37,8 +37,17 @@ function describe(value: unknown): string {
   return typeof value === "string" ? q(value) : typeof value;
 }
 
+// Apps send the same few statuses and header names again and again: those
+// already found good are remembered (a bounded cache), so the checks cost a
+// lookup instead of a regular expression per request.
+const CACHE_LIMIT = 256;
+const goodStatuses = new Map<string, readonly [number, string]>();
+const goodNames = new Set<string>();
+
 /** Checks a status line; returns [code, reason]. */
-export function parseStatus(status: unknown): [number, string] {
+export function parseStatus(status: unknown): readonly [number, string] {
+  const known = goodStatuses.get(status as string);
+  if (known !== undefined) return known;
   if (typeof status !== "string") {
     throw new TypeError(
       `startResponse(): status must be a string like "200 OK", got ${
@@ -64,7 +73,9 @@ export function parseStatus(status: unknown): [number, string] {
       } is outside 200-599, the range a response can carry`,
     );
   }
-  return [code, m[2]];
+  const parsed = [code, m[2]] as const;
+  if (goodStatuses.size < CACHE_LIMIT) goodStatuses.set(status, parsed);
+  return parsed;
 }
 
 /** Checks a header list; returns it (the same array). */
@@ -87,14 +98,9 @@ export function checkHeaders(headers: unknown): HeaderPair[] {
         }`,
       );
     }
-    const [name, value] = pair;
-    if (!TOKEN.test(name)) {
-      throw new TypeError(
-        `startResponse(): header name ${
-          q(name)
-        } is not an HTTP token (RFC 9110 §5.6.2)`,
-      );
-    }
+    const name = pair[0];
+    const value = pair[1];
+    if (!goodNames.has(name)) checkName(name);
     if (BAD_VALUE.test(value)) {
       throw new TypeError(
         `startResponse(): value ${q(value)} of header ${
@@ -102,15 +108,26 @@ export function checkHeaders(headers: unknown): HeaderPair[] {
         } contains a control character or a character above U+00FF`,
       );
     }
-    if (HOP_BY_HOP.has(name.toLowerCase())) {
-      throw new TypeError(
-        `startResponse(): hop-by-hop header ${
-          q(name)
-        } is not allowed from an application (PEP 3333); the server manages the connection`,
-      );
-    }
   }
   return headers as HeaderPair[];
+}
+
+function checkName(name: string): void {
+  if (!TOKEN.test(name)) {
+    throw new TypeError(
+      `startResponse(): header name ${
+        q(name)
+      } is not an HTTP token (RFC 9110 §5.6.2)`,
+    );
+  }
+  if (HOP_BY_HOP.has(name.toLowerCase())) {
+    throw new TypeError(
+      `startResponse(): hop-by-hop header ${
+        q(name)
+      } is not allowed from an application (PEP 3333); the server manages the connection`,
+    );
+  }
+  if (goodNames.size < CACHE_LIMIT) goodNames.add(name);
 }
 
 /**

@@ -1,10 +1,10 @@
 // Serving one request, whatever carries it: reading the body, building the
 // environ, running the application, and turning the outcome into a Web
 // Response. The shims and the public handlers in handler.ts share it.
-import type { WSGIApplication } from "./types.ts";
+import type { HeaderPair, WSGIApplication } from "./types.ts";
 import { getHeader, makeEnviron, type RequestFacts } from "./environ.ts";
 import type { WSGIOptions } from "./handler.ts";
-import { type Outcome, runApp } from "./_exchange.ts";
+import { hasHeader, type Outcome, runApp } from "./_exchange.ts";
 import { consoleErrors, logError } from "./_errors.ts";
 import { BufferedInput, StreamingInput } from "./_input.ts";
 import { type BodySource, iterate, readBody } from "./_body.ts";
@@ -25,10 +25,8 @@ export function plainOutcome(
   return {
     code,
     reason,
-    headers: [["Content-Type", "text/plain; charset=utf-8"], [
-      "Content-Length",
-      String(body.length),
-    ]],
+    headers: [["Content-Type", "text/plain; charset=utf-8"]],
+    length: body.length,
     body: [body],
     more: null,
     errors: consoleErrors,
@@ -44,45 +42,74 @@ export function tooLarge(limit: number): Outcome {
   );
 }
 
+const EMPTY = new Uint8Array(0);
+
 /**
  * Runs an application for one request described by `facts`, reading the
- * body from `source`; the part every server shares. Never rejects.
+ * body from `source`; the part every server shares. Never rejects, and
+ * answers synchronously when it can: a request without a body to an app
+ * that answers at once costs no Promise.
  */
-export async function serveFacts(
+export function serveFacts(
   app: WSGIApplication,
   facts: RequestFacts,
   source: BodySource | null,
   options: WSGIOptions,
-): Promise<Outcome> {
+): Outcome | Promise<Outcome> {
   const limit = options.maxBodySize ?? MAX_BODY_SIZE;
-  const declared = getHeader(facts.headers, "content-length");
+  // Without a body, no header need be read (see makeEnviron).
+  const declared = source === null
+    ? null
+    : getHeader(facts.headers, "content-length");
   // RFC 9110 §15.5.14: refuse before reading when the length is declared.
   if (declared !== null && Number(declared) > limit) return tooLarge(limit);
-  let input: unknown;
   if (options.bufferInput === false) {
-    input = new StreamingInput(iterate(source), limit);
-  } else {
-    let data: Uint8Array | null;
-    try {
-      data = await readBody(source, limit);
-    } catch (error) {
-      // The client went away or sent a malformed body mid-way.
-      logError(options.errors ?? consoleErrors, error);
-      return plainOutcome(400, "Bad Request", "Malformed request body\n");
-    }
-    if (data === null) return tooLarge(limit);
-    input = new BufferedInput(data);
+    const input = new StreamingInput(iterate(source), limit);
+    return run(app, facts, input, options, false);
   }
+  if (source === null) {
+    return run(app, facts, new BufferedInput(EMPTY), options, false);
+  }
+  return readAndRun(app, facts, source, options, limit, declared === null);
+}
+
+async function readAndRun(
+  app: WSGIApplication,
+  facts: RequestFacts,
+  source: BodySource,
+  options: WSGIOptions,
+  limit: number,
+  chunked: boolean,
+): Promise<Outcome> {
+  let data: Uint8Array | null;
+  try {
+    data = await readBody(source, limit);
+  } catch (error) {
+    // The client went away or sent a malformed body mid-way.
+    logError(options.errors ?? consoleErrors, error);
+    return plainOutcome(400, "Bad Request", "Malformed request body\n");
+  }
+  if (data === null) return tooLarge(limit);
+  return await run(app, facts, new BufferedInput(data), options, chunked);
+}
+
+function run(
+  app: WSGIApplication,
+  facts: RequestFacts,
+  input: BufferedInput | StreamingInput,
+  options: WSGIOptions,
+  chunked: boolean,
+): Outcome | Promise<Outcome> {
   const environ = makeEnviron(facts, input, options);
-  if (options.bufferInput !== false && declared === null && source !== null) {
+  if (chunked) {
     // A chunked body was read in full: its length is now known, and apps
     // that trust CONTENT_LENGTH (most do) can read it.
     environ.CONTENT_LENGTH = String((input as BufferedInput).length);
   }
-  return await runApp(
+  return runApp(
     app,
     environ,
-    (environ["wsgi.errors"] ?? consoleErrors) as never,
+    options.errors ?? consoleErrors,
     facts.method === "HEAD",
   );
 }
@@ -120,12 +147,21 @@ export function toResponse(
   onEnd?: OnBodyEnd | null,
   onWire = false,
 ): Response {
-  const headers = new Headers();
-  for (const [name, value] of out.headers) headers.append(name, value);
-  const init = { status: out.code, statusText: out.reason, headers };
   const more = out.more;
   const direct = out.direct;
-  if (direct !== undefined && !isHead && !NULL_BODY.has(out.code)) {
+  const nullBody = NULL_BODY.has(out.code);
+  // The header list goes in as pairs, not a Headers object: repeats such
+  // as Set-Cookie stay separate lines, and nothing is sorted or copied.
+  let headers: HeaderPair[] = out.headers;
+  if (
+    out.length !== null &&
+    // On the wire, a body held whole gets its Content-Length from the
+    // runtime, the same number; leaving ours out keeps Deno on its fast
+    // path for a 200 whose only header is Content-Type.
+    !(onWire && !isHead && !nullBody && more === null && direct === undefined)
+  ) headers = [...headers, ["Content-Length", String(out.length)]];
+  const init = { status: out.code, statusText: out.reason, headers };
+  if (direct !== undefined && !isHead && !nullBody) {
     const response = new Response(direct.source, init);
     // A stream now belongs to the Response, which cancels it if the client
     // goes away: closing the wrapper here would cancel it before it is read.
@@ -133,15 +169,14 @@ export function toResponse(
     onEnd?.(direct.source instanceof Blob ? direct.source.size : 0, true);
     return response;
   }
-  if (more === null || isHead || NULL_BODY.has(out.code)) {
+  if (more === null || isHead || nullBody) {
     if (more !== null) more.close();
-    const bodyless = isHead || NULL_BODY.has(out.code) || out.body.length === 0;
+    const bodyless = isHead || nullBody || out.body.length === 0;
     let bytes = 0;
     for (const c of out.body) bytes += c.length;
     onEnd?.(bodyless ? 0 : bytes, true);
     if (
-      onWire && isHead && !NULL_BODY.has(out.code) &&
-      !headers.has("content-length")
+      onWire && isHead && !nullBody && !hasHeader(headers, "content-length")
     ) {
       // HEAD of a streamed body, whose length GET does not know either:
       // given a null body, Deno and Bun announce "content-length: 0",

@@ -176,6 +176,7 @@ async function* limited(
 function head(out: Outcome): Uint8Array {
   let text = `Status: ${out.code} ${out.reason}\r\n`;
   for (const [name, value] of out.headers) text += `${name}: ${value}\r\n`;
+  if (out.length !== null) text += `Content-Length: ${out.length}\r\n`;
   return nativeToBytes(text + "\r\n", "Response head");
 }
 

@@ -155,11 +155,12 @@ async function respond(
     protocol: conn.protocol,
     headers: request.headers,
     remoteAddr: conn.remoteAddr,
-    remotePort: conn.remotePort,
     serverName: conn.serverName ?? url.host,
     serverPort: conn.serverPort ?? url.port,
     scheme: conn.scheme ?? url.scheme,
   };
+  // REMOTE_PORT only where known (an environ key, not an empty one).
+  if (conn.remotePort !== undefined) facts.remotePort = conn.remotePort;
   const out = await serveFacts(app, facts, request.body, options);
   return toResponse(out, method === "HEAD", null, onWire);
 }

@@ -255,23 +255,29 @@ test("raw: reason phrase on the wire (Node: the app's; Deno, Bun: their own)", a
   });
 });
 
-test("raw: response header names keep their case, except on Deno", async () => {
-  const app: WSGIApplication = (_environ, startResponse) => {
-    startResponse("200 OK", [
-      ["X-MiXed-Case", "1"],
-      ["Content-Type", "text/plain"],
-    ]);
+test("raw: response header names keep their case (Deno: except on its fast path)", async () => {
+  const app: WSGIApplication = (environ, startResponse) => {
+    const only = environ.PATH_INFO === "/only";
+    startResponse(
+      "200 OK",
+      only
+        ? [["Content-Type", "text/plain"]]
+        : [["X-MiXed-Case", "1"], ["Content-Type", "text/plain"]],
+    );
     return [new TextEncoder().encode("ok")];
   };
   await withServer(app, {}, async (server) => {
-    const [response] = await exchange(server.serverPort, get("/"));
-    const names = response.headers.map(([name]) => name);
-    const expected = RUNTIME === "deno"
-      ? ["x-mixed-case", "content-type"]
-      : ["X-MiXed-Case", "Content-Type"];
-    for (const name of expected) {
+    const [two] = await exchange(server.serverPort, get("/"));
+    const names = two.headers.map(([name]) => name);
+    for (const name of ["X-MiXed-Case", "Content-Type"]) {
       assert.ok(names.includes(name), `${name} in ${names}`);
     }
+    // Deno answers a 200 whose only header is Content-Type on a fast path
+    // of its own, which lower-cases the name.
+    const [one] = await exchange(server.serverPort, get("/only"));
+    const name = RUNTIME === "deno" ? "content-type" : "Content-Type";
+    const onlyNames = one.headers.map(([n]) => n);
+    assert.ok(onlyNames.includes(name), `${name} in ${onlyNames}`);
   });
 });
 
