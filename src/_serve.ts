@@ -111,6 +111,7 @@ function run(
     environ,
     options.errors ?? consoleErrors,
     facts.method === "HEAD",
+    facts,
   );
 }
 

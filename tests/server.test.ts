@@ -595,6 +595,41 @@ test("disconnect mid-stream calls the app iterable's close() within 2 s", async 
   });
 });
 
+test("close() after the client left still reads the environ's header and peer keys", async () => {
+  // HTTP_* and REMOTE_* are filled lazily; a streamed body's close() can
+  // run after the runtime has let the request go (the client left).
+  let seen: unknown[] | null = null;
+  let produced = 0;
+  const app: WSGIApplication = (environ, startResponse) => {
+    startResponse("200 OK", [["Content-Type", "text/plain"]]);
+    if (environ.PATH_INFO !== "/slow") return [enc("fine")];
+    return {
+      [Symbol.asyncIterator]() {
+        return {
+          async next() {
+            if (produced > 0) await sleep(20);
+            if (produced >= 200) return { done: true, value: undefined };
+            return { done: false, value: enc(`chunk${produced++};`) };
+          },
+        };
+      },
+      close() {
+        seen = [
+          environ.HTTP_HOST,
+          environ.REMOTE_ADDR,
+          typeof environ.REMOTE_PORT,
+          environ.CONTENT_TYPE,
+        ];
+      },
+    } as AsyncIterable<Uint8Array>;
+  };
+  await withServer(app, {}, async (server) => {
+    await dropAfterFirstChunk(server);
+    assert.ok(await until(() => seen !== null, 2000), "close() never ran");
+    assert.deepEqual(seen, ["test", "127.0.0.1", "string", "text/plain"]);
+  });
+});
+
 test("a client gone before a streamed answer starts still gets close()", async () => {
   let closedAt = 0;
   let returnedAt = 0;

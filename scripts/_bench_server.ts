@@ -1,0 +1,276 @@
+// One server for scripts/bench.ts, run by deno, bun or node:
+//
+//   <runtime> scripts/_bench_server.ts MODE [port] [file]
+//
+// It binds 127.0.0.1 (port 0, the default, picks a free one), prints
+// "PORT <n>" on stdout once it listens, and serves until killed.
+//
+//   raw             the runtime's own server answering "Hello world!"
+//   raw-bytes       the runtime's own server doing what any server of a
+//                   bytes-returning app must: it reads the request's URL
+//                   and method, and answers the tutorial's encoded bytes
+//                   (the floor under "wsgi")
+//   wsgi            makeServer() serving the tutorial's "¡Hola, mundo!" app
+//   raw-stream      the runtime's own server sending 1 MiB in 64 KiB chunks
+//                   (a ReadableStream on Deno and Bun, res.write() on Node)
+//   wsgi-stream     makeServer() serving an app whose generator yields the
+//                   same 16 chunks of 64 KiB
+//   wsgi-file       makeServer() serving `file` through wsgi.file_wrapper
+//                   over the runtime's own file object (Deno: a file's
+//                   readable stream; Bun: Bun.file(); Node:
+//                   fs.openAsBlob()), which the core hands on as it is
+//   wsgi-file-copy  the same wrapper, iterated by an async generator, so
+//                   the core copies it block by block (64 KiB)
+import {
+  makeServer,
+  type StartResponse,
+  type WSGIEnvironment,
+} from "../mod.ts";
+
+const HOST = "127.0.0.1";
+const CHUNK_SIZE = 64 * 1024;
+const CHUNKS = 16;
+// One chunk, shared by every response: both sides send the same bytes and
+// neither pays for making them.
+const CHUNK = new Uint8Array(CHUNK_SIZE).fill(120); // "x"
+const HELLO_TYPE = "text/plain; charset=utf-8";
+const STREAM_TYPE = "application/octet-stream";
+
+/** The tutorial's application. */
+function helloApp(_environ: unknown, startResponse: StartResponse) {
+  startResponse("200 OK", [["Content-Type", HELLO_TYPE]]);
+  return [new TextEncoder().encode("¡Hola, mundo!")];
+}
+
+/** A file through wsgi.file_wrapper: as is, or copied block by block. */
+function fileApp(open: () => Promise<unknown>, copy: boolean) {
+  return async (environ: WSGIEnvironment, startResponse: StartResponse) => {
+    startResponse("200 OK", [["Content-Type", STREAM_TYPE]]);
+    const wrap = environ["wsgi.file_wrapper"] as (
+      f: unknown,
+      blksize: number,
+    ) => AsyncIterable<Uint8Array>;
+    const wrapper = wrap(await open(), CHUNK_SIZE);
+    return copy
+      ? (async function* () {
+        yield* wrapper;
+      })()
+      : wrapper;
+  };
+}
+
+/** Opens `path` as this runtime's own file object. */
+async function fileOpener(path: string): Promise<() => Promise<unknown>> {
+  if (g.Deno) {
+    const deno = g.Deno as unknown as {
+      open(path: string): Promise<{ readable: ReadableStream<Uint8Array> }>;
+    };
+    return async () => (await deno.open(path)).readable;
+  }
+  if (g.Bun) {
+    const bun = g.Bun as unknown as { file(path: string): Blob };
+    return () => Promise.resolve(bun.file(path));
+  }
+  const name = "node:fs";
+  const fs = await import(name) as {
+    openAsBlob(path: string): Promise<Blob>;
+  };
+  return () => fs.openAsBlob(path);
+}
+
+/** 1 MiB in 64 KiB chunks, from a generator. */
+function streamApp(_environ: unknown, startResponse: StartResponse) {
+  startResponse("200 OK", [["Content-Type", STREAM_TYPE]]);
+  return (function* () {
+    for (let i = 0; i < CHUNKS; i++) yield CHUNK;
+  })();
+}
+
+/** A pull-based stream of the same 16 chunks, for Deno and Bun. */
+function chunkStream(): ReadableStream<Uint8Array> {
+  let sent = 0;
+  return new ReadableStream<Uint8Array>({
+    pull(c) {
+      if (sent++ < CHUNKS) c.enqueue(CHUNK);
+      else c.close();
+    },
+  });
+}
+
+const HELLO_BYTES = "¡Hola, mundo!";
+
+/** A handler that does a bytes-returning app's mandatory work. */
+function bytesHandler(request: Request): Response {
+  void request.url;
+  void request.method;
+  return new Response(new TextEncoder().encode(HELLO_BYTES), {
+    status: 200,
+    statusText: "OK",
+    headers: [["Content-Type", HELLO_TYPE]],
+  });
+}
+
+function fetchHandler(
+  stream: boolean,
+  bytes: boolean,
+): (request: Request) => Response {
+  if (bytes) return bytesHandler;
+  return stream
+    ? () =>
+      new Response(chunkStream(), {
+        headers: { "content-type": STREAM_TYPE },
+      })
+    : () =>
+      new Response("Hello world!", {
+        headers: { "content-type": HELLO_TYPE },
+      });
+}
+
+function ready(port: number): void {
+  console.log(`PORT ${port}`);
+}
+
+// The runtime globals, declared here so that no runtime's types are needed.
+interface DenoLike {
+  args: string[];
+  serve(
+    options: {
+      hostname: string;
+      port: number;
+      onListen(addr: { port: number }): void;
+    },
+    handler: (request: Request) => Response,
+  ): unknown;
+}
+interface BunLike {
+  serve(options: {
+    hostname: string;
+    port: number;
+    fetch(request: Request): Response;
+  }): { port: number };
+}
+interface NodeResponse {
+  writeHead(code: number, headers: Record<string, string | number>): void;
+  write(chunk: Uint8Array): boolean;
+  end(chunk?: string | Uint8Array): void;
+  once(event: "drain", listener: () => void): void;
+}
+interface NodeRequest {
+  url?: string;
+  method?: string;
+}
+interface NodeServer {
+  listen(port: number, host: string, callback: () => void): void;
+  address(): { port: number };
+}
+interface NodeHttp {
+  createServer(
+    listener: (req: NodeRequest, res: NodeResponse) => void,
+  ): NodeServer;
+}
+
+const g = globalThis as unknown as {
+  Deno?: DenoLike;
+  Bun?: BunLike;
+  process?: { argv: string[] };
+};
+
+async function rawNode(
+  port: number,
+  stream: boolean,
+  bytes: boolean,
+): Promise<void> {
+  // A variable specifier: Deno never resolves node:http here.
+  const name = "node:http";
+  const http = await import(name) as NodeHttp;
+  const hello = new TextEncoder().encode("Hello world!");
+  const server = http.createServer(
+    bytes
+      ? (req, res) => {
+        void req.url;
+        void req.method;
+        const body = new TextEncoder().encode(HELLO_BYTES);
+        res.writeHead(200, {
+          "Content-Type": HELLO_TYPE,
+          "Content-Length": body.length,
+        });
+        res.end(body);
+      }
+      : stream
+      ? (_req, res) => {
+        res.writeHead(200, { "Content-Type": STREAM_TYPE });
+        let sent = 0;
+        // res.write() until the socket pushes back, then wait for "drain".
+        const pump = (): void => {
+          while (sent < CHUNKS) {
+            sent++;
+            if (!res.write(CHUNK)) {
+              res.once("drain", pump);
+              return;
+            }
+          }
+          res.end();
+        };
+        pump();
+      }
+      : (_req, res) => {
+        res.writeHead(200, {
+          "Content-Type": HELLO_TYPE,
+          "Content-Length": hello.length,
+        });
+        res.end(hello);
+      },
+  );
+  await new Promise<void>((resolve) => server.listen(port, HOST, resolve));
+  ready(server.address().port);
+}
+
+async function main(): Promise<void> {
+  const argv = g.Deno ? g.Deno.args : g.process!.argv.slice(2);
+  const mode = argv[0];
+  const port = Number(argv[1] ?? 0);
+  const modes = [
+    "raw",
+    "raw-bytes",
+    "wsgi",
+    "raw-stream",
+    "wsgi-stream",
+    "wsgi-file",
+    "wsgi-file-copy",
+  ];
+  if (!modes.includes(mode)) {
+    throw new Error(
+      `Unknown mode ${JSON.stringify(mode)}; expected one of ${
+        modes.join(", ")
+      }`,
+    );
+  }
+  const stream = mode.endsWith("-stream");
+  const bytes = mode === "raw-bytes";
+  if (mode.startsWith("wsgi")) {
+    const file = mode.startsWith("wsgi-file")
+      ? fileApp(await fileOpener(argv[2]), mode === "wsgi-file-copy")
+      : null;
+    const app = file ?? (stream ? streamApp : helloApp);
+    const server = makeServer(HOST, port, app, { log: false });
+    await server.ready;
+    ready(server.serverPort);
+    await server.serveForever();
+  } else if (g.Deno) {
+    g.Deno.serve(
+      { hostname: HOST, port, onListen: (addr) => ready(addr.port) },
+      fetchHandler(stream, bytes),
+    );
+  } else if (g.Bun) {
+    const server = g.Bun.serve({
+      hostname: HOST,
+      port,
+      fetch: fetchHandler(stream, bytes),
+    });
+    ready(server.port);
+  } else {
+    await rawNode(port, stream, bytes);
+  }
+}
+
+await main();
