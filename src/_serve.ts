@@ -42,7 +42,10 @@ export function tooLarge(limit: number): Outcome {
   );
 }
 
-const EMPTY = new Uint8Array(0);
+// The `wsgi.input` of every request without a body: reading it moves no
+// position, and frozen, no request can leave anything on it for the next.
+const NO_INPUT = new BufferedInput(new Uint8Array(0));
+Object.freeze(NO_INPUT);
 
 /**
  * Runs an application for one request described by `facts`, reading the
@@ -68,7 +71,7 @@ export function serveFacts(
     return run(app, facts, input, options, false);
   }
   if (source === null) {
-    return run(app, facts, new BufferedInput(EMPTY), options, false);
+    return run(app, facts, NO_INPUT, options, false);
   }
   return readAndRun(app, facts, source, options, limit, declared === null);
 }

@@ -105,8 +105,14 @@ const CGI_KEYS = new Set([
   "SERVER_SOFTWARE",
 ]);
 
+// Browsers send the same few header names on every request: their CGI
+// names are remembered (a bounded cache) rather than built each time.
+const cgiNames = new Map<string, string>();
+
 function cgiName(name: string): string {
-  let key = "";
+  let key = cgiNames.get(name);
+  if (key !== undefined) return key;
+  key = "";
   for (let i = 0; i < name.length; i++) {
     const c = name.charCodeAt(i);
     key += c === 45
@@ -115,6 +121,7 @@ function cgiName(name: string): string {
       ? String.fromCharCode(c - 32)
       : name[i];
   }
+  if (cgiNames.size < 512) cgiNames.set(name, key);
   return key;
 }
 
