@@ -23,19 +23,11 @@ export type Listen = (
   options: ServerOptions,
 ) => Promise<Backend>;
 
+/** Writes one access-log line (see {@linkcode accessLine}). */
+export type AccessLog = (...fields: Parameters<typeof accessLine>) => void;
+
 /** The access logger chosen by the options, or null when silenced. */
-export function accessLogger(
-  options: ServerOptions,
-):
-  | ((
-    remoteAddr: string,
-    method: string,
-    target: string,
-    protocol: string,
-    code: number,
-    bytes: number | null,
-  ) => void)
-  | null {
+export function accessLogger(options: ServerOptions): AccessLog | null {
   const log = options.log;
   if (log === false) return null;
   const write = typeof log === "function" ? log : console.error;

@@ -1,8 +1,6 @@
 // The Deno shim behind makeServer: `Deno.serve`, and the command line's
 // view of the process. Only this file (and src/deno.ts) touches `Deno`.
-import { type OnBodyEnd, serveFacts, toResponse } from "./_serve.ts";
-import type { Outcome } from "./_exchange.ts";
-import type { RequestFacts } from "./environ.ts";
+import { answer, type PeerLookup, WebFacts } from "./_web_request.ts";
 import type { Backend, Listen } from "./_backend.ts";
 import { accessLogger } from "./_backend.ts";
 import type { CliHost } from "./_cli_host.ts";
@@ -45,72 +43,11 @@ interface DenoGlobal {
 
 const Deno = (globalThis as unknown as { Deno: DenoGlobal }).Deno;
 
-function targetOf(url: string): string {
-  // Deno keeps the request-target as the client sent it: take it verbatim
-  // after "scheme://authority" (new URL() would resolve dot segments).
-  const start = url.indexOf("/", url.indexOf("://") + 3);
-  return start === -1 ? "/" : url.slice(start);
-}
-
-/**
- * One request's facts (see makeEnviron). A class, so that its getters are
- * shared: Deno is asked for the headers and the peer only when the
- * application reads them, and no closure is made per request for that.
- */
-class DenoFacts implements RequestFacts {
-  method: string;
-  target: string;
-  // Deno does not expose the request's HTTP version.
-  protocol = "HTTP/1.1";
-  serverName: string;
-  serverPort: number;
-  scheme: "http" | "https";
-  #request: Request;
-  #info: DenoInfo;
-  #peer: DenoAddr | null = null;
-
-  constructor(
-    request: Request,
-    info: DenoInfo,
-    serverName: string,
-    serverPort: number,
-    scheme: "http" | "https",
-  ) {
-    this.method = request.method;
-    this.target = targetOf(request.url);
-    this.serverName = serverName;
-    this.serverPort = serverPort;
-    this.scheme = scheme;
-    this.#request = request;
-    this.#info = info;
-  }
-
-  get headers(): Headers {
-    return this.#request.headers;
-  }
-
-  get peer(): DenoAddr {
-    return this.#peer ??= this.#info.remoteAddr;
-  }
-
-  get remoteAddr(): string {
-    return this.peer.hostname;
-  }
-
-  get remotePort(): number {
-    return this.peer.port;
-  }
-}
-
-/** The access-log callback for one request, once its outcome is known. */
-function logLine(
-  log: NonNullable<ReturnType<typeof accessLogger>>,
-  facts: DenoFacts,
-  peer: string,
-): (out: Outcome) => OnBodyEnd {
-  return (out) => (bytes) =>
-    log(peer, facts.method, facts.target, "HTTP/1.1", out.code, bytes);
-}
+/** Deno's peer: the handler's second argument. */
+const denoPeer: PeerLookup<DenoInfo> = (_request, info) => {
+  const addr = info.remoteAddr;
+  return { address: addr.hostname, port: addr.port };
+};
 
 /** Binds `Deno.serve` for a WSGI application. */
 export const listen: Listen = (host, port, app, options) => {
@@ -124,16 +61,15 @@ export const listen: Listen = (host, port, app, options) => {
     key: options.key,
     onListen: (addr) => void (bound = addr),
   }, (request, info) => {
-    const facts = new DenoFacts(request, info, host, bound.port, scheme);
-    const isHead = facts.method === "HEAD";
-    // The access log is written when the body ends, perhaps after Deno has
-    // let the request go: the peer is asked for now.
-    const onEnd = log && logLine(log, facts, facts.peer.hostname);
-    const out = serveFacts(app, facts, request.body, options);
-    // A Response returned at once spares Deno a Promise per request.
-    return out instanceof Promise
-      ? out.then((out) => toResponse(out, isHead, onEnd && onEnd(out), true))
-      : toResponse(out, isHead, onEnd && onEnd(out), true);
+    const facts = new WebFacts(
+      request,
+      info,
+      denoPeer,
+      host,
+      bound.port,
+      scheme,
+    );
+    return answer(app, options, log, request, facts);
   });
   const backend: Backend = {
     hostname: host,

@@ -560,9 +560,13 @@ test("disconnect mid-stream runs the generator's finally within 2 s", async () =
   });
 });
 
-test("disconnect mid-stream calls the app iterable's close() within 2 s", async () => {
-  let closedAt = 0;
-  let closes = 0;
+/**
+ * An app whose "/slow" body yields a chunk every 20 ms, up to 200, and
+ * calls `onClose(environ)` from its close(); anything else gets "fine".
+ */
+function slowApp(
+  onClose: (environ: WSGIEnvironment) => void,
+): { app: WSGIApplication; produced: () => number } {
   let produced = 0;
   const app: WSGIApplication = (environ, startResponse) => {
     startResponse("200 OK", [["Content-Type", "text/plain"]]);
@@ -577,17 +581,24 @@ test("disconnect mid-stream calls the app iterable's close() within 2 s", async 
           },
         };
       },
-      close() {
-        closes++;
-        closedAt = Date.now();
-      },
+      close: () => onClose(environ),
     } as AsyncIterable<Uint8Array>;
   };
+  return { app, produced: () => produced };
+}
+
+test("disconnect mid-stream calls the app iterable's close() within 2 s", async () => {
+  let closedAt = 0;
+  let closes = 0;
+  const { app, produced } = slowApp(() => {
+    closes++;
+    closedAt = Date.now();
+  });
   await withServer(app, {}, async (server) => {
     const droppedAt = await dropAfterFirstChunk(server);
     assert.ok(await until(() => closedAt > 0, 2000), "close() never ran");
     assert.ok(closedAt - droppedAt < 2000);
-    assert.ok(produced < 200, "the body was pulled to its end");
+    assert.ok(produced() < 200, "the body was pulled to its end");
     await sleep(100);
     assert.equal(closes, 1);
     const { body } = await fetchText(`${server.url}next`);
@@ -599,30 +610,14 @@ test("close() after the client left still reads the environ's header and peer ke
   // HTTP_* and REMOTE_* are filled lazily; a streamed body's close() can
   // run after the runtime has let the request go (the client left).
   let seen: unknown[] | null = null;
-  let produced = 0;
-  const app: WSGIApplication = (environ, startResponse) => {
-    startResponse("200 OK", [["Content-Type", "text/plain"]]);
-    if (environ.PATH_INFO !== "/slow") return [enc("fine")];
-    return {
-      [Symbol.asyncIterator]() {
-        return {
-          async next() {
-            if (produced > 0) await sleep(20);
-            if (produced >= 200) return { done: true, value: undefined };
-            return { done: false, value: enc(`chunk${produced++};`) };
-          },
-        };
-      },
-      close() {
-        seen = [
-          environ.HTTP_HOST,
-          environ.REMOTE_ADDR,
-          typeof environ.REMOTE_PORT,
-          environ.CONTENT_TYPE,
-        ];
-      },
-    } as AsyncIterable<Uint8Array>;
-  };
+  const { app } = slowApp((environ) => {
+    seen = [
+      environ.HTTP_HOST,
+      environ.REMOTE_ADDR,
+      typeof environ.REMOTE_PORT,
+      environ.CONTENT_TYPE,
+    ];
+  });
   await withServer(app, {}, async (server) => {
     await dropAfterFirstChunk(server);
     assert.ok(await until(() => seen !== null, 2000), "close() never ran");
