@@ -241,9 +241,20 @@ export function hasHeader(
   return false;
 }
 
-/** The length to add, unless the app set its own `Content-Length`. */
-function lengthFor(headers: HeaderPair[], length: number): number | null {
-  return hasHeader(headers, "content-length") ? null : length;
+/**
+ * The `Content-Length` to add for a body of `length` bytes: none when the
+ * app set its own, and none on 204 and 304 (RFC 9110 §8.6: forbidden on a
+ * 204; on a 304 it must be the length a 200 would have had, which this
+ * body does not tell). wsgiref sends one on both.
+ */
+function lengthFor(
+  code: number,
+  headers: HeaderPair[],
+  length: number,
+): number | null {
+  return code === 204 || code === 304 || hasHeader(headers, "content-length")
+    ? null
+    : length;
 }
 
 /** A pump that fails at once: the app failed after output was committed. */
@@ -299,7 +310,7 @@ export function runApp(
         code: state.code,
         reason: state.reason,
         headers,
-        length: lengthFor(headers, chunk.length),
+        length: lengthFor(state.code, headers, chunk.length),
         body: [chunk],
         more: null,
         errors,
@@ -337,7 +348,7 @@ async function settle(
           reason: state.reason,
           headers: state.headers,
           length: src instanceof Blob
-            ? lengthFor(state.headers, src.size)
+            ? lengthFor(state.code, state.headers, src.size)
             : null,
           body: [],
           more: readerPump(direct),
@@ -368,15 +379,10 @@ async function settle(
       // The whole body was empty: its length is known (wsgiref's
       // finish_content; an app's own Content-Length stands, as for HEAD).
       await body.close();
-      // Not on 1xx, 204 and 304 (RFC 9110 §8.6): forbidden on 1xx and 204,
-      // and on a 304 it must be the length a 200 would have had, which an
-      // empty body does not tell. wsgiref sends "0" on all of them.
-      if (state.code >= 200 && state.code !== 204 && state.code !== 304) {
-        out.length = lengthFor(headers, 0);
-      }
+      out.length = lengthFor(state.code, headers, 0);
     } else if (body.single && body.spent) {
       await body.close();
-      out.length = lengthFor(headers, first.length);
+      out.length = lengthFor(state.code, headers, first.length);
       out.body.push(first);
     } else if (isHead) {
       // HEAD: the headers GET would send; nothing is read beyond them.
