@@ -673,8 +673,9 @@ Web \`Request\` or \`Response\` is made. For the 1 MiB stream, kernel time
 (copying to the socket) is 75–90% of the CPU, and its variance between runs
 is larger than the whole difference between raw and wsgi.
 
-**Method.** One load generator for all, wrk (\`-t${config.threads}
--c${config.connections}\`, 2 connections for the file), on 127.0.0.1${
+**Method.** One load generator for all, wrk
+(\`-t${config.threads} -c${config.connections}\`, 2 connections for the file),
+on 127.0.0.1${
     config.pin ? "; the server runs on CPU 1 and wrk on CPU 0 (taskset)" : ""
   }. Every server is a child process of its own
 (\`scripts/_bench_server.ts\`). Runs are interleaved within each group (raw,
