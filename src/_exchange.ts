@@ -9,7 +9,6 @@ import type {
 import { ResponseState } from "./_response_state.ts";
 import { logError } from "./_errors.ts";
 import { FileWrapper } from "./file_wrapper.ts";
-import { holdFacts, type RequestFacts } from "./environ.ts";
 
 /** Pulls the rest of a streamed body: a chunk, or null at the end. */
 export interface Pump {
@@ -280,7 +279,6 @@ export function runApp(
   environ: WSGIEnvironment,
   errors: ErrorStream,
   isHead: boolean,
-  facts: RequestFacts | null = null,
 ): Outcome | Promise<Outcome> {
   const state = new ResponseState();
   let result: unknown;
@@ -291,7 +289,7 @@ export function runApp(
   }
   if (result instanceof Promise) {
     return result.then(
-      (value) => settle(state, value, facts, errors, isHead),
+      (value) => settle(state, value, errors, isHead),
       (error) => failed(state, null, error, errors),
     );
   }
@@ -317,14 +315,13 @@ export function runApp(
       };
     }
   }
-  return settle(state, result, facts, errors, isHead);
+  return settle(state, result, errors, isHead);
 }
 
 /** The general case of {@linkcode runApp}, once the app has returned. */
 async function settle(
   state: ResponseState,
   result: unknown,
-  facts: RequestFacts | null,
   errors: ErrorStream,
   isHead: boolean,
 ): Promise<Outcome> {
@@ -390,11 +387,6 @@ async function settle(
     } else {
       out.body.push(first);
       out.more = body;
-      // A streamed body may outlive the request: the client can leave, and
-      // close() then runs after Deno and Bun have let the request go. What
-      // the environ's lazy keys are made of is asked for now, while the
-      // request can still tell it (see makeEnviron).
-      if (facts !== null) holdFacts(facts);
     }
     return out;
   } catch (error) {

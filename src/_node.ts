@@ -180,6 +180,7 @@ class NodeFacts implements RequestFacts {
   serverPort: number;
   scheme: "http" | "https";
   #socket: NodeSocket;
+  #peer: { address: string; port: number | undefined } | null = null;
 
   constructor(
     req: NodeRequest,
@@ -198,11 +199,24 @@ class NodeFacts implements RequestFacts {
   }
 
   get remoteAddr(): string {
-    return this.#socket.remoteAddress ?? "";
+    return this.#peer?.address ?? this.#socket.remoteAddress ?? "";
   }
 
   get remotePort(): number | undefined {
-    return this.#socket.remotePort;
+    return this.#peer === null ? this.#socket.remotePort : this.#peer.port;
+  }
+
+  /**
+   * Keeps the peer for a streamed body: when the client leaves, the app's
+   * close() runs after the socket is gone, which then no longer knows its
+   * address, and may still read `REMOTE_ADDR`.
+   */
+  hold(): void {
+    const socket = this.#socket;
+    this.#peer ??= {
+      address: socket.remoteAddress ?? "",
+      port: socket.remotePort,
+    };
   }
 }
 
@@ -234,6 +248,7 @@ export const listen: Listen = async (host, port, app, options) => {
     out: Outcome,
   ): void => {
     try {
+      if (out.more !== null) facts.hold();
       const bytes = send(res, out, facts.method === "HEAD", closing);
       if (bytes instanceof Promise) {
         bytes.then(

@@ -114,7 +114,6 @@ function run(
     environ,
     options.errors ?? consoleErrors,
     facts.method === "HEAD",
-    facts,
   );
 }
 

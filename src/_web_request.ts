@@ -84,13 +84,25 @@ export class WebFacts<C> implements RequestFacts {
   }
 
   /**
-   * The access-log callback, once the outcome is known. The line is
-   * written when the body ends, perhaps after the runtime has let the
-   * request go: the peer is asked for now.
+   * Asks the runtime now for what the lazy environ keys are made of. A
+   * streamed body may outlive the request: when the client leaves, the
+   * app's close() runs after Deno and Bun have let the request go (Bun
+   * then no longer knows the peer), and may still read `REMOTE_ADDR` or
+   * an `HTTP_*` key. Deno keeps headers once they have been asked for.
    */
-  logger(log: AccessLog): (out: Outcome) => OnBodyEnd {
+  hold(): void {
+    void this.headers;
+    void this.peer;
+  }
+
+  /**
+   * The access-log callback for an outcome. The line is written when the
+   * body ends, perhaps after the runtime has let the request go: the peer
+   * is asked for now, before the Response is handed over.
+   */
+  logger(log: AccessLog, out: Outcome): OnBodyEnd {
     const peer = this.remoteAddr;
-    return (out) => (bytes) =>
+    return (bytes) =>
       log(peer, this.method, this.target, this.protocol, out.code, bytes);
   }
 }
@@ -107,10 +119,20 @@ export function answer<C>(
   request: Request,
   facts: WebFacts<C>,
 ): Response | Promise<Response> {
-  const isHead = facts.method === "HEAD";
-  const onEnd = log && facts.logger(log);
   const out = serveFacts(app, facts, request.body, options);
   return out instanceof Promise
-    ? out.then((out) => toResponse(out, isHead, onEnd && onEnd(out), true))
-    : toResponse(out, isHead, onEnd && onEnd(out), true);
+    ? out.then((out) => respond(out, facts, log))
+    : respond(out, facts, log);
+}
+
+function respond<C>(
+  out: Outcome,
+  facts: WebFacts<C>,
+  log: AccessLog | null,
+): Response {
+  // A streamed body: the request's facts are held before it can end (the
+  // Node shim does the same with its own).
+  if (out.more !== null) facts.hold();
+  const onEnd = log && facts.logger(log, out);
+  return toResponse(out, facts.method === "HEAD", onEnd, true);
 }

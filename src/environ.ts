@@ -187,16 +187,6 @@ export function getHeader(
   return null;
 }
 
-/**
- * Reads what the lazy keys are made of, so that facts given as getters
- * (the runtime shims') hold it once the runtime has let the request go.
- */
-export function holdFacts(facts: RequestFacts): void {
-  void facts.headers;
-  void facts.remoteAddr;
-  void facts.remotePort;
-}
-
 /** True for the keys filled lazily: from the headers and the peer. */
 function isLazyKey(key: string | symbol): boolean {
   if (typeof key !== "string") return false;

@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { makeEnviron } from "../mod.ts";
+import { handleRequest, makeEnviron, type WSGIEnvironment } from "../mod.ts";
 import { environOf } from "./_capture.ts";
 
 const get = (path: string, headers: HeadersInit = {}) =>
@@ -215,6 +215,77 @@ test("the lazy environ behaves exactly as a plain object", async () => {
     writable: true,
   });
   assert.equal(n.HTTP_DEF, "d");
+});
+
+test("CONTENT_* and REMOTE_* are lazy too, and behave as plain keys", async () => {
+  const init = {
+    method: "POST",
+    body: "abc",
+    headers: { "content-type": "a/b" },
+  };
+  const conn = { remoteAddr: "192.0.2.1", remotePort: 4321 };
+  const post = async () => {
+    let seen: WSGIEnvironment | null = null;
+    const request = new Request("http://example.com/", init);
+    await handleRequest(
+      request,
+      (environ, startResponse) => {
+        seen = environ;
+        startResponse("200 OK", []);
+        return [];
+      },
+      {},
+      conn,
+    );
+    return seen! as WSGIEnvironment;
+  };
+  // Each check on a fresh environ, so each is the first touch of the key.
+  assert.equal((await post()).CONTENT_TYPE, "a/b");
+  assert.equal((await post()).CONTENT_LENGTH, "3");
+  assert.equal((await post()).REMOTE_ADDR, "192.0.2.1");
+  assert.equal((await post()).REMOTE_PORT, "4321");
+  assert.ok("REMOTE_PORT" in await post());
+  assert.equal({ ...(await post()) }.CONTENT_TYPE, "a/b");
+  const w = await post();
+  w.REMOTE_ADDR = "203.0.113.9"; // a proxy-fix middleware, before any read
+  assert.equal(w.REMOTE_ADDR, "203.0.113.9");
+  assert.equal(w.CONTENT_TYPE, "a/b");
+  const d = await post();
+  assert.ok(delete d.CONTENT_LENGTH);
+  assert.ok(!("CONTENT_LENGTH" in d));
+  assert.equal(d.REMOTE_PORT, "4321");
+});
+
+test("makeEnviron asks getter facts for headers and peer only when read", () => {
+  const asked: string[] = [];
+  const facts = {
+    method: "GET",
+    target: "/x",
+    serverName: "h",
+    serverPort: 80,
+    get headers() {
+      asked.push("headers");
+      return new Headers({ "x-a": "1" });
+    },
+    get remoteAddr() {
+      asked.push("remoteAddr");
+      return "127.0.0.1";
+    },
+    get remotePort() {
+      asked.push("remotePort");
+      return undefined; // unknown: the key is left out
+    },
+  };
+  const env = makeEnviron(facts, null);
+  assert.equal(env.PATH_INFO, "/x");
+  assert.equal(env.REQUEST_METHOD, "GET");
+  assert.deepEqual(asked, []);
+  assert.ok(!("REMOTE_PORT" in env));
+  assert.deepEqual(asked.sort(), ["headers", "remoteAddr", "remotePort"]);
+  assert.equal(env.HTTP_X_A, "1");
+  assert.equal(env.REMOTE_ADDR, "127.0.0.1");
+  assert.ok(!Object.keys(env).includes("REMOTE_PORT"));
+  assert.equal(asked.length, 3, "each asked once");
 });
 
 test("CONTENT_LENGTH of a chunked body read in full is its length", async () => {

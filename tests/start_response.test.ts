@@ -149,6 +149,27 @@ test("header values may not hold CR, LF, NUL, other controls or characters above
   );
 });
 
+test("a header name or status accepted before is still checked with its value", async () => {
+  // startResponse remembers good names and statuses; the value is checked
+  // every time all the same.
+  for (let i = 0; i < 2; i++) {
+    assert.equal(
+      await thrownBy((sr) => sr("299 Fine Thing", [["X-Seen", "ok"]])),
+      null,
+    );
+  }
+  await rejects(
+    (sr) => sr("299 Fine Thing", [["X-Seen", "ok\r\nSet-Cookie: evil=1"]]),
+    TypeError,
+    /value "ok\\r\\nSet-Cookie: evil=1" of header "X-Seen"/,
+  );
+  await rejects(
+    (sr) => sr("299 Fine Thing\r\n", [["X-Seen", "ok"]]),
+    TypeError,
+    /is not "NNN Reason"/,
+  );
+});
+
 test("hop-by-hop headers are an error", async () => {
   for (
     const name of [
