@@ -4,6 +4,7 @@
 import type { WSGIApplication } from "./types.ts";
 import type { ServerOptions, WSGIServer } from "./server.ts";
 import type { Backend, Listen } from "./_backend.ts";
+import { withTrust } from "./_forwarded.ts";
 
 /** Wraps a runtime's listener as a `WSGIServer`. */
 export function createServer(
@@ -25,10 +26,12 @@ export function createServer(
       }`,
     );
   }
+  // forwardedAllowIps is compiled (and checked) now, once per server.
+  const served = withTrust(options);
   let backend: Backend | null = null;
   let closing: Promise<void> | null = null;
   const ready = Promise.resolve(listen).then(async (fn) => {
-    backend = await fn(host, port, app, options);
+    backend = await fn(host, port, app, served);
     options.signal?.addEventListener("abort", () => void server.shutdown(), {
       once: true,
     });

@@ -9,6 +9,17 @@ import { consoleErrors } from "./_errors.ts";
 import { unquoteToNative } from "./_latin1.ts";
 import { fileWrapper } from "./file_wrapper.ts";
 import { VERSION } from "./_version.ts";
+import {
+  type ForwardedHeaders,
+  type Forwarding,
+  peerTrusted,
+  type ProxyTrust,
+  resolveForwarded,
+  show,
+  TRUST,
+  type TrustedOptions,
+  trustsNobody,
+} from "./_forwarded.ts";
 
 /**
  * What the environ is made from: the request line, the headers, and the
@@ -144,16 +155,33 @@ function addHeader(
     : prev + (cgi === "COOKIE" ? "; " : ", ") + value;
 }
 
+// The keys of the forwarded headers, removed when an untrusted peer sent
+// them (see LazyKeys.resolve).
+const FORWARDED_KEYS = [
+  "HTTP_FORWARDED",
+  "HTTP_X_FORWARDED_FOR",
+  "HTTP_X_FORWARDED_PROTO",
+  "HTTP_X_FORWARDED_HOST",
+  "HTTP_X_FORWARDED_PORT",
+];
+
 function fillLazy(
   env: WSGIEnvironment,
   facts: RequestFacts,
   underscores: boolean,
+  fwd: Forwarding | typeof UNTRUSTED | null,
 ): void {
-  env.REMOTE_ADDR = facts.remoteAddr ?? "";
-  if ("REMOTE_PORT" in env) {
-    const port = facts.remotePort;
-    if (port === undefined) delete env.REMOTE_PORT;
-    else env.REMOTE_PORT = String(port);
+  if (fwd !== null && fwd !== UNTRUSTED && fwd.remoteAddr !== undefined) {
+    env.REMOTE_ADDR = fwd.remoteAddr;
+    if (fwd.remotePort === undefined) delete env.REMOTE_PORT;
+    else env.REMOTE_PORT = String(fwd.remotePort);
+  } else {
+    env.REMOTE_ADDR = facts.remoteAddr ?? "";
+    if ("REMOTE_PORT" in env) {
+      const port = facts.remotePort;
+      if (port === undefined) delete env.REMOTE_PORT;
+      else env.REMOTE_PORT = String(port);
+    }
   }
   const headers = facts.headers;
   // wsgiref's defaults: text/plain (the email package's default), and ""
@@ -170,6 +198,63 @@ function fillLazy(
       addHeader(env, name, value, underscores);
     }
   }
+  if (fwd === UNTRUSTED) {
+    // Not believed, and not passed on either (as waitress does): an app or
+    // middleware reading HTTP_X_FORWARDED_FOR itself would otherwise be
+    // fooled by any client. Only a trusted proxy's headers reach the app.
+    for (const key of FORWARDED_KEYS) delete env[key];
+  } else if (fwd !== null && fwd.host !== undefined) {
+    env.HTTP_HOST = fwd.host;
+  }
+}
+
+/**
+ * The forwarded headers of a request, or null when it has none: the one
+ * check every request pays, and only when the app reads a key they affect.
+ */
+function forwardedHeaders(
+  headers: Headers | readonly string[],
+): ForwardedHeaders | null {
+  let h: ForwardedHeaders;
+  if (!Array.isArray(headers)) {
+    const web = headers as Headers;
+    h = {
+      forwarded: web.get("forwarded"),
+      xFor: web.get("x-forwarded-for"),
+      xProto: web.get("x-forwarded-proto"),
+      xHost: web.get("x-forwarded-host"),
+      xPort: web.get("x-forwarded-port"),
+    };
+  } else {
+    h = { forwarded: null, xFor: null, xProto: null, xHost: null, xPort: null };
+    let found = false;
+    for (let i = 0; i + 1 < headers.length; i += 2) {
+      const name = headers[i];
+      const len = name.length;
+      // Only names of these lengths can match: forwarded (9),
+      // x-forwarded-for (15), -host/-port (16), -proto (17).
+      if (len !== 9 && (len < 15 || len > 17)) continue;
+      const lower = name.toLowerCase();
+      let key: keyof ForwardedHeaders;
+      if (lower === "forwarded") key = "forwarded";
+      else if (lower === "x-forwarded-for") key = "xFor";
+      else if (lower === "x-forwarded-proto") key = "xProto";
+      else if (lower === "x-forwarded-host") key = "xHost";
+      else if (lower === "x-forwarded-port") key = "xPort";
+      else continue;
+      // Several lines form one list, in order (RFC 9110 §5.3, RFC 7239
+      // §7.1), joined as Fetch joins them.
+      const value = headers[i + 1].replace(/^[ \t]+|[ \t]+$/g, "");
+      const prev = h[key];
+      h[key] = prev === null ? value : prev + ", " + value;
+      found = true;
+    }
+    return found ? h : null;
+  }
+  return h.forwarded === null && h.xFor === null && h.xProto === null &&
+      h.xHost === null && h.xPort === null
+    ? null
+    : h;
 }
 
 /** Looks a header up case-insensitively; null when absent. */
@@ -202,6 +287,15 @@ function isLazyKey(key: string | symbol): boolean {
   }
 }
 
+/** True for the keys a trusted proxy's headers may change besides those. */
+function isServerKey(key: string | symbol): boolean {
+  return key === "wsgi.url_scheme" || key === "SERVER_NAME" ||
+    key === "SERVER_PORT";
+}
+
+/** The peer is not trusted: forwarded headers are ignored and removed. */
+const UNTRUSTED = Symbol("untrusted");
+
 /**
  * Wraps the environ so that the keys made from request headers (`HTTP_*`,
  * `CONTENT_TYPE`, `CONTENT_LENGTH`) and from the peer (`REMOTE_ADDR`,
@@ -211,14 +305,16 @@ function isLazyKey(key: string | symbol): boolean {
  * 6% of a whole request (Deno then copies every header when the response
  * ends), reading `info.remoteAddr` 8%, and iterating the headers more than
  * everything else together. Once filled, the environ behaves exactly as the
- * plain object it wraps.
+ * plain object it wraps. Behind trusted proxies, `wsgi.url_scheme`,
+ * `SERVER_NAME` and `SERVER_PORT` are settled on first use too.
  */
 function lazy(
   env: WSGIEnvironment,
   facts: RequestFacts,
   underscores: boolean,
+  trust: ProxyTrust | null,
 ): WSGIEnvironment {
-  return new Proxy(env, new LazyKeys(facts, underscores));
+  return new Proxy(env, new LazyKeys(facts, underscores, trust));
 }
 
 /**
@@ -228,18 +324,73 @@ function lazy(
 class LazyKeys implements ProxyHandler<WSGIEnvironment> {
   facts: RequestFacts | null;
   underscores: boolean;
+  trust: ProxyTrust | null;
+  /** Whether a proxy may change the server keys (not with an empty list). */
+  serverKeys: boolean;
+  /** What the forwarded headers say; undefined until asked. */
+  fwd: Forwarding | typeof UNTRUSTED | null | undefined = undefined;
 
-  constructor(facts: RequestFacts, underscores: boolean) {
+  constructor(
+    facts: RequestFacts,
+    underscores: boolean,
+    trust: ProxyTrust | null,
+  ) {
     this.facts = facts;
     this.underscores = underscores;
+    this.trust = trust;
+    this.serverKeys = trust !== null && !trustsNobody(trust);
   }
 
   load(target: WSGIEnvironment, key: string | symbol | null): void {
     const facts = this.facts;
-    if (facts !== null && (key === null || isLazyKey(key))) {
+    if (facts === null) return;
+    if (key === null || isLazyKey(key)) {
       this.facts = null;
-      fillLazy(target, facts, this.underscores);
+      const fwd = this.trust === null ? null : this.resolve(target, facts);
+      fillLazy(target, facts, this.underscores, fwd);
+    } else if (this.serverKeys && this.fwd === undefined && isServerKey(key)) {
+      this.resolve(target, facts);
     }
+  }
+
+  /**
+   * Settles what the forwarded headers say, once: nothing when there are
+   * none (one check: the common case pays no more), ignored when the peer
+   * is not trusted, else applied to the server keys (the others are set
+   * by fillLazy).
+   */
+  resolve(
+    target: WSGIEnvironment,
+    facts: RequestFacts,
+  ): Forwarding | typeof UNTRUSTED | null {
+    if (this.fwd !== undefined) return this.fwd;
+    const trust = this.trust!;
+    const h = forwardedHeaders(facts.headers);
+    if (h === null) return this.fwd = null;
+    if (!peerTrusted(trust, facts.remoteAddr ?? "")) {
+      return this.fwd = UNTRUSTED;
+    }
+    const errors = target["wsgi.errors"] as ErrorStream;
+    const peer = facts.remoteAddr || "a unix socket";
+    const fwd = resolveForwarded(
+      h,
+      trust,
+      target["wsgi.url_scheme"] === "https" ? "https" : "http",
+      (message) => {
+        // Bad input is named, and the request still served (the value is
+        // ignored): see the README, "Behind a proxy".
+        try {
+          errors.write(`wsgi: from ${show(peer)}: ${message}\n`);
+          errors.flush();
+        } catch {
+          // A broken error stream must not fail the request.
+        }
+      },
+    );
+    if (fwd.scheme !== undefined) target["wsgi.url_scheme"] = fwd.scheme;
+    if (fwd.serverName !== undefined) target.SERVER_NAME = fwd.serverName;
+    if (fwd.serverPort !== undefined) target.SERVER_PORT = fwd.serverPort;
+    return this.fwd = fwd;
   }
 
   get(target: WSGIEnvironment, key: string | symbol): unknown {
@@ -355,5 +506,9 @@ export function makeEnviron(
     env,
     facts,
     options.allowUnderscoreHeaders === true,
+    // A server's trusted proxies, under a private key (see withTrust);
+    // without it, forwarded headers are plain headers, as handleRequest
+    // and a direct call see them.
+    (options as TrustedOptions)[TRUST] ?? null,
   );
 }

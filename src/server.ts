@@ -30,6 +30,19 @@ export interface ServerOptions extends WSGIOptions {
    * stderr; `false` silences it; a function receives each line instead.
    */
   log?: false | ((line: string) => void);
+  /**
+   * The proxies whose forwarded headers are believed: addresses and CIDR
+   * ranges, IPv4 and IPv6 (an IPv4-mapped peer such as `::ffff:10.0.0.1`
+   * matches `10.0.0.0/8`), as a list or one comma-separated string; `"*"`
+   * trusts every peer and every hop; `[]` trusts none. From a trusted peer,
+   * `X-Forwarded-For`/`-Proto`/`-Host`/`-Port` and RFC 7239 `Forwarded`
+   * set `REMOTE_ADDR` (the nearest untrusted hop, walking right to left),
+   * `wsgi.url_scheme`, `HTTP_HOST`, `SERVER_NAME` and `SERVER_PORT`; from
+   * any other peer they are ignored and removed from the environ. See the
+   * README, "Behind a proxy".
+   * @default {["127.0.0.1", "::1"]}
+   */
+  forwardedAllowIps?: string | readonly string[];
 }
 
 /**
