@@ -164,7 +164,7 @@ export function compileTrust(
     const slash = entry.indexOf("/");
     const ip = parseIP(slash === -1 ? entry : entry.slice(0, slash));
     if (ip === null) {
-      throw badEntry(raw, "is not an IP address or CIDR range");
+      throw badEntry(entry, "is not an IP address or CIDR range");
     }
     const text = slash === -1 ? null : entry.slice(slash + 1);
     const v4 = "v4" in ip;
@@ -174,13 +174,13 @@ export function compileTrust(
     let prefix = max;
     if (text !== null) {
       if (!/^[0-9]{1,3}$/.test(text) || Number(text) > max) {
-        throw badEntry(raw, `has a prefix length outside 0-${max}`);
+        throw badEntry(entry, `has a prefix length outside 0-${max}`);
       }
       prefix = Number(text);
     }
     if (v4) {
       if (mapped && prefix < 96) {
-        throw badEntry(raw, "is an IPv4-mapped range shorter than /96");
+        throw badEntry(entry, "is an IPv4-mapped range shorter than /96");
       }
       trust.v4.push([ip.v4, mapped ? prefix - 96 : prefix]);
     } else trust.v6.push([ip.v6, prefix]);
