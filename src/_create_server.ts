@@ -27,7 +27,7 @@ export function createServer(
     );
   }
   // forwardedAllowIps is compiled (and checked) now, once per server.
-  const served = withTrust(options);
+  const served = withTrust(options, host);
   let backend: Backend | null = null;
   let closing: Promise<void> | null = null;
   const ready = Promise.resolve(listen).then(async (fn) => {

@@ -25,6 +25,8 @@ export interface ProxyTrust {
   v4: [number, number][];
   /** IPv6 ranges: network as eight 16-bit words, prefix length. */
   v6: [number[], number][];
+  /** The server listens on a unix socket, whose peers have no address. */
+  unix?: boolean;
 }
 
 /**
@@ -44,8 +46,11 @@ export interface TrustedOptions {
  */
 export function withTrust<T extends object>(
   options: T & { forwardedAllowIps?: string | readonly string[] },
+  host: string,
 ): T & TrustedOptions {
-  return { ...options, [TRUST]: compileTrust(options.forwardedAllowIps) };
+  const trust = compileTrust(options.forwardedAllowIps);
+  trust.unix = host.startsWith("unix:");
+  return { ...options, [TRUST]: trust };
 }
 
 /** A parsed address. */
@@ -218,13 +223,16 @@ export function ipTrusted(trust: ProxyTrust, ip: IP): boolean {
 }
 
 /**
- * True when the socket peer is trusted. A peer without an IP address is a
- * unix socket, reachable only through the file system: trusted unless the
- * list is empty, as gunicorn does.
+ * True when the socket peer is trusted. On a unix socket, reachable only
+ * through the file system, a peer has no address: trusted unless the list
+ * is empty, as gunicorn does. On TCP an unknown peer (a client gone before
+ * the app asked; Bun and Node then no longer know it) is not trusted.
  */
 export function peerTrusted(trust: ProxyTrust, peer: string): boolean {
   if (trust.all) return true;
-  if (peer === "") return trust.v4.length + trust.v6.length > 0;
+  if (peer === "") {
+    return trust.unix === true && trust.v4.length + trust.v6.length > 0;
+  }
   const ip = parseIP(peer);
   return ip !== null && ipTrusted(trust, ip);
 }

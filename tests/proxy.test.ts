@@ -421,6 +421,45 @@ test("the forwarded values hold whichever key the app reads first", async () => 
   }
 });
 
+test("a client gone before the app reads the environ is not believed (Bun and Node no longer know the peer)", async () => {
+  let done!: (seen: Seen) => void;
+  const seen = new Promise<Seen>((resolve) => (done = resolve));
+  let gone!: () => void;
+  const left = new Promise<void>((resolve) => (gone = resolve));
+  const app: WSGIApplication = async (environ, startResponse) => {
+    await left;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    done({
+      addr: String(environ.REMOTE_ADDR),
+      scheme: String(environ["wsgi.url_scheme"]),
+      xff: (environ.HTTP_X_FORWARDED_FOR as string | undefined) ?? null,
+    });
+    startResponse("204 No Content", []);
+    return [];
+  };
+  const server = makeServer("127.0.0.1", 0, app, {
+    log: false,
+    forwardedAllowIps: ["10.9.9.9"],
+  });
+  try {
+    await server.ready;
+    const conn = await connect(server.serverPort);
+    await conn.write(
+      "GET / HTTP/1.1\r\nHost: x\r\nX-Forwarded-For: 6.6.6.6\r\n" +
+        "X-Forwarded-Proto: https\r\n\r\n",
+    );
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    conn.destroy();
+    gone();
+    const got = await seen;
+    assert.notEqual(got.addr, "6.6.6.6");
+    assert.equal(got.scheme, "http");
+    assert.equal(got.xff, null);
+  } finally {
+    await server.shutdown();
+  }
+});
+
 test("the access log shows the socket peer", async () => {
   const lines: string[] = [];
   await ask(["X-Forwarded-For: 1.2.3.4"], { log: (l) => lines.push(l) });
@@ -473,7 +512,7 @@ test("a bad forwardedAllowIps is a TypeError from makeServer, naming the entry",
 
 // ------------------------------------------- the parser and the matcher
 
-test("matcher: addresses, CIDR edges, IPv4-mapped peers, unix sockets", () => {
+test("matcher: addresses, CIDR edges, IPv4-mapped peers, peers without an address", () => {
   const t = compileTrust(
     "10.0.0.0/8, 192.168.1.128/25, 2001:db8::/32, fe80::1, ::ffff:172.16.0.0/108",
   );
@@ -489,7 +528,6 @@ test("matcher: addresses, CIDR edges, IPv4-mapped peers, unix sockets", () => {
     "fe80::1%eth0",
     "172.16.0.1",
     "172.31.255.255",
-    "", // a unix socket
   ];
   const no = [
     "11.0.0.0",
@@ -510,7 +548,12 @@ test("matcher: addresses, CIDR edges, IPv4-mapped peers, unix sockets", () => {
   assert.equal(peerTrusted(def, "::ffff:127.0.0.1"), true);
   assert.equal(peerTrusted(def, "::1"), true);
   assert.equal(peerTrusted(def, "127.0.0.2"), false);
-  assert.equal(peerTrusted(compileTrust([]), ""), false);
+  // No address: a unix socket's peer is trusted (unless the list is
+  // empty); on TCP, a peer no longer known is not.
+  assert.equal(peerTrusted(t, ""), false);
+  const unix = { ...compileTrust(undefined), unix: true };
+  assert.equal(peerTrusted(unix, ""), true);
+  assert.equal(peerTrusted({ ...compileTrust([]), unix: true }, ""), false);
   assert.equal(peerTrusted(compileTrust("*"), "203.0.113.9"), true);
   assert.equal(peerTrusted(compileTrust("0.0.0.0/0"), "203.0.113.9"), true);
   assert.equal(peerTrusted(compileTrust("0.0.0.0/0"), "2001:db8::1"), false);
