@@ -57,24 +57,28 @@ export function withTrust<T extends object>(
 type IP = { v4: number } | { v6: number[] };
 
 function parseV4(s: string): number | null {
-  const parts = s.split(".");
-  if (parts.length !== 4) return null;
   let n = 0;
-  for (const p of parts) {
+  let part = 0;
+  let digits = 0;
+  let dots = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 46) { // "."
+      if (digits === 0 || ++dots > 3) return null;
+      n = n * 256 + part;
+      part = 0;
+      digits = 0;
+      continue;
+    }
+    const d = c - 48;
+    if (d < 0 || d > 9) return null;
     // Decimal only: "010" would be octal to inet_aton, so it is refused.
-    if (p.length === 0 || p.length > 3 || (p.length > 1 && p[0] === "0")) {
-      return null;
-    }
-    let v = 0;
-    for (let i = 0; i < p.length; i++) {
-      const c = p.charCodeAt(i) - 48;
-      if (c < 0 || c > 9) return null;
-      v = v * 10 + c;
-    }
-    if (v > 255) return null;
-    n = n * 256 + v;
+    if (digits === 1 && part === 0) return null;
+    part = part * 10 + d;
+    if (++digits > 3 || part > 255) return null;
   }
-  return n;
+  if (dots !== 3 || digits === 0) return null;
+  return n * 256 + part;
 }
 
 const HEX4 = /^[0-9A-Fa-f]{1,4}$/;
@@ -482,12 +486,23 @@ export function show(s: string): string {
   }) + '"';
 }
 
-/** The non-empty members of a comma-separated list (RFC 9110 §5.6.1). */
-function splitList(s: string): string[] {
+/**
+ * The non-empty members of a comma-separated list (RFC 9110 §5.6.1), each
+ * without the SP and HTAB around it (OWS; no other character is trimmed).
+ */
+export function splitList(s: string): string[] {
   const out: string[] = [];
-  for (const part of s.split(",")) {
-    const v = part.replace(/^[ \t]+|[ \t]+$/g, "");
-    if (v !== "") out.push(v);
+  let i = 0;
+  const n = s.length;
+  while (i <= n) {
+    let end = s.indexOf(",", i);
+    if (end === -1) end = n;
+    let a = i;
+    let b = end;
+    while (a < b && isOWS(s.charCodeAt(a))) a++;
+    while (b > a && isOWS(s.charCodeAt(b - 1))) b--;
+    if (b > a) out.push(a === 0 && b === n ? s : s.slice(a, b));
+    i = end + 1;
   }
   return out;
 }

@@ -23,6 +23,7 @@ import {
   parseIP,
   parseNode,
   peerTrusted,
+  splitList,
 } from "../src/_forwarded.ts";
 
 const IPV6 = await new Promise<boolean>((resolve) => {
@@ -626,7 +627,10 @@ test("Forwarded parser: RFC 7239 §4 examples, quoting, errors", () => {
   }
 });
 
-test("node and host parsers", () => {
+test("node, host and list parsers", () => {
+  // Only SP and HTAB are trimmed (OWS), and empty members skipped.
+  assert.deepEqual(splitList(" a ,, b\t, ,c\xa0"), ["a", "b", "c\xa0"]);
+  assert.deepEqual(splitList(" , "), []);
   assert.deepEqual(parseNode("[2001:db8::1]:80", false)?.port, 80);
   assert.equal(parseNode("[2001:db8::1]:80", false)?.name, "2001:db8::1");
   assert.equal(parseNode("2001:db8::1", false), null);
