@@ -345,6 +345,36 @@ export function parseForwarded(s: string): ForwardedElement[] | string {
   return out;
 }
 
+/** How many trailing elements a malformed `Forwarded` is searched for. */
+const TAIL_TRIES = 32;
+
+/**
+ * Parses a `Forwarded` value as {@linkcode parseForwarded}, and when it is
+ * malformed, keeps the longest readable tail that starts after one of its
+ * last commas. Each proxy appends its element, so the right end is what
+ * our proxies wrote; a client that sends `for="` (an open quote swallows
+ * the rest) must not hide the address its proxy appended. A valid tail
+ * gives the client no more than a well-formed lie would. The search is
+ * bounded, so a long malformed value costs linear time.
+ */
+export function parseForwardedTail(
+  s: string,
+): { elements: ForwardedElement[]; error: string | null } {
+  const whole = parseForwarded(s);
+  if (typeof whole !== "string") return { elements: whole, error: null };
+  const commas: number[] = [];
+  for (
+    let i = s.lastIndexOf(",");
+    i !== -1 && commas.length < TAIL_TRIES;
+    i = i === 0 ? -1 : s.lastIndexOf(",", i - 1)
+  ) commas.push(i);
+  for (let k = commas.length - 1; k >= 0; k--) {
+    const tail = parseForwarded(s.slice(commas[k] + 1));
+    if (typeof tail !== "string") return { elements: tail, error: whole };
+  }
+  return { elements: [], error: whole };
+}
+
 /** A node (RFC 7239 §6): an address, `unknown` or an obfuscated name. */
 export interface ForwardedNode {
   /** The address without brackets, `"unknown"`, or `"_name"`. */
@@ -616,21 +646,30 @@ function fromForwarded(
   scheme: "http" | "https",
   warn: (m: string) => void,
 ): Claim {
-  const elements = parseForwarded(value);
-  if (typeof elements === "string") {
-    // Unreadable: nothing in it is believed, and the client is not known.
-    warn(`Forwarded ${show(value)} is malformed: ${elements}`);
-    return { addr: "unknown" };
+  const tail = parseForwardedTail(value);
+  if (tail.error !== null) {
+    warn(`Forwarded ${show(value)} is malformed: ${tail.error}`);
   }
+  const elements = tail.elements;
   const claim: Claim = {};
-  if (elements.length === 0) return claim;
+  if (elements.length === 0) {
+    // Unreadable: nothing in it is believed, and the client is not known.
+    if (tail.error !== null) claim.addr = "unknown";
+    return claim;
+  }
   const nodes = elements.map((e) =>
     e.for === undefined ? undefined : parseNode(e.for, false)
   );
   const j = walk(elements.length, (i) => nodes[i], trust);
   const chosen = elements[j];
   const node = nodes[j];
-  if (node === undefined) {
+  if (
+    j === 0 && tail.error !== null && node && node.ip !== null &&
+    ipTrusted(trust, node.ip)
+  ) {
+    // Every readable hop is trusted: the client is in the unreadable part.
+    claim.addr = "unknown";
+  } else if (node === undefined) {
     // The nearest proxy named no client: REMOTE_ADDR stays the peer. Past
     // trusted hops, the client is not known.
     if (j < elements.length - 1) claim.addr = "unknown";
@@ -647,45 +686,6 @@ function fromForwarded(
   return claim;
 }
 
-const same = (a: string | undefined, b: string | undefined): boolean =>
-  a === b || (a !== undefined && b !== undefined &&
-    a.toLowerCase() === b.toLowerCase());
-
-/**
- * Both families from one trusted peer. Which one the proxy wrote cannot be
- * told: a proxy that sets only X-Forwarded-* passes a client's `Forwarded`
- * through untouched, and the other way round. So neither wins: what they
- * agree on is believed, and where they differ neither is, and the client's
- * address is "unknown" rather than the proxy's own (which apps often
- * privilege).
- */
-function agree(x: Claim, f: Claim, warn: (m: string) => void): Claim {
-  const out: Claim = {};
-  const differ = (what: string, a?: string, b?: string): void =>
-    warn(
-      `X-Forwarded-* and Forwarded disagree on the ${what} (${
-        show(a ?? "")
-      } and ${show(b ?? "")}): neither is believed`,
-    );
-  if (same(x.addr, f.addr)) {
-    out.addr = x.addr;
-    if (x.port === f.port || f.port === undefined) out.port = x.port;
-    else if (x.port === undefined) out.port = f.port;
-  } else {
-    differ("client", x.addr, f.addr);
-    out.addr = "unknown";
-  }
-  if (x.proto === f.proto) out.proto = x.proto;
-  else differ("scheme", x.proto, f.proto);
-  if (same(x.host, f.host)) {
-    out.host = x.host;
-    out.hostName = x.hostName;
-  } else differ("host", x.host, f.host);
-  if (x.serverPort === f.serverPort) out.serverPort = x.serverPort;
-  else differ("port", x.serverPort, f.serverPort);
-  return out;
-}
-
 /**
  * What a trusted peer's forwarded headers say about the request: the
  * client (`REMOTE_ADDR`, `REMOTE_PORT`), the scheme, the host and port it
@@ -698,13 +698,18 @@ export function resolveForwarded(
   scheme: "http" | "https",
   warn: (message: string) => void,
 ): Forwarding {
+  // One family is believed, never a mix: X-Forwarded-* whenever any of
+  // it is present, `Forwarded` only otherwise. Every common proxy and load
+  // balancer sets X-Forwarded-For and passes a client's `Forwarded` on
+  // untouched, so letting `Forwarded` win (or weighing the two) would let
+  // any client in the usual deployment choose, or blank, its address. A
+  // proxy that sets only `Forwarded` must remove incoming X-Forwarded-*
+  // (the README says so).
   const hasX = h.xFor !== null || h.xProto !== null || h.xHost !== null ||
     h.xPort !== null;
-  const x = hasX ? fromX(h, trust, scheme, warn) : null;
-  const f = h.forwarded === null
-    ? null
-    : fromForwarded(h.forwarded, trust, scheme, warn);
-  const c = x !== null && f !== null ? agree(x, f, warn) : (x ?? f)!;
+  const c = hasX
+    ? fromX(h, trust, scheme, warn)
+    : fromForwarded(h.forwarded!, trust, scheme, warn);
   const out: Forwarding = {};
   if (c.addr !== undefined) {
     out.remoteAddr = c.addr;

@@ -19,6 +19,7 @@ import { memoryErrors } from "./_capture.ts";
 import {
   compileTrust,
   parseForwarded,
+  parseForwardedTail,
   parseHost,
   parseIP,
   parseNode,
@@ -291,23 +292,38 @@ test("Forwarded: quoted IPv6 with port, quoted values holding ',' ';' '=', host 
   assert.equal(obfuscated.seen.REMOTE_ADDR, "_hidden");
 });
 
-test("both families: believed where they agree, neither where they differ", async () => {
-  const agree = await ask([
+test("both families: X-Forwarded-* is believed, a Forwarded beside it ignored", async () => {
+  // A proxy that sets only X-Forwarded-* passes the client's Forwarded on.
+  const { seen, errors } = await ask([
     "X-Forwarded-For: 1.2.3.4",
+    'Forwarded: for=127.0.0.1;proto=https;host="evil.example"',
+  ]);
+  assert.equal(seen.REMOTE_ADDR, "1.2.3.4");
+  assert.equal(seen["wsgi.url_scheme"], "http");
+  assert.match(String(seen.HTTP_HOST), /^127\.0\.0\.1:/);
+  assert.equal(errors, "");
+  // Any X-Forwarded-* header decides it, even one without an address.
+  const proto = await ask([
     "X-Forwarded-Proto: https",
+    "Forwarded: for=9.9.9.9",
+  ]);
+  assert.equal(proto.seen.REMOTE_ADDR, "127.0.0.1");
+  assert.equal(proto.seen["wsgi.url_scheme"], "https");
+});
+
+test("a malformed Forwarded from the client does not hide the element its proxy appended", async () => {
+  const appended = await ask(['Forwarded: for="6.6.6.6, for=1.2.3.4']);
+  assert.equal(appended.seen.REMOTE_ADDR, "1.2.3.4");
+  assert.match(appended.errors, /unterminated/);
+  const lines = await ask([
+    'Forwarded: for="[::1, by=x;;=',
     "Forwarded: for=1.2.3.4;proto=https",
   ]);
-  assert.equal(agree.seen.REMOTE_ADDR, "1.2.3.4");
-  assert.equal(agree.seen["wsgi.url_scheme"], "https");
-  assert.equal(agree.errors, "");
-  // A proxy that sets only X-Forwarded-* passes the client's Forwarded on.
-  const differ = await ask([
-    "X-Forwarded-For: 1.2.3.4",
-    "Forwarded: for=127.0.0.1;proto=https",
-  ]);
-  assert.equal(differ.seen.REMOTE_ADDR, "unknown");
-  assert.equal(differ.seen["wsgi.url_scheme"], "http");
-  assert.match(differ.errors, /disagree on the client/);
+  assert.equal(lines.seen.REMOTE_ADDR, "1.2.3.4");
+  assert.equal(lines.seen["wsgi.url_scheme"], "https");
+  // Every readable hop trusted: the client is in the unreadable part.
+  const hidden = await ask(['Forwarded: for="6.6.6.6, for=127.0.0.1']);
+  assert.equal(hidden.seen.REMOTE_ADDR, "unknown");
 });
 
 // --------------------------------------------------------- bad values
@@ -608,6 +624,16 @@ test("Forwarded parser: RFC 7239 §4 examples, quoting, errors", () => {
   assert.deepEqual(elements('by="a\\"b,c;d=e" ; for=x'), [
     { by: 'a"b,c;d=e', for: "x" },
   ]);
+  // A malformed value keeps its readable tail; the search is bounded.
+  const tail = parseForwardedTail('for="x, by="a,b";for=_y, for=1.2.3.4');
+  assert.deepEqual(tail.elements.map((e) => ({ ...e })), [
+    { by: "a,b", for: "_y" },
+    { for: "1.2.3.4" },
+  ]);
+  assert.match(String(tail.error), /unexpected "a"/);
+  const long = 'for="x' + ", for=1.2.3.4".repeat(100) + ",for=5.6.7.8";
+  assert.equal(parseForwardedTail(long).elements.length, 32);
+  assert.deepEqual(parseForwardedTail('for="x').elements, []);
   // "__proto__" is a plain parameter name.
   const proto = parseForwarded("__proto__=x") as Record<string, string>[];
   assert.equal(proto[0]["__proto__"], "x");
