@@ -609,10 +609,12 @@ function fromX(
   let d = 0;
   const hops = h.xFor === null ? [] : splitList(h.xFor);
   if (hops.length > 0) {
-    const nodes = hops.map((v) => parseNode(v, true));
-    const j = walk(hops.length, (i) => nodes[i], trust);
+    // Only the hops walked are parsed: a long list costs no more.
+    const nodeAt = (i: number): ForwardedNode | null =>
+      parseNode(hops[i], true);
+    const j = walk(hops.length, nodeAt, trust);
     d = hops.length - 1 - j;
-    const node = nodes[j];
+    const node = nodeAt(j);
     if (node === null) {
       warn(`X-Forwarded-For hop ${show(hops[j])} is not an address`);
       claim.addr = "unknown";
@@ -657,12 +659,13 @@ function fromForwarded(
     if (tail.error !== null) claim.addr = "unknown";
     return claim;
   }
-  const nodes = elements.map((e) =>
-    e.for === undefined ? undefined : parseNode(e.for, false)
-  );
-  const j = walk(elements.length, (i) => nodes[i], trust);
+  const nodeAt = (i: number): ForwardedNode | null | undefined => {
+    const value = elements[i].for;
+    return value === undefined ? undefined : parseNode(value, false);
+  };
+  const j = walk(elements.length, nodeAt, trust);
   const chosen = elements[j];
-  const node = nodes[j];
+  const node = nodeAt(j);
   if (
     j === 0 && tail.error !== null && node && node.ip !== null &&
     ipTrusted(trust, node.ip)
