@@ -176,8 +176,11 @@ async function respond(
  * ```
  */
 export interface FetchHandlerInfo {
-  /** Deno: the client's address. */
-  remoteAddr?: { hostname?: string; port?: number };
+  /**
+   * Deno: the client's address (`Deno.Addr`; `transport` lets a unix
+   * socket's address, which has no host name, be passed too).
+   */
+  remoteAddr?: { hostname?: string; port?: number; transport?: string };
   /** Bun: looks up the client's address for a request. */
   requestIP?(request: Request): { address: string; port: number } | null;
 }
