@@ -202,7 +202,9 @@ export interface FetchHandlerOptions extends WSGIOptions {
    * `REMOTE_ADDR` is otherwise `""`). When the request has it, its value
    * replaces the runtime's peer address and `REMOTE_PORT` is left out.
    * Off by default: any client can send this header, so name one only
-   * where a proxy you trust always sets it, overwriting the client's.
+   * where a proxy you trust always sets it, overwriting the client's. The
+   * value is taken whole: name a one-address header (`CF-Connecting-IP`,
+   * `X-Real-IP`), not the `X-Forwarded-For` list.
    */
   remoteAddrHeader?: string;
 }

@@ -61,7 +61,7 @@ function findWorkerd(): { bin: string; date: string } | string {
   }
 }
 
-const found = findWorkerd();
+const found = runner === "node" ? findWorkerd() : "not under node --test";
 const skip = runner !== "node"
   ? "workerd is checked once, in the Node suite"
   : typeof found === "string"
@@ -618,4 +618,41 @@ test("toFetchHandler: a remoteAddrHeader that is not a header name is a TypeErro
         'remoteAddrHeader must be a header name, got "CF-Connecting-IP:"',
     },
   );
+});
+
+// The rows the workerd column added to the README's table, on this
+// runtime's own server (Deno, Bun or Node), to compare against.
+test("the table's Cookie, Date, REMOTE_ADDR and HEAD rows on this runtime's server", async () => {
+  const { makeServer } = await import("../mod.ts");
+  const server = makeServer("127.0.0.1", 0, (environ, startResponse) => {
+    startResponse("200 OK", [["Content-Type", "text/plain"]]);
+    if (environ.PATH_INFO === "/stream") {
+      return (async function* () {
+        yield new TextEncoder().encode("a");
+        yield new TextEncoder().encode("b");
+      })();
+    }
+    const { HTTP_COOKIE, REMOTE_ADDR, REMOTE_PORT } = environ;
+    return [new TextEncoder().encode(
+      JSON.stringify({ HTTP_COOKIE, REMOTE_ADDR, REMOTE_PORT }),
+    )];
+  }, { log: false });
+  try {
+    await server.ready;
+    const [joined, head] = await exchange(
+      server.serverPort,
+      get("/", "Cookie: a=1\r\nCookie: b=2\r\n") +
+        "HEAD /stream HTTP/1.1\r\nHost: test\r\n\r\n",
+      2,
+      [false, true],
+    );
+    const seen = JSON.parse(text(joined));
+    assert.equal(seen.HTTP_COOKIE, "a=1; b=2");
+    assert.equal(seen.REMOTE_ADDR, "127.0.0.1");
+    assert.match(seen.REMOTE_PORT, /^\d+$/);
+    assert.notEqual(header(joined, "date"), null);
+    assert.equal(header(head, "content-length"), null);
+  } finally {
+    await server.shutdown();
+  }
 });
