@@ -452,6 +452,12 @@ test(
         w.output(),
         /Cannot stream the response: the ReadableStream constructor failed .*set compatibility_date to "2022-11-30" or later/,
       );
+      // HEAD of a stream needs no stream: the app's own status.
+      const head = await fetch(url(w.bundle, "/sse/?count=2&interval=10"), {
+        method: "HEAD",
+      });
+      assert.equal(head.status, 200);
+      assert.equal(head.headers.get("content-type"), "text/event-stream");
     });
   },
 );
