@@ -114,52 +114,62 @@ let built: Promise<string> | null = null;
 function build(): Promise<string> {
   built ??= (async () => {
     const dir = mkdtempSync(join(tmpdir(), "wsgi-workerd-"));
-    const files = sources();
-    await run(bun, [
-      "build",
-      "--target=browser",
-      "tests/fixtures/workerd_worker.ts",
-      `--outfile=${join(dir, "bundle.js")}`,
-    ]);
-    await run(bun, [
-      "build",
-      "--no-bundle",
-      "--target=browser",
-      ...files,
-      `--outdir=${join(dir, "modules")}`,
-    ]);
-    // The main module: mod.ts's own statements, as a bundler inlines them
-    // (its re-exports become imports: workerd refuses a main module's
-    // exports that are not handlers), then the worker's default export and
-    // a route that shows import.meta.main.
-    const mod = readFileSync(join(dir, "modules", "mod.js"), "utf8")
-      .replace(/^export \* from (".*?");$/gm, "import $1;");
-    assert.match(mod, /import\.meta\.main/, "mod.ts's main block is kept");
-    writeFileSync(
-      join(dir, "modules", "main.js"),
-      `${mod}
-import worker from "./tests/fixtures/workerd_worker.ts";
-export default {
-  fetch(request, env, ctx) {
-    if (new URL(request.url).pathname === "/main") {
-      return new Response(String(import.meta.main));
+    try {
+      return await buildInto(dir);
+    } catch (error) {
+      rmSync(dir, { recursive: true, force: true });
+      throw error;
     }
-    return worker.fetch(request, env, ctx);
-  },
-};
-`,
-    );
-    const modules = files.map((f) =>
-      `(name = "${f}", esModule = embed "modules/${f.replace(/\.ts$/, ".js")}")`
-    );
-    writeFileSync(
-      join(dir, "modules.capnp.part"),
-      [`(name = "main.ts", esModule = embed "modules/main.js")`, ...modules]
-        .join(",\n      "),
-    );
-    return dir;
   })();
   return built;
+}
+
+/** Writes bundle.js and modules/ into `dir`. */
+async function buildInto(dir: string): Promise<string> {
+  const files = sources();
+  await run(bun, [
+    "build",
+    "--target=browser",
+    "tests/fixtures/workerd_worker.ts",
+    `--outfile=${join(dir, "bundle.js")}`,
+  ]);
+  await run(bun, [
+    "build",
+    "--no-bundle",
+    "--target=browser",
+    ...files,
+    `--outdir=${join(dir, "modules")}`,
+  ]);
+  // The main module: mod.ts's own statements, as a bundler inlines them
+  // (its re-exports become imports: workerd refuses a main module's
+  // exports that are not handlers), then the worker's default export and
+  // a route that shows import.meta.main.
+  const mod = readFileSync(join(dir, "modules", "mod.js"), "utf8")
+    .replace(/^export \* from (".*?");$/gm, "import $1;");
+  assert.match(mod, /import\.meta\.main/, "mod.ts's main block is kept");
+  writeFileSync(
+    join(dir, "modules", "main.js"),
+    `${mod}
+import worker from "./tests/fixtures/workerd_worker.ts";
+export default {
+fetch(request, env, ctx) {
+  if (new URL(request.url).pathname === "/main") {
+    return new Response(String(import.meta.main));
+  }
+  return worker.fetch(request, env, ctx);
+},
+};
+`,
+  );
+  const modules = files.map((f) =>
+    `(name = "${f}", esModule = embed "modules/${f.replace(/\.ts$/, ".js")}")`
+  );
+  writeFileSync(
+    join(dir, "modules.capnp.part"),
+    [`(name = "main.ts", esModule = embed "modules/main.js")`, ...modules]
+      .join(",\n      "),
+  );
+  return dir;
 }
 
 /** A running workerd: the ports of its two sockets, and its output. */
@@ -268,14 +278,19 @@ async function withWorkerd(
   date: string,
   check: (w: Workerd) => Promise<void>,
 ): Promise<void> {
-  const w = await startWorkerd(date);
+  let w: Workerd | null = null;
   try {
+    w = await startWorkerd(date);
     await check(w);
   } catch (error) {
-    (error as Error).message += `\n--- workerd output:\n${w.output()}`;
+    if (w) (error as Error).message += `\n--- workerd output:\n${w.output()}`;
     throw error;
   } finally {
-    await w.stop();
+    await w?.stop();
+    // Leave nothing behind: each run builds afresh (about 0.1 s).
+    const dir = await built?.catch(() => null);
+    if (dir) rmSync(dir, { recursive: true, force: true });
+    built = null;
   }
 }
 
@@ -564,11 +579,6 @@ test(`workerd ${NEWEST}: the README's runtime table column`, {
       conn.destroy();
     }
   });
-});
-
-// Leave nothing behind: the temporary directory goes with the last test.
-test("workerd: temporary files removed", { skip }, async () => {
-  if (built) rmSync(await built, { recursive: true, force: true });
 });
 
 // remoteAddrHeader on every runtime, without workerd.
