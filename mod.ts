@@ -33,5 +33,11 @@ export * from "./src/test_client.ts";
 export * from "./src/validate.ts";
 
 // #region main (stripped from the npm build, which has its own bin)
-if (import.meta.main) import("./src/cli.ts").then((cli) => cli.run());
+import { hasCommandLine } from "./src/_runtime.ts";
+// Bundled into a worker by esbuild (wrangler), this line is the worker's
+// own, and workerd makes import.meta.main true from compatibility date
+// 2026-11-17: start the command line only where there is one.
+if (import.meta.main && hasCommandLine()) {
+  import("./src/cli.ts").then((cli) => cli.run());
+}
 // #endregion main

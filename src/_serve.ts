@@ -120,6 +120,35 @@ function run(
 // Statuses whose responses never carry a body (Fetch "null body status").
 const NULL_BODY = new Set([101, 103, 204, 205, 304]);
 
+let streamsFail: Error | null | undefined;
+
+/**
+ * Null when `new ReadableStream(...)` works here, else the error to log.
+ * It fails in workerd (Cloudflare Workers) before compatibility date
+ * 2022-11-30, where it needs the `streams_enable_constructors` flag; left
+ * to throw, the handler's Promise would reject and workerd answer a 500 of
+ * its own.
+ */
+function streamsFailure(): Error | null {
+  if (streamsFail !== undefined) return streamsFail;
+  try {
+    new ReadableStream();
+    streamsFail = null;
+  } catch (error) {
+    streamsFail = new Error(
+      "Cannot stream the response: the ReadableStream constructor failed " +
+        `(${String(error)}). On Cloudflare Workers (workerd), set ` +
+        'compatibility_date to "2022-11-30" or later, or add the ' +
+        '"streams_enable_constructors" compatibility flag',
+      { cause: error },
+    );
+  }
+  return streamsFail;
+}
+
+const ERROR_TEXT =
+  "A server error occurred.  Please contact the administrator.";
+
 /** A body for a HEAD response on the wire, which the runtime never sends. */
 function unsentBody(): ReadableStream<Uint8Array> {
   return new ReadableStream({
@@ -179,7 +208,8 @@ export function toResponse(
     for (const c of out.body) bytes += c.length;
     onEnd?.(bodyless ? 0 : bytes, true);
     if (
-      onWire && isHead && !nullBody && !hasHeader(headers, "content-length")
+      onWire && isHead && !nullBody &&
+      !hasHeader(headers, "content-length") && streamsFailure() === null
     ) {
       // HEAD of a streamed body, whose length GET does not know either:
       // given a null body, Deno and Bun announce "content-length: 0",
@@ -191,6 +221,20 @@ export function toResponse(
       bodyless ? null : concat(out.body) as Uint8Array<ArrayBuffer>,
       init,
     );
+  }
+  const cannot = streamsFailure();
+  if (cannot !== null) {
+    // The application's status goes with its body: wsgiref's 500 page
+    // instead, the reason in wsgi.errors, and the iterable closed.
+    logError(out.errors, cannot);
+    onEnd?.(0, false);
+    const closing = more.close();
+    if (closing instanceof Promise) closing.catch(() => {});
+    return new Response(ERROR_TEXT, {
+      status: 500,
+      statusText: "Internal Server Error",
+      headers: [["Content-Type", "text/plain"]],
+    });
   }
   let bytes = 0;
   let ended = false;

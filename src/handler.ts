@@ -176,17 +176,48 @@ async function respond(
  * ```
  */
 export interface FetchHandlerInfo {
-  /** Deno: the client's address. */
-  remoteAddr?: { hostname?: string; port?: number };
+  /**
+   * Deno: the client's address (`Deno.Addr`; `transport` lets a unix
+   * socket's address, which has no host name, be passed too).
+   */
+  remoteAddr?: { hostname?: string; port?: number; transport?: string };
   /** Bun: looks up the client's address for a request. */
   requestIP?(request: Request): { address: string; port: number } | null;
 }
 
 /**
- * A fetch handler for a WSGI application, `(request, info?) =>
+ * Options for {@linkcode toFetchHandler}: those of every server, and where
+ * to find the client's address on the edge.
+ *
+ * @example Usage
+ * ```ts
+ * import type { FetchHandlerOptions } from "@wsgi/wsgi";
+ * const options: FetchHandlerOptions = { remoteAddrHeader: "CF-Connecting-IP" };
+ * ```
+ */
+export interface FetchHandlerOptions extends WSGIOptions {
+  /**
+   * A request header to take `REMOTE_ADDR` from, such as
+   * `"CF-Connecting-IP"` behind Cloudflare (a Worker sees no peer, so
+   * `REMOTE_ADDR` is otherwise `""`). When the request has it, its value
+   * replaces the runtime's peer address and `REMOTE_PORT` is left out.
+   * Off by default: any client can send this header, so name one only
+   * where a proxy you trust always sets it, overwriting the client's. The
+   * value is taken whole: name a one-address header (`CF-Connecting-IP`,
+   * `X-Real-IP`), not the `X-Forwarded-For` list.
+   */
+  remoteAddrHeader?: string;
+}
+
+/**
+ * A fetch handler for a WSGI application, `(request, info?, ctx?) =>
  * Promise<Response>`: for `Deno.serve(handler)`, `export default { fetch }`
- * under `deno serve` and Bun, and Cloudflare-style runtimes. The runtime's
- * second argument, when given, fills `REMOTE_ADDR` and `REMOTE_PORT`.
+ * under `deno serve` and Bun, and Cloudflare Workers (workerd, from
+ * compatibility date 2022-11-30: streamed bodies need its `ReadableStream`
+ * constructor). The runtime's second argument, when it is Deno's info or
+ * Bun's server, fills `REMOTE_ADDR` and `REMOTE_PORT`; called with a third
+ * (Cloudflare's `fetch(request, env, ctx)`), the second is the Worker's
+ * `env`, which says nothing about the client: see `remoteAddrHeader`.
  *
  * @example Usage
  * ```ts
@@ -206,11 +237,25 @@ export interface FetchHandlerInfo {
  */
 export function toFetchHandler(
   app: WSGIApplication,
-  options: WSGIOptions = {},
-): (request: Request, info?: FetchHandlerInfo) => Promise<Response> {
-  return (request, info) => {
+  options: FetchHandlerOptions = {},
+): (
+  request: Request,
+  info?: FetchHandlerInfo,
+  ctx?: unknown,
+) => Promise<Response> {
+  const header = options.remoteAddrHeader;
+  if (header !== undefined && !/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(header)) {
+    // RFC 9110 §5.1: a field name is a token.
+    throw new TypeError(
+      `remoteAddrHeader must be a header name, got ${JSON.stringify(header)}`,
+    );
+  }
+  return (request, info, ctx) => {
     let conn: ConnectionInfo = {};
-    if (info?.remoteAddr) {
+    if (ctx !== undefined) {
+      // Cloudflare's fetch(request, env, ctx): `env` holds the Worker's
+      // bindings, one of which may well be called remoteAddr.
+    } else if (info?.remoteAddr) {
       conn = {
         remoteAddr: info.remoteAddr.hostname,
         remotePort: info.remoteAddr.port,
@@ -218,6 +263,11 @@ export function toFetchHandler(
     } else if (typeof info?.requestIP === "function") {
       const ip = info.requestIP(request);
       if (ip) conn = { remoteAddr: ip.address, remotePort: ip.port };
+    }
+    if (header !== undefined) {
+      const value = request.headers.get(header);
+      // The address the trusted proxy saw; the peer's port is not its port.
+      if (value !== null) conn = { remoteAddr: value.trim() };
     }
     // Called with the runtime's second argument, the Response goes on the
     // wire (deno serve, Bun): see toResponse's `onWire`.

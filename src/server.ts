@@ -8,6 +8,7 @@ import type { WSGIApplication } from "./types.ts";
 import type { WSGIOptions } from "./handler.ts";
 import type { Listen } from "./_backend.ts";
 import { createServer } from "./_create_server.ts";
+import { runtimeName } from "./_runtime.ts";
 
 /**
  * Options for {@linkcode makeServer}.
@@ -78,13 +79,14 @@ export interface WSGIServer {
 
 /** Which runtime this is; the server shim to load. */
 function detect(): "deno" | "bun" | "node" {
-  const g = globalThis as Record<string, unknown>;
-  if (typeof g.Deno === "object") return "deno";
-  if (typeof g.Bun === "object") return "bun";
-  const proc = g.process as { versions?: { node?: string } } | undefined;
-  if (proc?.versions?.node) return "node";
+  // runtimeName() tells workerd first: it can pass for Node (nodejs_compat),
+  // where makeServer would "bind" a port no client can reach.
+  const name = runtimeName();
+  if (name === "deno" || name === "bun" || name === "node") return name;
+  const where = name === "workerd" ? "workerd (Cloudflare Workers)" : "here";
   throw new Error(
-    "makeServer() runs on Deno, Bun or Node; elsewhere serve toFetchHandler(app)",
+    `makeServer() runs on Deno, Bun or Node, not ${where}: serve ` +
+      "toFetchHandler(app) instead (export default { fetch: toFetchHandler(app) })",
   );
 }
 
