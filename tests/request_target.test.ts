@@ -243,6 +243,12 @@ test("raw bytes >= 0x80 in the target come back as latin-1, never decoded", asyn
       port,
       "GET /log_i\xe2\x80\xa8X HTTP/1.1\r\nHost: t\r\n\r\n",
     );
+    // DEL, a control character: refused but by Bun, which percent-encodes
+    // it (other controls get Bun's 505).
+    const del = await send(port, "GET /a\x7fb HTTP/1.1\r\nHost: t\r\n\r\n");
+    if (RUNTIME === "bun") {
+      assert.equal(JSON.parse(text(del)).PATH_INFO, "/a\x7fb");
+    } else assert.equal(del.status, 400);
     if (RUNTIME === "node") {
       assert.equal(cafe.status, 400);
       assert.equal(separator.status, 400);
@@ -258,10 +264,11 @@ test("raw bytes >= 0x80 in the target come back as latin-1, never decoded", asyn
     const sep: Seen = JSON.parse(text(separator));
     assert.equal(sep.PATH_INFO, "/log_i\xe2\x80\xa8X");
     const deadline = Date.now() + 2000;
-    while (lines.length < 2 && Date.now() < deadline) {
+    const logged = RUNTIME === "bun" ? 3 : 2;
+    while (lines.length < logged && Date.now() < deadline) {
       await new Promise((resolve) => setTimeout(resolve, 10));
     }
-    assert.equal(lines.length, 2);
+    assert.equal(lines.length, logged);
     for (const line of lines) {
       for (const c of line) {
         assert.ok(
