@@ -60,7 +60,8 @@ export const listen: Listen = (host, port, app, options) => {
       // with Content-Length (it frames and discards it): CONTENT_LENGTH
       // then says "" (see WebFacts.bodyDropped), not a length wsgi.input
       // cannot give. Telling such a request apart would mean reading its
-      // headers, which costs Bun a third of a plain GET.
+      // headers before the app runs: a bare Bun.serve handler that does so
+      // uses a third more CPU per request (measured, nine headers).
       const body = request.body;
       const facts = new WebFacts(
         request,
