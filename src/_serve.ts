@@ -64,6 +64,17 @@ export function serveFacts(
   const declared = source === null
     ? null
     : getHeader(facts.headers, "content-length");
+  // Content-Length sent twice (Deno and Bun hand over "5, 5"; Node's parser
+  // refuses it): RFC 9110 §8.6 lets a recipient either reject such a list or
+  // reduce identical values to one. Rejected, as RFC 9112 §6.3 asks for an
+  // invalid Content-Length, so that every runtime answers alike (400).
+  if (declared !== null && declared.includes(",")) {
+    return plainOutcome(
+      400,
+      "Bad Request",
+      `Content-Length must be one number, not ${JSON.stringify(declared)}\n`,
+    );
+  }
   // RFC 9110 §15.5.14: refuse before reading when the length is declared.
   if (declared !== null && Number(declared) > limit) return tooLarge(limit);
   if (options.bufferInput === false) {
@@ -104,9 +115,12 @@ function run(
   chunked: boolean,
 ): Outcome | Promise<Outcome> {
   const environ = makeEnviron(facts, input, options);
-  if (chunked) {
+  if (chunked && (input as BufferedInput).length > 0) {
     // A chunked body was read in full: its length is now known, and apps
-    // that trust CONTENT_LENGTH (most do) can read it.
+    // that trust CONTENT_LENGTH (most do) can read it. An empty one stays
+    // "", as wsgiref leaves it: Deno gives a body stream to every request
+    // whose method may have one (POST, PURGE...), even with neither
+    // Content-Length nor Transfer-Encoding.
     environ.CONTENT_LENGTH = String((input as BufferedInput).length);
   }
   return runApp(

@@ -1,6 +1,7 @@
 // One request that arrived as a Web `Request` through `Deno.serve` or
 // `Bun.serve`: its facts for makeEnviron, and the handler both shims share.
-// Only the peer lookup differs per runtime.
+// The peer lookup, the request-target (each runtime builds `Request.url`
+// its own way) and the body (each drops some) come from the shim.
 import type { RequestFacts } from "./environ.ts";
 import type { WSGIApplication } from "./types.ts";
 import type { ServerOptions } from "./server.ts";
@@ -16,16 +17,6 @@ export interface Peer {
 
 /** Asks the runtime for a request's peer; `context` is its second argument. */
 export type PeerLookup<C> = (request: Request, context: C) => Peer | null;
-
-function targetOf(url: string): string {
-  // The request-target, taken verbatim after "scheme://authority" (new
-  // URL() would resolve dot segments): Deno keeps it as the client sent it;
-  // Bun hands over a normalised URL (dot segments resolved, non-ASCII
-  // percent-encoded), which PATH_INFO decodes the same way and QUERY_STRING
-  // shows as Bun made it (see the README's runtime table).
-  const start = url.indexOf("/", url.indexOf("://") + 3);
-  return start === -1 ? "/" : url.slice(start);
-}
 
 /**
  * A class, so that its getters are shared: the runtime is asked for the
@@ -44,6 +35,8 @@ export class WebFacts<C> implements RequestFacts {
   #context: C;
   #lookup: PeerLookup<C>;
   #peer: Peer | null | undefined = undefined;
+  /** The runtime kept no body although one may have been sent. */
+  bodyDropped: boolean;
 
   constructor(
     request: Request,
@@ -52,9 +45,12 @@ export class WebFacts<C> implements RequestFacts {
     serverName: string,
     serverPort: number,
     scheme: "http" | "https",
+    target: string,
+    bodyDropped: boolean,
   ) {
     this.method = request.method;
-    this.target = targetOf(request.url);
+    this.target = target;
+    this.bodyDropped = bodyDropped;
     this.serverName = serverName;
     this.serverPort = serverPort;
     this.scheme = scheme;
@@ -116,10 +112,10 @@ export function answer<C>(
   app: WSGIApplication,
   options: ServerOptions,
   log: AccessLog | null,
-  request: Request,
+  body: ReadableStream<Uint8Array> | null,
   facts: WebFacts<C>,
 ): Response | Promise<Response> {
-  const out = serveFacts(app, facts, request.body, options);
+  const out = serveFacts(app, facts, body, options);
   return out instanceof Promise
     ? out.then((out) => respond(out, facts, log))
     : respond(out, facts, log);

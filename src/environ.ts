@@ -64,6 +64,13 @@ export interface RequestFacts {
   serverPort: number | string;
   /** `wsgi.url_scheme`; `"http"` by default. */
   scheme?: "http" | "https";
+  /**
+   * True when the server has no body to give for this request whatever its
+   * headers announce (Bun drops the body of a GET, HEAD or TRACE request):
+   * `CONTENT_LENGTH` is then `""`, as `wsgi.input` is empty, never a length
+   * the application could not read.
+   */
+  bodyDropped?: boolean;
 }
 
 /**
@@ -147,9 +154,11 @@ function addHeader(
   if (CGI_KEYS.has(cgi)) return;
   const key = "HTTP_" + cgi;
   const prev = env[key];
-  // Repeats are joined as Fetch's `Headers` joins them (", ", and "; " for
-  // Cookie per RFC 9113 §8.2.3), so HTTP_* values are the same on every
-  // runtime. wsgiref joins with a bare ",".
+  // Repeats are joined as Fetch's `Headers` joins them, so HTTP_* values
+  // are the same on every runtime: ", " as RFC 9110 §5.3 recommends for
+  // combining field lines, and "; " for Cookie (RFC 9113 §8.2.3: a Cookie
+  // is a "; "-separated list, which ", " would corrupt). wsgiref joins
+  // with a bare ",".
   env[key] = prev === undefined
     ? value
     : prev + (cgi === "COOKIE" ? "; " : ", ") + value;
@@ -187,10 +196,13 @@ function fillLazy(
   // wsgiref's defaults: text/plain (the email package's default), and ""
   // for a body without Content-Length.
   env.CONTENT_TYPE = getHeader(headers, "content-type") ?? "text/plain";
-  env.CONTENT_LENGTH = getHeader(headers, "content-length") ?? "";
+  const length = getHeader(headers, "content-length");
+  env.CONTENT_LENGTH = length === null || (facts.bodyDropped && length !== "0")
+    ? ""
+    : length;
   if (Array.isArray(headers)) {
     for (let i = 0; i + 1 < headers.length; i += 2) {
-      addHeader(env, headers[i], headers[i + 1].trim(), underscores);
+      addHeader(env, headers[i], trimOws(headers[i + 1]), underscores);
     }
   } else {
     for (const [name, value] of headers as Headers) {
@@ -257,6 +269,22 @@ function forwardedHeaders(
     : h;
 }
 
+/**
+ * Strips a field value's leading and trailing whitespace: only SP and HTAB,
+ * the OWS of RFC 9110 §5.5 (`String.prototype.trim` would also strip 0xA0,
+ * VT, FF, CR and LF, which are part of a value or not whitespace at all).
+ */
+function trimOws(value: string): string {
+  let end = value.length;
+  let start = 0;
+  let c = value.charCodeAt(0);
+  while (c === 32 || c === 9) c = value.charCodeAt(++start);
+  if (start === end) return "";
+  c = value.charCodeAt(end - 1);
+  while (c === 32 || c === 9) c = value.charCodeAt(--end - 1);
+  return start === 0 && end === value.length ? value : value.slice(start, end);
+}
+
 /** Looks a header up case-insensitively; null when absent. */
 export function getHeader(
   headers: Headers | readonly string[],
@@ -266,7 +294,7 @@ export function getHeader(
   for (let i = 0; i + 1 < headers.length; i += 2) {
     const name = headers[i];
     if (name.length === lowerName.length && name.toLowerCase() === lowerName) {
-      return headers[i + 1].trim();
+      return trimOws(headers[i + 1]);
     }
   }
   return null;
@@ -469,7 +497,15 @@ export function makeEnviron(
   input: unknown,
   options: EnvironOptions = {},
 ): WSGIEnvironment {
-  const target = facts.target;
+  let target = facts.target;
+  if (target.charCodeAt(0) === 47 && target.charCodeAt(1) === 47) {
+    // http.server collapses leading slashes ("//evil.example/x" is PATH_INFO
+    // "/evil.example/x"), so that an app redirecting to its own path cannot
+    // be made to redirect off-site (CPython gh-87389, CVE-2021-28861).
+    let i = 2;
+    while (target.charCodeAt(i) === 47) i++;
+    target = target.slice(i - 1);
+  }
   const q = target.indexOf("?");
   const env: WSGIEnvironment = {
     REQUEST_METHOD: facts.method,

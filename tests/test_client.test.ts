@@ -76,9 +76,10 @@ test("testClient fills PATH_INFO, QUERY_STRING and REMOTE_ADDR as a server would
   assert.equal(seen.SERVER_PORT, "80");
   assert.equal(seen.HTTP_HOST, "localhost");
   assert.equal(seen["wsgi.url_scheme"], "http");
-  // A leading "//" is part of the path, not a host name.
+  // A leading "//" is part of the path, not a host name; PATH_INFO has one
+  // "/", as http.server collapses them (CPython gh-87389).
   const slashes = await (await client.get("//evil.example/x")).json();
-  assert.equal(slashes.PATH_INFO, "//evil.example/x");
+  assert.equal(slashes.PATH_INFO, "/evil.example/x");
   assert.equal(slashes.SERVER_NAME, "localhost");
 });
 
