@@ -342,6 +342,26 @@ function findServer(): ServerKind | string {
   return "no CGI server: install lighttpd (apt-get install lighttpd) or Python 3 (<= 3.14) for http.server --cgi";
 }
 
+/**
+ * `python3 -m http.server --cgi`, except that scripts run as the user who
+ * runs the server. Run as root, CGIHTTPRequestHandler switches each script
+ * to "nobody" (`os.setuid(nobody_uid())` in the forked child), and nobody
+ * cannot enter a clone in a root-only directory (a container's /root, where
+ * `npm test` runs as root): the script, the fixture and the toolchain would
+ * all be out of its reach. Mapping "nobody" to the current user keeps the
+ * fork path (the response streams as the script writes it).
+ */
+const PYTHON_CGI_SERVER = `
+import functools, os, sys, warnings
+warnings.simplefilter("ignore", DeprecationWarning)
+import http.server as h
+h.nobody_uid = os.getuid
+port, docs = int(sys.argv[1]), sys.argv[2]
+handler = functools.partial(h.CGIHTTPRequestHandler, directory=docs)
+with h.ThreadingHTTPServer(("127.0.0.1", port), handler) as server:
+    server.serve_forever()
+`;
+
 const server = findServer();
 const skip = typeof server === "string" ? server : false;
 if (skip) console.log(`# cgi.test.ts: skipping the CGI server tests: ${skip}`);
@@ -415,8 +435,9 @@ interface Running {
 async function withCgiServer(fn: (s: Running) => Promise<void>): Promise<void> {
   const { kind, bin } = server as ServerKind;
   const dir = mkdtempSync(join(tmpdir(), "wsgi-cgi-"));
-  // Run as root, Python's server executes scripts as "nobody": the script
-  // and a writable HOME (Deno's cache) must be open to it.
+  // The script runs as whoever runs this test (see PYTHON_CGI_SERVER);
+  // lighttpd, started as root, may still switch users: keep the script and
+  // a writable HOME (Deno's cache) open.
   chmodSync(dir, 0o755);
   const home = join(dir, "home");
   mkdirSync(home);
@@ -445,16 +466,7 @@ async function withCgiServer(fn: (s: Running) => Promise<void>): Promise<void> {
     );
     args = ["-D", "-f", conf];
   } else {
-    args = [
-      "-m",
-      "http.server",
-      "--cgi",
-      "--bind",
-      "127.0.0.1",
-      "--directory",
-      docs,
-      String(port),
-    ];
+    args = ["-c", PYTHON_CGI_SERVER, String(port), docs];
   }
   let output = "";
   const child = spawn(bin, args, {
