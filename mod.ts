@@ -33,5 +33,7 @@ export * from "./src/test_client.ts";
 export * from "./src/validate.ts";
 
 // #region main (stripped from the npm build, which has its own bin)
-if (import.meta.main) import("./src/cli.ts").then((cli) => cli.run());
+if ((import.meta as { main?: boolean }).main) {
+  import("./src/cli.ts").then((cli) => cli.run());
+}
 // #endregion main

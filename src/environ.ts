@@ -320,7 +320,7 @@ export function makeEnviron(
 ): WSGIEnvironment {
   const target = facts.target;
   const q = target.indexOf("?");
-  const env: WSGIEnvironment = {
+  const env: Record<string, unknown> = {
     REQUEST_METHOD: facts.method,
     SCRIPT_NAME: "",
     // wsgiref: `unquote(path, "iso-8859-1")`; no dot-segment removal.
@@ -352,7 +352,7 @@ export function makeEnviron(
   // Known to exist before it is read (a getter counts).
   if ("remotePort" in facts) env.REMOTE_PORT = "";
   return lazy(
-    env,
+    env as WSGIEnvironment,
     facts,
     options.allowUnderscoreHeaders === true,
   );

@@ -4,7 +4,11 @@
  *
  * @module
  */
-import type { WSGIApplication } from "./types.ts";
+import type {
+  AsyncInputStream,
+  InputStream,
+  WSGIApplication,
+} from "./types.ts";
 import type { EnvironOptions, RequestFacts } from "./environ.ts";
 import { MAX_BODY_SIZE, serveFacts, toResponse } from "./_serve.ts";
 
@@ -131,13 +135,15 @@ function parseUrl(url: string): {
  *   the server's name and port when they differ from the URL's.
  * @returns The response.
  */
-export function handleRequest(
+export function handleRequest<
+  Input extends InputStream | AsyncInputStream = InputStream,
+>(
   request: Request,
-  app: WSGIApplication,
+  app: WSGIApplication<Input>,
   options: WSGIOptions = {},
   conn: ConnectionInfo = {},
 ): Promise<Response> {
-  return respond(request, app, options, conn, false);
+  return respond(request, app as WSGIApplication, options, conn, false);
 }
 
 async function respond(
@@ -204,8 +210,10 @@ export interface FetchHandlerInfo {
  * @param options Body limit, buffering, error stream, header policy.
  * @returns The fetch handler.
  */
-export function toFetchHandler(
-  app: WSGIApplication,
+export function toFetchHandler<
+  Input extends InputStream | AsyncInputStream = InputStream,
+>(
+  app: WSGIApplication<Input>,
   options: WSGIOptions = {},
 ): (request: Request, info?: FetchHandlerInfo) => Promise<Response> {
   return (request, info) => {
@@ -221,6 +229,12 @@ export function toFetchHandler(
     }
     // Called with the runtime's second argument, the Response goes on the
     // wire (deno serve, Bun): see toResponse's `onWire`.
-    return respond(request, app, options, conn, info !== undefined);
+    return respond(
+      request,
+      app as WSGIApplication,
+      options,
+      conn,
+      info !== undefined,
+    );
   };
 }

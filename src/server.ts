@@ -4,7 +4,11 @@
  *
  * @module
  */
-import type { WSGIApplication } from "./types.ts";
+import type {
+  AsyncInputStream,
+  InputStream,
+  WSGIApplication,
+} from "./types.ts";
 import type { WSGIOptions } from "./handler.ts";
 import type { Listen } from "./_backend.ts";
 import { createServer } from "./_create_server.ts";
@@ -115,11 +119,19 @@ async function loadListen(): Promise<Listen> {
  * @param options TLS, access log, abort signal, body limit, and so on.
  * @returns The server, already binding.
  */
-export function makeServer(
+export function makeServer<
+  Input extends InputStream | AsyncInputStream = InputStream,
+>(
   host: string,
   port: number,
-  app: WSGIApplication,
+  app: WSGIApplication<Input>,
   options: ServerOptions = {},
 ): WSGIServer {
-  return createServer(loadListen(), host, port, app, options);
+  return createServer(
+    loadListen(),
+    host,
+    port,
+    app as WSGIApplication,
+    options,
+  );
 }

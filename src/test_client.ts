@@ -5,7 +5,11 @@
  *
  * @module
  */
-import type { WSGIApplication } from "./types.ts";
+import type {
+  AsyncInputStream,
+  InputStream,
+  WSGIApplication,
+} from "./types.ts";
 import {
   type ConnectionInfo,
   handleRequest,
@@ -135,10 +139,10 @@ function toRequest(
  *
  * @example Posting a form
  * ```ts
- * import { type InputStream, testClient } from "@wsgi/wsgi";
+ * import { testClient } from "@wsgi/wsgi";
  * import assert from "node:assert/strict";
  * const client = testClient((environ, startResponse) => {
- *   const body = (environ["wsgi.input"] as InputStream).read();
+ *   const body = environ["wsgi.input"].read();
  *   startResponse("200 OK", [["Content-Type", `${environ.CONTENT_TYPE}`]]);
  *   return [body];
  * });
@@ -152,8 +156,10 @@ function toRequest(
  *   base URL.
  * @returns The client.
  */
-export function testClient(
-  app: WSGIApplication,
+export function testClient<
+  Input extends InputStream | AsyncInputStream = InputStream,
+>(
+  app: WSGIApplication<Input>,
   options: TestClientOptions = {},
 ): TestClient {
   const base = new URL(options.baseUrl ?? "http://localhost/");

@@ -152,13 +152,17 @@ test("testClient POSTs a body through wsgi.input with CONTENT_TYPE and CONTENT_L
 });
 
 test("testClient streams a request body to an async wsgi.input with bufferInput false", async () => {
-  const client = testClient(async (environ, startResponse) => {
-    const input = environ["wsgi.input"] as AsyncInputStream;
+  const app: WSGIApplication<AsyncInputStream> = async (
+    environ,
+    startResponse,
+  ) => {
+    const input = environ["wsgi.input"];
     const lines: string[] = [];
     for await (const line of input) lines.push(new TextDecoder().decode(line));
     startResponse("200 OK", [["Content-Type", "text/plain"]]);
     return [encode(lines.join("|"))];
-  }, { bufferInput: false });
+  };
+  const client = testClient(app, { bufferInput: false });
   const body = new ReadableStream<Uint8Array>({
     start(c) {
       c.enqueue(encode("one\ntw"));
