@@ -21,6 +21,7 @@ import { fileWrapper } from "./file_wrapper.ts";
 import { MAX_BODY_SIZE, plainOutcome, tooLarge } from "./_serve.ts";
 import { readBody } from "./_body.ts";
 import { processIO } from "./_cgi_io.ts";
+import { checkOptions, type OptionNames } from "./_options.ts";
 
 /**
  * The process a CGI script talks through: its environment, standard input
@@ -78,6 +79,16 @@ export interface CgiOptions {
   /** Further process variables to copy into the environ, by name. */
   passEnv?: readonly string[];
 }
+
+// Every CgiOptions name: unknown ones are a TypeError (see _options.ts).
+// Adding an option? List it here too: the compiler insists.
+const CGI_OPTION_NAMES: OptionNames<CgiOptions> = {
+  io: true,
+  errors: true,
+  maxBodySize: true,
+  bufferInput: true,
+  passEnv: true,
+};
 
 function words(text: string): Set<string> {
   return new Set(text.trim().split(/\s+/));
@@ -273,6 +284,7 @@ export async function runCgi<
   app: WSGIApplication<Input>,
   options: CgiOptions = {},
 ): Promise<void> {
+  checkOptions(options, CGI_OPTION_NAMES, "runCgi()");
   const io = options.io ?? await processIO();
   const environ = readEnviron(io.env, options.passEnv ?? []);
   const errors = options.errors ?? consoleErrors;

@@ -55,6 +55,8 @@ export interface RequestFacts {
   scheme?: "http" | "https";
 }
 
+// Adding an option? List its name in WSGI_OPTION_NAMES (handler.ts) and
+// the lists that extend it: unknown names are a TypeError.
 /**
  * How the environ is filled.
  *

@@ -11,6 +11,7 @@ import type {
 } from "./types.ts";
 import type { EnvironOptions, RequestFacts } from "./environ.ts";
 import { MAX_BODY_SIZE, serveFacts, toResponse } from "./_serve.ts";
+import { checkOptions, type OptionNames } from "./_options.ts";
 
 /**
  * Options for serving an application.
@@ -37,6 +38,25 @@ export interface WSGIOptions extends EnvironOptions {
    */
   bufferInput?: boolean;
 }
+
+// Every WSGIOptions name, checked once by toFetchHandler and handleRequest
+// (unknown names are a TypeError, see _options.ts). Adding an option? List
+// it here and in the lists that extend this one, in _create_server.ts and
+// test_client.ts: the compiler insists. remoteAddrHeader is being added on
+// another branch.
+const WSGI_OPTION_NAMES: OptionNames<WSGIOptions> = {
+  errors: true,
+  allowUnderscoreHeaders: true,
+  serverSoftware: true,
+  maxBodySize: true,
+  bufferInput: true,
+  remoteAddrHeader: true,
+};
+
+// Options objects handleRequest has already checked: a server calling it
+// for each request pays one WeakSet lookup, not a check.
+const checked = new WeakSet<object>();
+const NO_OPTIONS: WSGIOptions = Object.freeze({});
 
 /**
  * Facts about the connection that a `Request` does not carry.
@@ -140,9 +160,13 @@ export function handleRequest<
 >(
   request: Request,
   app: WSGIApplication<Input>,
-  options: WSGIOptions = {},
+  options: WSGIOptions = NO_OPTIONS,
   conn: ConnectionInfo = {},
 ): Promise<Response> {
+  if (options !== NO_OPTIONS && !checked.has(options)) {
+    checkOptions(options, WSGI_OPTION_NAMES, "handleRequest()");
+    checked.add(options);
+  }
   return respond(request, app as WSGIApplication, options, conn, false);
 }
 
@@ -216,6 +240,7 @@ export function toFetchHandler<
   app: WSGIApplication<Input>,
   options: WSGIOptions = {},
 ): (request: Request, info?: FetchHandlerInfo) => Promise<Response> {
+  checkOptions(options, WSGI_OPTION_NAMES, "toFetchHandler()");
   return (request, info) => {
     let conn: ConnectionInfo = {};
     if (info?.remoteAddr) {

@@ -13,6 +13,8 @@ import type { WSGIOptions } from "./handler.ts";
 import type { Listen } from "./_backend.ts";
 import { createServer } from "./_create_server.ts";
 
+// Adding an option? List its name in SERVER_OPTION_NAMES (_create_server.ts,
+// where every makeServer checks it): unknown names are a TypeError.
 /**
  * Options for {@linkcode makeServer}.
  *
