@@ -64,7 +64,8 @@ test(
       ["serve", "--host", "127.0.0.1", "--port", "0", "server.ts"],
       {
         cwd: root,
-        env: { ...process.env, NO_COLOR: "1" },
+        // Deno colours its output when FORCE_COLOR is set at all.
+        env: { ...process.env, NO_COLOR: "1", FORCE_COLOR: undefined },
         stdio: ["ignore", "pipe", "pipe"],
       },
     );
@@ -74,7 +75,7 @@ test(
       let output = "";
       const url = await new Promise<string>((resolve, reject) => {
         const take = (d: Uint8Array) => {
-          output += new TextDecoder().decode(d);
+          output += new TextDecoder().decode(d).replace(/\x1b\[[0-9;]*m/g, "");
           const m = /Listening on (http:\/\/[^\s]+)/.exec(output);
           if (m) resolve(m[1]);
         };

@@ -27,15 +27,24 @@ function run(
     execFile(
       join(root, "node_modules", ".bin", cmd),
       args,
-      { cwd, env: { ...process.env, NO_COLOR: "1" } },
+      { cwd, env: { ...withoutForceColor(), NO_COLOR: "1" } },
       (error, stdout, stderr) => {
         resolve({
           code: error ? Number(error.code ?? 1) : 0,
-          out: stdout + stderr,
+          // Deno colours its output when FORCE_COLOR is set at all (npm
+          // test sets FORCE_COLOR=0), NO_COLOR or not.
+          out: (stdout + stderr).replace(/\x1b\[[0-9;]*m/g, ""),
         });
       },
     );
   });
+}
+
+/** The environment without FORCE_COLOR, which Deno obeys whatever its value. */
+function withoutForceColor(): Record<string, string | undefined> {
+  const env: Record<string, string | undefined> = { ...process.env };
+  delete env.FORCE_COLOR;
+  return env;
 }
 
 /** A strict tsconfig for `files`: Web APIs only, no runtime types. */
