@@ -19,6 +19,7 @@ import {
   CAPTURE,
   type CapturingErrorStream,
   consoleErrors,
+  logError,
 } from "./_errors.ts";
 import { checkOptions, type OptionNames } from "./_options.ts";
 
@@ -261,15 +262,20 @@ export function testClient<
     if (!throwErrors) {
       return await handleRequest(req, app, handlerOptions, conn);
     }
-    // The first error the core would have logged is kept (its text goes
-    // nowhere), and thrown here; one after the response (from a streamed
-    // body) errors the body's stream, which the core does itself.
+    // The first error the core would have logged before the response is
+    // kept (not logged) and thrown here. One in a streamed body errors the
+    // body's stream (the core does that itself), so reading it rejects; it
+    // and any later one (a failing close()) are logged as usual.
     let caught: { error: unknown } | null = null;
+    let answered = false;
     const capturing: CapturingErrorStream = {
       write: (s) => errors.write(s),
       writelines: (seq) => errors.writelines(seq),
       flush: () => errors.flush(),
-      [CAPTURE]: (error) => void (caught ??= { error }),
+      [CAPTURE]: (error) => {
+        if (answered) logError(errors, error);
+        else caught ??= { error };
+      },
     };
     const response = await handleRequest(
       req,
@@ -277,6 +283,7 @@ export function testClient<
       { ...handlerOptions, errors: capturing },
       conn,
     );
+    answered = true;
     if (caught !== null) throw (caught as { error: unknown }).error;
     return response;
   };

@@ -257,6 +257,7 @@ test("testClient(validator(app)) rejects with the WSGIValidationError", async ()
 
 test("testClient: an error in a streamed body after the headers rejects the body read", async () => {
   const late = new Error("late failure");
+  const errors = new MemoryErrorStream();
   const client = testClient((_environ, startResponse) => {
     startResponse("200 OK", [["Content-Type", "text/plain"]]);
     return (async function* () {
@@ -265,10 +266,12 @@ test("testClient: an error in a streamed body after the headers rejects the body
       yield encode("second ");
       throw late;
     })();
-  });
+  }, { errors });
   const res = await client.get("/");
   assert.equal(res.status, 200);
   await assert.rejects(res.text(), (error) => error === late);
+  // Late, it is logged too (the response was already in the test's hands).
+  assert.match(errors.getValue(), /late failure/);
 });
 
 test("testClient post/put/patch take fetch's shape, post(url, { body, headers })", async () => {
