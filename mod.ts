@@ -37,7 +37,7 @@ import { hasCommandLine } from "./src/_runtime.ts";
 // Bundled into a worker by esbuild (wrangler), this line is the worker's
 // own, and workerd makes import.meta.main true from compatibility date
 // 2026-11-17: start the command line only where there is one.
-if (import.meta.main && hasCommandLine()) {
+if ((import.meta as { main?: boolean }).main && hasCommandLine()) {
   import("./src/cli.ts").then((cli) => cli.run());
 }
 // #endregion main

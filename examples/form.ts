@@ -7,7 +7,6 @@
  * @module
  */
 import {
-  type InputStream,
   makeServer,
   type StartResponse,
   type WSGIEnvironment,
@@ -26,9 +25,8 @@ export function app(
 ): Uint8Array[] {
   const html: [string, string] = ["Content-Type", "text/html; charset=utf-8"];
   if (environ.REQUEST_METHOD === "POST") {
-    const input = environ["wsgi.input"] as InputStream;
     const length = Number(environ.CONTENT_LENGTH || 0);
-    const body = new TextDecoder().decode(input.read(length));
+    const body = new TextDecoder().decode(environ["wsgi.input"].read(length));
     const name = new URLSearchParams(body).get("name") || "stranger";
     startResponse("200 OK", [html]);
     return [new TextEncoder().encode(`<p>Hello, ${escape(name)}!</p>`)];

@@ -10,7 +10,6 @@
  */
 import {
   demoApp,
-  type ErrorStream,
   makeServer,
   type StartResponse,
   type WSGIApplication,
@@ -30,7 +29,7 @@ export function timing(inner: WSGIApplication): WSGIApplication {
         excInfo,
       );
     });
-    const errors = environ["wsgi.errors"] as ErrorStream;
+    const errors = environ["wsgi.errors"];
     const log = () =>
       errors.write(
         `${environ.REQUEST_METHOD} ${environ.PATH_INFO} took ${

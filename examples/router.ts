@@ -9,6 +9,7 @@
  * @module
  */
 import {
+  decodeNative,
   makeServer,
   requestUri,
   shiftPathInfo,
@@ -22,10 +23,9 @@ const PLAIN: [string, string] = ["Content-Type", "text/plain; charset=utf-8"];
 
 /** `/hello/NAME`: greets NAME (PATH_INFO is latin-1 bytes: decode UTF-8). */
 function hello(environ: WSGIEnvironment, startResponse: StartResponse) {
-  const raw = shiftPathInfo(environ) || "world";
-  const bytes = Uint8Array.from(raw, (c) => c.charCodeAt(0));
+  const name = decodeNative(shiftPathInfo(environ) || "world");
   startResponse("200 OK", [PLAIN]);
-  return text(`Hello, ${new TextDecoder().decode(bytes)}!\n`);
+  return text(`Hello, ${name}!\n`);
 }
 
 /** `/where`: what the app sees of its mount point. */

@@ -21,7 +21,7 @@ export function app(
   environ: WSGIEnvironment,
   startResponse: StartResponse,
 ): AsyncIterable<Uint8Array> {
-  const query = new URLSearchParams(environ.QUERY_STRING as string);
+  const query = new URLSearchParams(environ.QUERY_STRING);
   const count = Number(query.get("count") ?? 10);
   const interval = Number(query.get("interval") ?? 1000);
   startResponse("200 OK", [

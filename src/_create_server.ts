@@ -5,6 +5,34 @@ import type { WSGIApplication } from "./types.ts";
 import type { ServerOptions, WSGIServer } from "./server.ts";
 import type { Backend, Listen } from "./_backend.ts";
 import { withTrust } from "./_forwarded.ts";
+import { checkOptions, type OptionNames } from "./_options.ts";
+
+/**
+ * Every `ServerOptions` name (server.ts), checked by every `makeServer`
+ * once, here. Adding an option? List it here too: the compiler insists.
+ * Some are being added on other branches; listed now so that the merge
+ * needs no edit here.
+ */
+const SERVER_OPTION_NAMES: OptionNames<ServerOptions> = {
+  // WSGIOptions (handler.ts) and EnvironOptions (environ.ts):
+  errors: true,
+  allowUnderscoreHeaders: true,
+  serverSoftware: true,
+  maxBodySize: true,
+  bufferInput: true,
+  // ServerOptions:
+  signal: true,
+  cert: true,
+  key: true,
+  log: true,
+  reusePort: true,
+  forwardedAllowIps: true,
+  headersTimeout: true,
+  keepAliveTimeout: true,
+  bodyTimeout: true,
+  maxHeaderCount: true,
+  maxHeaderSize: true,
+};
 
 /** Wraps a runtime's listener as a `WSGIServer`. */
 export function createServer(
@@ -14,6 +42,7 @@ export function createServer(
   app: WSGIApplication,
   options: ServerOptions = {},
 ): WSGIServer {
+  checkOptions(options, SERVER_OPTION_NAMES, "makeServer()");
   if (typeof app !== "function") {
     throw new TypeError(
       `makeServer(): app must be a function app(environ, startResponse), got ${typeof app}`,

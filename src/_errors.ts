@@ -39,8 +39,24 @@ export class ConsoleErrorStream implements ErrorStream {
 /** The one shared default instance. */
 export const consoleErrors: ConsoleErrorStream = new ConsoleErrorStream();
 
-/** Writes an error's stack (or its text) to an error stream, flushed. */
+/**
+ * The method of an error stream that wants the error itself rather than
+ * its text: the test client's, which throws it into the test.
+ */
+export const CAPTURE: unique symbol = Symbol("wsgi.captureError");
+
+/** An error stream with a {@linkcode CAPTURE} method. */
+export interface CapturingErrorStream extends ErrorStream {
+  [CAPTURE](error: unknown): void;
+}
+
+/**
+ * Writes an error's stack (or its text) to an error stream, flushed; or
+ * hands the error to the stream's CAPTURE method when it has one.
+ */
 export function logError(errors: ErrorStream, error: unknown): void {
+  const capture = (errors as Partial<CapturingErrorStream>)[CAPTURE];
+  if (typeof capture === "function") return capture.call(errors, error);
   try {
     const text = error instanceof Error && error.stack
       ? error.stack

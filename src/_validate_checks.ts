@@ -17,7 +17,9 @@ import { firstNonLatin1 } from "./_latin1.ts";
  *   startResponse("200 OK", [["Content-Type", "text/plain"]]);
  *   return [];
  * });
- * assert.throws(() => app({}, () => () => {}), WSGIValidationError);
+ * // An environ without the keys PEP 3333 requires (a server's bug):
+ * const broken = JSON.parse("{}");
+ * assert.throws(() => app(broken, () => () => {}), WSGIValidationError);
  * ```
  */
 export class WSGIValidationError extends Error {
@@ -164,10 +166,10 @@ export function checkEnviron(environ: unknown): string[] {
   );
   const input = env["wsgi.input"];
   hasMethods(input, ["read", "readline", "readlines"], "wsgi.input");
+  const stream = input as Partial<Iterable<unknown> & AsyncIterable<unknown>>;
   check(
-    typeof (input as Iterable<unknown>)[Symbol.iterator] === "function" ||
-      typeof (input as AsyncIterable<unknown>)[Symbol.asyncIterator] ===
-        "function",
+    typeof stream[Symbol.iterator] === "function" ||
+      typeof stream[Symbol.asyncIterator] === "function",
     `wsgi.input (${show(input)}) is neither iterable nor async iterable`,
   );
   hasMethods(

@@ -4,7 +4,11 @@
  *
  * @module
  */
-import type { WSGIApplication } from "./types.ts";
+import type {
+  AsyncInputStream,
+  InputStream,
+  WSGIApplication,
+} from "./types.ts";
 import { createServer } from "./_create_server.ts";
 import type { ServerOptions, WSGIServer } from "./server.ts";
 import { listen } from "./_bun.ts";
@@ -25,11 +29,13 @@ import { listen } from "./_bun.ts";
  * @param options Server options.
  * @returns The server.
  */
-export function makeServer(
+export function makeServer<
+  Input extends InputStream | AsyncInputStream = InputStream,
+>(
   host: string,
   port: number,
-  app: WSGIApplication,
+  app: WSGIApplication<Input>,
   options?: ServerOptions,
 ): WSGIServer {
-  return createServer(listen, host, port, app, options);
+  return createServer(listen, host, port, app as WSGIApplication, options);
 }

@@ -6,7 +6,13 @@
  *
  * @module
  */
-import type { ErrorStream, WSGIApplication, WSGIEnvironment } from "./types.ts";
+import type {
+  AsyncInputStream,
+  ErrorStream,
+  InputStream,
+  WSGIApplication,
+  WSGIEnvironment,
+} from "./types.ts";
 import { type Outcome, runApp } from "./_exchange.ts";
 import { consoleErrors, logError } from "./_errors.ts";
 import { BufferedInput, StreamingInput } from "./_input.ts";
@@ -15,6 +21,7 @@ import { fileWrapper } from "./file_wrapper.ts";
 import { MAX_BODY_SIZE, plainOutcome, tooLarge } from "./_serve.ts";
 import { readBody } from "./_body.ts";
 import { processIO } from "./_cgi_io.ts";
+import { checkOptions, type OptionNames } from "./_options.ts";
 
 /**
  * The process a CGI script talks through: its environment, standard input
@@ -73,6 +80,16 @@ export interface CgiOptions {
   passEnv?: readonly string[];
 }
 
+// Every CgiOptions name: unknown ones are a TypeError (see _options.ts).
+// Adding an option? List it here too: the compiler insists.
+const CGI_OPTION_NAMES: OptionNames<CgiOptions> = {
+  io: true,
+  errors: true,
+  maxBodySize: true,
+  bufferInput: true,
+  passEnv: true,
+};
+
 function words(text: string): Set<string> {
   return new Set(text.trim().split(/\s+/));
 }
@@ -119,7 +136,7 @@ function readEnviron(
   env: Record<string, string | undefined>,
   passEnv: readonly string[],
 ): WSGIEnvironment {
-  const environ: WSGIEnvironment = {};
+  const environ: Record<string, unknown> = {};
   const extra = new Set(passEnv);
   for (const key of Object.keys(env)) {
     const value = env[key];
@@ -134,10 +151,20 @@ function readEnviron(
   }
   // PEP 3333 lets a server omit these when empty; every other server in
   // this library sets them, and apps read them as properties.
-  environ.SCRIPT_NAME ??= "";
-  environ.PATH_INFO ??= "";
-  environ.QUERY_STRING ??= "";
-  return environ;
+  // So are CONTENT_TYPE and CONTENT_LENGTH ("empty or absent"), and
+  // REMOTE_ADDR (RFC 3875 §4.1.8 makes the server set it): a typed
+  // WSGIEnvironment finds each a string.
+  for (
+    const key of [
+      "SCRIPT_NAME",
+      "PATH_INFO",
+      "QUERY_STRING",
+      "CONTENT_TYPE",
+      "CONTENT_LENGTH",
+      "REMOTE_ADDR",
+    ]
+  ) environ[key] ??= "";
+  return environ as WSGIEnvironment;
 }
 
 /**
@@ -251,10 +278,13 @@ async function send(
  * @param options The process to use, error stream, body limit, buffering.
  * @returns A Promise that resolves once the response is written.
  */
-export async function runCgi(
-  app: WSGIApplication,
+export async function runCgi<
+  Input extends InputStream | AsyncInputStream = InputStream,
+>(
+  app: WSGIApplication<Input>,
   options: CgiOptions = {},
 ): Promise<void> {
+  checkOptions(options, CGI_OPTION_NAMES, "runCgi()");
   const io = options.io ?? await processIO();
   const environ = readEnviron(io.env, options.passEnv ?? []);
   const errors = options.errors ?? consoleErrors;
@@ -295,6 +325,6 @@ export async function runCgi(
     "wsgi.input_terminated": true,
     "wsgi.file_wrapper": fileWrapper,
   });
-  const out = await runApp(app, environ, errors, isHead);
+  const out = await runApp(app as WSGIApplication, environ, errors, isHead);
   await send(out, io.stdout, isHead);
 }

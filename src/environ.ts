@@ -73,6 +73,8 @@ export interface RequestFacts {
   bodyDropped?: boolean;
 }
 
+// Adding an option? List its name in WSGI_OPTION_NAMES (handler.ts) and
+// the lists that extend it: unknown names are a TypeError.
 /**
  * How the environ is filled.
  *
@@ -507,7 +509,7 @@ export function makeEnviron(
     target = target.slice(i - 1);
   }
   const q = target.indexOf("?");
-  const env: WSGIEnvironment = {
+  const env: Record<string, unknown> = {
     REQUEST_METHOD: facts.method,
     SCRIPT_NAME: "",
     // wsgiref: `unquote(path, "iso-8859-1")`; no dot-segment removal.
@@ -539,7 +541,7 @@ export function makeEnviron(
   // Known to exist before it is read (a getter counts).
   if ("remotePort" in facts) env.REMOTE_PORT = "";
   return lazy(
-    env,
+    env as WSGIEnvironment,
     facts,
     options.allowUnderscoreHeaders === true,
     // A server's trusted proxies, under a private key (see withTrust);

@@ -4,9 +4,14 @@
  *
  * @module
  */
-import type { WSGIApplication } from "./types.ts";
+import type {
+  AsyncInputStream,
+  InputStream,
+  WSGIApplication,
+} from "./types.ts";
 import type { EnvironOptions, RequestFacts } from "./environ.ts";
 import { MAX_BODY_SIZE, serveFacts, toResponse } from "./_serve.ts";
+import { checkOptions, type OptionNames } from "./_options.ts";
 
 /**
  * Options for serving an application.
@@ -33,6 +38,23 @@ export interface WSGIOptions extends EnvironOptions {
    */
   bufferInput?: boolean;
 }
+
+// Every WSGIOptions name, checked once by toFetchHandler and handleRequest
+// (unknown names are a TypeError, see _options.ts). Adding an option? List
+// it here and in the lists that extend this one, in _create_server.ts and
+// test_client.ts: the compiler insists.
+const WSGI_OPTION_NAMES: OptionNames<WSGIOptions> = {
+  errors: true,
+  allowUnderscoreHeaders: true,
+  serverSoftware: true,
+  maxBodySize: true,
+  bufferInput: true,
+};
+
+// Options objects handleRequest has already checked: a server calling it
+// for each request pays one WeakSet lookup, not a check.
+const checked = new WeakSet<object>();
+const NO_OPTIONS: WSGIOptions = Object.freeze({});
 
 /**
  * Facts about the connection that a `Request` does not carry.
@@ -131,13 +153,19 @@ function parseUrl(url: string): {
  *   the server's name and port when they differ from the URL's.
  * @returns The response.
  */
-export function handleRequest(
+export function handleRequest<
+  Input extends InputStream | AsyncInputStream = InputStream,
+>(
   request: Request,
-  app: WSGIApplication,
-  options: WSGIOptions = {},
+  app: WSGIApplication<Input>,
+  options: WSGIOptions = NO_OPTIONS,
   conn: ConnectionInfo = {},
 ): Promise<Response> {
-  return respond(request, app, options, conn, false);
+  if (options !== NO_OPTIONS && !checked.has(options)) {
+    checkOptions(options, WSGI_OPTION_NAMES, "handleRequest()");
+    checked.add(options);
+  }
+  return respond(request, app as WSGIApplication, options, conn, false);
 }
 
 async function respond(
@@ -209,6 +237,12 @@ export interface FetchHandlerOptions extends WSGIOptions {
   remoteAddrHeader?: string;
 }
 
+// toFetchHandler's names: WSGIOptions' and its own.
+const FETCH_OPTION_NAMES: OptionNames<FetchHandlerOptions> = {
+  ...WSGI_OPTION_NAMES,
+  remoteAddrHeader: true,
+};
+
 /**
  * A fetch handler for a WSGI application, `(request, info?, ctx?) =>
  * Promise<Response>`: for `Deno.serve(handler)`, `export default { fetch }`
@@ -235,14 +269,17 @@ export interface FetchHandlerOptions extends WSGIOptions {
  * @param options Body limit, buffering, error stream, header policy.
  * @returns The fetch handler.
  */
-export function toFetchHandler(
-  app: WSGIApplication,
+export function toFetchHandler<
+  Input extends InputStream | AsyncInputStream = InputStream,
+>(
+  app: WSGIApplication<Input>,
   options: FetchHandlerOptions = {},
 ): (
   request: Request,
   info?: FetchHandlerInfo,
   ctx?: unknown,
 ) => Promise<Response> {
+  checkOptions(options, FETCH_OPTION_NAMES, "toFetchHandler()");
   const header = options.remoteAddrHeader;
   if (header !== undefined && !/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(header)) {
     // RFC 9110 §5.1: a field name is a token.
@@ -271,6 +308,12 @@ export function toFetchHandler(
     }
     // Called with the runtime's second argument, the Response goes on the
     // wire (deno serve, Bun): see toResponse's `onWire`.
-    return respond(request, app, options, conn, info !== undefined);
+    return respond(
+      request,
+      app as WSGIApplication,
+      options,
+      conn,
+      info !== undefined,
+    );
   };
 }

@@ -4,12 +4,18 @@
  *
  * @module
  */
-import type { WSGIApplication } from "./types.ts";
+import type {
+  AsyncInputStream,
+  InputStream,
+  WSGIApplication,
+} from "./types.ts";
 import type { WSGIOptions } from "./handler.ts";
 import type { Listen } from "./_backend.ts";
 import { createServer } from "./_create_server.ts";
 import { runtimeName } from "./_runtime.ts";
 
+// Adding an option? List its name in SERVER_OPTION_NAMES (_create_server.ts,
+// where every makeServer checks it): unknown names are a TypeError.
 /**
  * Options for {@linkcode makeServer}.
  *
@@ -130,11 +136,19 @@ async function loadListen(): Promise<Listen> {
  * @param options TLS, access log, abort signal, body limit, and so on.
  * @returns The server, already binding.
  */
-export function makeServer(
+export function makeServer<
+  Input extends InputStream | AsyncInputStream = InputStream,
+>(
   host: string,
   port: number,
-  app: WSGIApplication,
+  app: WSGIApplication<Input>,
   options: ServerOptions = {},
 ): WSGIServer {
-  return createServer(loadListen(), host, port, app, options);
+  return createServer(
+    loadListen(),
+    host,
+    port,
+    app as WSGIApplication,
+    options,
+  );
 }

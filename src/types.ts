@@ -59,9 +59,9 @@ export type StartResponse = (
  *
  * @example Usage
  * ```ts
- * import type { InputStream, WSGIEnvironment } from "@wsgi/wsgi";
+ * import type { WSGIEnvironment } from "@wsgi/wsgi";
  * function body(environ: WSGIEnvironment): Uint8Array {
- *   return (environ["wsgi.input"] as InputStream).read();
+ *   return environ["wsgi.input"].read();
  * }
  * ```
  */
@@ -81,8 +81,10 @@ export interface InputStream extends Iterable<Uint8Array> {
  * @example Usage
  * ```ts
  * import type { AsyncInputStream, WSGIEnvironment } from "@wsgi/wsgi";
- * async function body(environ: WSGIEnvironment): Promise<Uint8Array> {
- *   return await (environ["wsgi.input"] as AsyncInputStream).read();
+ * async function body(
+ *   environ: WSGIEnvironment<AsyncInputStream>,
+ * ): Promise<Uint8Array> {
+ *   return await environ["wsgi.input"].read();
  * }
  * ```
  */
@@ -145,8 +147,8 @@ export interface Readable {
  * @example Usage
  * ```ts
  * import type { FileWrapperFactory, WSGIEnvironment } from "@wsgi/wsgi";
- * function factory(environ: WSGIEnvironment): FileWrapperFactory {
- *   return environ["wsgi.file_wrapper"] as FileWrapperFactory;
+ * function factory(environ: WSGIEnvironment): FileWrapperFactory | undefined {
+ *   return environ["wsgi.file_wrapper"];
  * }
  * ```
  */
@@ -156,15 +158,93 @@ export type FileWrapperFactory = (
 ) => WSGIBody;
 
 /**
- * The WSGI environ: CGI variables (native strings) and `wsgi.*` keys.
+ * The WSGI environ: CGI variables (native strings) and `wsgi.*` keys, typed
+ * as PEP 3333 ("environ Variables") and wsgiref define them, so that an
+ * application reads `environ.PATH_INFO` as a `string` and
+ * `environ["wsgi.input"].read()` as bytes without a cast. Every other key
+ * stays open (`unknown`): servers and middleware add their own.
+ *
+ * The keys every environ made here has are required: `makeEnviron` (every
+ * server, `handleRequest`, `testClient`) and `runCgi` fill each one, with
+ * `""` where PEP 3333 allows "empty or absent" (`SCRIPT_NAME`, `PATH_INFO`,
+ * `QUERY_STRING`, `CONTENT_LENGTH`; `CONTENT_TYPE` is `"text/plain"` from
+ * the servers, as in wsgiref). The keys that may be absent are optional:
+ * `HTTP_*` (one per request header), `REMOTE_PORT`, `REMOTE_HOST`,
+ * `HTTPS`, `wsgi.file_wrapper` (PEP 3333: apps check for it).
+ *
+ * `Input` is the type of `wsgi.input`: {@linkcode InputStream} by default;
+ * an application served with `bufferInput: false` declares
+ * `WSGIEnvironment<AsyncInputStream>` (or is a
+ * `WSGIApplication<AsyncInputStream>`) and awaits its reads.
  *
  * @example Usage
  * ```ts
  * import type { WSGIEnvironment } from "@wsgi/wsgi";
- * const environ: WSGIEnvironment = { REQUEST_METHOD: "GET", PATH_INFO: "/" };
+ * function greet(environ: WSGIEnvironment): string {
+ *   const name = new URLSearchParams(environ.QUERY_STRING).get("name");
+ *   const body = environ["wsgi.input"].read();
+ *   const agent = environ.HTTP_USER_AGENT ?? "someone";
+ *   return `${environ.REQUEST_METHOD} ${environ.PATH_INFO}: hello ${name}, ` +
+ *     `${agent} (${body.length} bytes)`;
+ * }
  * ```
  */
-export type WSGIEnvironment = Record<string, unknown>;
+export interface WSGIEnvironment<
+  Input extends InputStream | AsyncInputStream = InputStream,
+> {
+  /** The method, such as `"GET"`. */
+  REQUEST_METHOD: string;
+  /** Where the application is mounted; `""` at the root. */
+  SCRIPT_NAME: string;
+  /** The rest of the path, percent-decoded to bytes shown as latin-1: `/caf%C3%A9` is `"/cafÃ©"` (see `decodeNative`). */
+  PATH_INFO: string;
+  /** The raw query, without `?`; `""` when there is none. */
+  QUERY_STRING: string;
+  /** The request's `Content-Type`; wsgiref's `"text/plain"` when absent (`""` under CGI). */
+  CONTENT_TYPE: string;
+  /** The body's length in decimal; `""` when unknown. */
+  CONTENT_LENGTH: string;
+  /** The server's host name. */
+  SERVER_NAME: string;
+  /** The server's port, as a string. */
+  SERVER_PORT: string;
+  /** Such as `"HTTP/1.1"`. */
+  SERVER_PROTOCOL: string;
+  /** The client's address; `""` when unknown. */
+  REMOTE_ADDR: string;
+  /** The client's port, when known. */
+  REMOTE_PORT?: string;
+  /** The client's host name (wsgiref leaves it `""`). */
+  REMOTE_HOST?: string;
+  /** `"CGI/1.1"`. */
+  GATEWAY_INTERFACE?: string;
+  /** Such as `"wsgi/0.1.0"`. */
+  SERVER_SOFTWARE?: string;
+  /** Set by CGI servers for TLS (`"on"`); see `guessScheme`. */
+  HTTPS?: string;
+  /** PEP 3333's `(1, 0)`. */
+  "wsgi.version": readonly [1, 0];
+  /** `"http"` or `"https"`. */
+  "wsgi.url_scheme": string;
+  /** The request body. */
+  "wsgi.input": Input;
+  /** Where errors go (stderr by default). */
+  "wsgi.errors": ErrorStream;
+  /** Whether other threads may run the application at once (never here). */
+  "wsgi.multithread": boolean;
+  /** Whether other processes may run it at once (true under CGI). */
+  "wsgi.multiprocess": boolean;
+  /** Whether this process serves one request only (true under CGI). */
+  "wsgi.run_once": boolean;
+  /** True: the body ends where `wsgi.input` ends (mod_wsgi's extension). */
+  "wsgi.input_terminated"?: boolean;
+  /** Turns a readable into the response body; optional in PEP 3333. */
+  "wsgi.file_wrapper"?: FileWrapperFactory;
+  /** The request headers, `User-Agent` as `HTTP_USER_AGENT`; absent when not sent. */
+  [key: `HTTP_${string}`]: string | undefined;
+  /** Any other key: servers and middleware add their own. */
+  [key: string]: unknown;
+}
 
 /**
  * What an application returns: encoded chunks, synchronously or
@@ -181,18 +261,23 @@ export type WSGIBody = Iterable<Uint8Array> | AsyncIterable<Uint8Array>;
 
 /**
  * A WSGI application: `app(environ, startResponse)` returning the body
- * iterable (or a Promise of one: async applications are allowed).
+ * iterable (or a Promise of one: async applications are allowed). `Input`
+ * is the type of `wsgi.input` (see {@linkcode WSGIEnvironment}):
+ * `WSGIApplication<AsyncInputStream>` for an application served with
+ * `bufferInput: false`.
  *
  * @example Usage
  * ```ts
  * import type { WSGIApplication } from "@wsgi/wsgi";
- * const app: WSGIApplication = (_environ, startResponse) => {
+ * const app: WSGIApplication = (environ, startResponse) => {
  *   startResponse("200 OK", [["Content-Type", "text/plain"]]);
- *   return [new TextEncoder().encode("Hello")];
+ *   return [new TextEncoder().encode(`Hello from ${environ.PATH_INFO}`)];
  * };
  * ```
  */
-export type WSGIApplication = (
-  environ: WSGIEnvironment,
+export type WSGIApplication<
+  Input extends InputStream | AsyncInputStream = InputStream,
+> = (
+  environ: WSGIEnvironment<Input>,
   startResponse: StartResponse,
 ) => WSGIBody | Promise<WSGIBody>;

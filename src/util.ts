@@ -4,7 +4,11 @@
  *
  * @module
  */
-import type { ErrorStream, WSGIEnvironment } from "./types.ts";
+import type { ErrorStream } from "./types.ts";
+
+// Every function here takes any object as the environ, complete or not (a
+// `WSGIEnvironment` is one), as wsgiref's take any dict: the values are
+// checked where they are read.
 import { BufferedInput } from "./_input.ts";
 import { nativeToBytes } from "./_latin1.ts";
 
@@ -13,7 +17,11 @@ const q = JSON.stringify;
 // A CGI variable as a string; "" when absent or null, like Python's
 // `environ.get(key, "")` (every use here treats None and "" alike).
 // `need` is Python's `environ[key]`: absence is an error (KeyError there).
-function cgi(environ: WSGIEnvironment, key: string, need = false): string {
+function cgi(
+  environ: Record<string, unknown>,
+  key: string,
+  need = false,
+): string {
   const value = environ[key];
   if (value == null && need) {
     throw new TypeError(`The environ has no ${q(key)} key`);
@@ -41,6 +49,33 @@ function quote(s: string, safe: string, what: string): string {
   return out;
 }
 
+const utf8 = new TextDecoder();
+
+/**
+ * Turns a native string back into the text it encodes: its code units are
+ * the request's bytes (PEP 3333, "Unicode Issues"), decoded here as UTF-8,
+ * Python's `s.encode("latin-1").decode("utf-8", "replace")`. A request for
+ * `/api/caf%C3%A9` arrives as `PATH_INFO` `"/api/cafÃ©"`;
+ * `decodeNative(environ.PATH_INFO)` is `"/api/café"`. Bytes that are not
+ * UTF-8 become U+FFFD.
+ *
+ * @example Usage
+ * ```ts
+ * import { decodeNative } from "@wsgi/wsgi";
+ * import assert from "node:assert/strict";
+ * assert.equal(decodeNative("/api/caf\u00c3\u00a9"), "/api/café");
+ * assert.equal(decodeNative("/caf\u00e9"), "/caf\ufffd"); // latin-1, not UTF-8
+ * ```
+ *
+ * @param s A native string, such as `environ.PATH_INFO` or an `HTTP_*` value.
+ * @returns The text, decoded as UTF-8.
+ * @throws {TypeError} When `s` has a code unit above 0xFF (it is text
+ *   already, not a native string).
+ */
+export function decodeNative(s: string): string {
+  return utf8.decode(nativeToBytes(s, "decodeNative():"));
+}
+
 /**
  * wsgiref's `guess_scheme`: `"https"` when `environ.HTTPS` is `"yes"`,
  * `"on"` or `"1"` (exactly, as CGI servers set it), else `"http"`.
@@ -56,7 +91,9 @@ function quote(s: string, safe: string, what: string): string {
  * @param environ The WSGI environ.
  * @returns `"https"` or `"http"`.
  */
-export function guessScheme(environ: WSGIEnvironment): "http" | "https" {
+export function guessScheme(
+  environ: Record<string, unknown>,
+): "http" | "https" {
   const https = environ.HTTPS;
   return https === "yes" || https === "on" || https === "1" ? "https" : "http";
 }
@@ -81,7 +118,7 @@ export function guessScheme(environ: WSGIEnvironment): "http" | "https" {
  * @throws {TypeError} When a key it needs is missing or a value is not a
  *   native string.
  */
-export function applicationUri(environ: WSGIEnvironment): string {
+export function applicationUri(environ: Record<string, unknown>): string {
   const scheme = cgi(environ, "wsgi.url_scheme", true);
   let url = scheme + "://";
   const host = cgi(environ, "HTTP_HOST");
@@ -116,7 +153,7 @@ export function applicationUri(environ: WSGIEnvironment): string {
  *   native string.
  */
 export function requestUri(
-  environ: WSGIEnvironment,
+  environ: Record<string, unknown>,
   includeQuery: boolean = true,
 ): string {
   let url = applicationUri(environ);
@@ -167,7 +204,7 @@ function normpath(path: string): string {
  * @returns The segment moved, or null.
  * @throws {TypeError} When a non-empty `PATH_INFO` has no `/` at all.
  */
-export function shiftPathInfo(environ: WSGIEnvironment): string | null {
+export function shiftPathInfo(environ: Record<string, unknown>): string | null {
   const pathInfo = cgi(environ, "PATH_INFO");
   if (!pathInfo) return null;
   let parts = pathInfo.split("/");
@@ -245,7 +282,7 @@ export class MemoryErrorStream implements ErrorStream {
  *
  * @param environ The environ to complete, changed in place.
  */
-export function setupTestingDefaults(environ: WSGIEnvironment): void {
+export function setupTestingDefaults(environ: Record<string, unknown>): void {
   const setDefault = (key: string, value: () => unknown): void => {
     if (!(key in environ)) environ[key] = value();
   };

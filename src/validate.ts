@@ -5,7 +5,9 @@
  * @module
  */
 import type {
+  AsyncInputStream,
   ErrorStream,
+  InputStream,
   StartResponse,
   WriteFunction,
   WSGIApplication,
@@ -61,7 +63,11 @@ export { WSGIValidationError } from "./_validate_checks.ts";
  * @param application The application to check.
  * @returns The checking application.
  */
-export function validator(application: WSGIApplication): WSGIApplication {
+export function validator<
+  Input extends InputStream | AsyncInputStream = InputStream,
+>(
+  application: WSGIApplication<Input>,
+): WSGIApplication<Input> {
   if (typeof application !== "function") {
     throw new TypeError(
       `validator() takes a function, got ${show(application)}`,
@@ -83,9 +89,12 @@ export function validator(application: WSGIApplication): WSGIApplication {
     warnings.forEach(warn);
     // Check 2.
     const input = environ["wsgi.input"] as Partial<Iterable<unknown>>;
-    environ["wsgi.input"] = typeof input[Symbol.iterator] === "function"
-      ? new InputWrapper(input)
-      : new AsyncInputWrapper(input);
+    // Either wrapper: the environ's type names the buffered stream, the
+    // application may have been served with bufferInput: false.
+    (environ as Record<string, unknown>)["wsgi.input"] =
+      typeof input[Symbol.iterator] === "function"
+        ? new InputWrapper(input)
+        : new AsyncInputWrapper(input);
     environ["wsgi.errors"] = new ErrorWrapper(errors);
     const started = { value: false };
     const wrapper = (...a: unknown[]): WriteFunction => {
@@ -117,7 +126,10 @@ export function validator(application: WSGIApplication): WSGIApplication {
         (write as WriteFunction)(data);
       };
     };
-    const result = application(environ, wrapper as StartResponse);
+    const result = (application as WSGIApplication)(
+      environ,
+      wrapper as StartResponse,
+    );
     if (result instanceof Promise) {
       return result.then((body) => wrapBody(body, started, errors));
     }

@@ -52,7 +52,7 @@ test("the environ has wsgiref's CGI keys and PEP 3333's wsgi keys", async () => 
   assert.equal(env["wsgi.run_once"], false);
   assert.equal(env["wsgi.input_terminated"], true);
   assert.equal(typeof env["wsgi.file_wrapper"], "function");
-  const errors = env["wsgi.errors"] as Record<string, unknown>;
+  const errors = env["wsgi.errors"] as unknown as Record<string, unknown>;
   for (const m of ["write", "writelines", "flush"]) {
     assert.equal(typeof errors[m], "function", m);
   }
@@ -250,7 +250,7 @@ test("CONTENT_* and REMOTE_* are lazy too, and behave as plain keys", async () =
   w.REMOTE_ADDR = "203.0.113.9"; // a proxy-fix middleware, before any read
   assert.equal(w.REMOTE_ADDR, "203.0.113.9");
   assert.equal(w.CONTENT_TYPE, "a/b");
-  const d = await post();
+  const d: Record<string, unknown> = await post();
   assert.ok(delete d.CONTENT_LENGTH);
   assert.ok(!("CONTENT_LENGTH" in d));
   assert.equal(d.REMOTE_PORT, "4321");

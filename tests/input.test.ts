@@ -141,8 +141,11 @@ test("a chunked body over maxBodySize gets 413 and the app is not called", async
 });
 
 test("bufferInput: false gives an async wsgi.input read with await", async () => {
-  const app: WSGIApplication = async (environ, startResponse) => {
-    const input = environ["wsgi.input"] as AsyncInputStream;
+  const app: WSGIApplication<AsyncInputStream> = async (
+    environ,
+    startResponse,
+  ) => {
+    const input = environ["wsgi.input"];
     const first = await input.readline();
     const next = await input.read(3);
     const lines: string[] = [];

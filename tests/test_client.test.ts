@@ -5,9 +5,13 @@ import {
   type AsyncInputStream,
   type ErrorStream,
   type InputStream,
+  MemoryErrorStream,
+  type StartResponse,
   testClient,
+  validator,
   type WSGIApplication,
   type WSGIEnvironment,
+  WSGIValidationError,
 } from "../mod.ts";
 
 const encode = (s: string): Uint8Array => new TextEncoder().encode(s);
@@ -153,13 +157,17 @@ test("testClient POSTs a body through wsgi.input with CONTENT_TYPE and CONTENT_L
 });
 
 test("testClient streams a request body to an async wsgi.input with bufferInput false", async () => {
-  const client = testClient(async (environ, startResponse) => {
-    const input = environ["wsgi.input"] as AsyncInputStream;
+  const app: WSGIApplication<AsyncInputStream> = async (
+    environ,
+    startResponse,
+  ) => {
+    const input = environ["wsgi.input"];
     const lines: string[] = [];
     for await (const line of input) lines.push(new TextDecoder().decode(line));
     startResponse("200 OK", [["Content-Type", "text/plain"]]);
     return [encode(lines.join("|"))];
-  }, { bufferInput: false });
+  };
+  const client = testClient(app, { bufferInput: false });
   const body = new ReadableStream<Uint8Array>({
     start(c) {
       c.enqueue(encode("one\ntw"));
@@ -186,7 +194,7 @@ test("testClient HEAD gets the headers without a body", async () => {
   assert.equal(await res.text(), "");
 });
 
-test("testClient gives wsgiref's 500 page for a throwing app and logs the error", async () => {
+test("testClient with throwErrors false gives wsgiref's 500 page and logs the error", async () => {
   let logged = "";
   const errors: ErrorStream = {
     write: (s) => void (logged += s),
@@ -195,7 +203,7 @@ test("testClient gives wsgiref's 500 page for a throwing app and logs the error"
   };
   const client = testClient(() => {
     throw new Error("the app broke");
-  }, { errors });
+  }, { errors, throwErrors: false });
   const res = await client.get("/");
   assert.equal(res.status, 500);
   assert.equal(res.statusText, "Internal Server Error");
@@ -205,4 +213,130 @@ test("testClient gives wsgiref's 500 page for a throwing app and logs the error"
     "A server error occurred.  Please contact the administrator.",
   );
   assert.match(logged, /Error: the app broke/);
+});
+
+test("testClient throws the app's error into the test by default, and logs nothing", async () => {
+  const errors = new MemoryErrorStream();
+  const broke = new Error("the app broke");
+  const client = testClient(() => {
+    throw broke;
+  }, { errors });
+  await assert.rejects(client.get("/"), (error) => error === broke);
+  assert.equal(errors.getValue(), "");
+  // An app that returns a string: the server's TypeError, thrown here too.
+  const stringy = testClient(
+    ((_environ: WSGIEnvironment, startResponse: StartResponse) => {
+      startResponse("200 OK", []);
+      return "hello";
+    }) as unknown as WSGIApplication,
+  );
+  await assert.rejects(stringy.get("/"), TypeError);
+});
+
+test("testClient(validator(app)) rejects with the WSGIValidationError", async () => {
+  const errors = new MemoryErrorStream();
+  // A 200 without Content-Type breaks wsgiref.validate's check.
+  const client = testClient(
+    validator((_environ, startResponse) => {
+      startResponse("200 OK", []);
+      return [encode("ok")];
+    }),
+    { errors },
+  );
+  await assert.rejects(client.get("/"), WSGIValidationError);
+  // throwErrors: false keeps the old behaviour: a 500 page, the error logged.
+  const lenient = testClient(
+    validator((_environ, startResponse) => {
+      startResponse("200 OK", []);
+      return [encode("ok")];
+    }),
+    { errors, throwErrors: false },
+  );
+  assert.equal((await lenient.get("/")).status, 500);
+  assert.match(errors.getValue(), /WSGIValidationError/);
+});
+
+test("testClient: an error in a streamed body after the headers rejects the body read", async () => {
+  const late = new Error("late failure");
+  const errors = new MemoryErrorStream();
+  const client = testClient((_environ, startResponse) => {
+    startResponse("200 OK", [["Content-Type", "text/plain"]]);
+    return (async function* () {
+      yield encode("first ");
+      await Promise.resolve();
+      yield encode("second ");
+      throw late;
+    })();
+  }, { errors });
+  const res = await client.get("/");
+  assert.equal(res.status, 200);
+  await assert.rejects(res.text(), (error) => error === late);
+  // Late, it is logged too (the response was already in the test's hands).
+  assert.match(errors.getValue(), /late failure/);
+});
+
+test("testClient post/put/patch take fetch's shape, post(url, { body, headers })", async () => {
+  const client = testClient(echo);
+  const seen = await (await client.post("/f", {
+    body: JSON.stringify({ a: 1 }),
+    headers: { "Content-Type": "application/json" },
+  })).json();
+  assert.equal(seen.REQUEST_METHOD, "POST");
+  assert.equal(seen.body, '{"a":1}');
+  assert.equal(seen.CONTENT_TYPE, "application/json");
+  const put = await (await client.put("/p", { body: "x", method: "put" }))
+    .json();
+  assert.deepEqual([put.REQUEST_METHOD, put.body], ["PUT", "x"]);
+  const patch = await (await client.patch("/p", {})).json();
+  assert.deepEqual([patch.REQUEST_METHOD, patch.body], ["PATCH", ""]);
+});
+
+test("testClient refuses what would silently post the wrong body", async () => {
+  const client = testClient(echo);
+  // A JSON value is not a body, nor a RequestInit.
+  await assert.rejects(
+    client.post("/", { name: "Ana" } as RequestInit),
+    (e: Error) =>
+      e instanceof TypeError &&
+      /"name" is not a RequestInit key/.test(e.message) &&
+      /JSON\.stringify/.test(e.message),
+  );
+  // A misspelt RequestInit key.
+  await assert.rejects(
+    client.post("/", { body: "x", header: {} } as RequestInit),
+    (e: Error) => e instanceof TypeError && /"header"/.test(e.message),
+  );
+  await assert.rejects(
+    client.get("/", { body: "x", heders: {} } as RequestInit),
+    (e: Error) => e instanceof TypeError && /"heders"/.test(e.message),
+  );
+  // Both shapes at once.
+  await assert.rejects(
+    client.post("/", { body: "x" }, { headers: {} }),
+    (e: Error) =>
+      e instanceof TypeError && /already a RequestInit/.test(e.message),
+  );
+  // post() with another method.
+  await assert.rejects(
+    client.post("/", { body: "x", method: "PUT" }),
+    (e: Error) =>
+      e instanceof TypeError && /"PUT" differs from POST/.test(e.message),
+  );
+});
+
+test("testClient refuses unknown option names, naming the right one", () => {
+  assert.throws(
+    () => testClient(echo, { throwError: false } as never),
+    (e: Error) =>
+      e instanceof TypeError && /unknown option "throwError"/.test(e.message) &&
+      /did you mean "throwErrors"\?/.test(e.message),
+  );
+  assert.throws(
+    () => testClient(echo, { catchErrors: true } as never),
+    /did you mean throwErrors: false\?/,
+  );
+  assert.throws(
+    () => testClient(echo, { baseURL: "http://x/" } as never),
+    /did you mean baseUrl\?/,
+  );
 });

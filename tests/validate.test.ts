@@ -26,14 +26,14 @@ function environ(
   changes: Record<string, unknown> = {},
   body = "",
 ): WSGIEnvironment {
-  const env: WSGIEnvironment = { QUERY_STRING: "" };
+  const env: Record<string, unknown> = { QUERY_STRING: "" };
   if (body) env["wsgi.input"] = inputOf(body);
   setupTestingDefaults(env);
   for (const [key, value] of Object.entries(changes)) {
     if (value === DELETE) delete env[key];
     else env[key] = value;
   }
-  return env;
+  return env as WSGIEnvironment;
 }
 const DELETE = Symbol("delete");
 
@@ -551,7 +551,7 @@ test("checks 21-26 also hold for the async wsgi.input (bufferInput: false)", asy
   const errors = new MemoryErrorStream();
   const seen: string[] = [];
   const app = validator(async (env, startResponse) => {
-    const body = env["wsgi.input"] as
+    const body = env["wsgi.input"] as unknown as
       & AsyncIterable<Uint8Array>
       & Record<string, (...a: unknown[]) => Promise<unknown>>;
     seen.push(dec(await body.read(2) as Uint8Array));
@@ -605,7 +605,10 @@ test("checks 22-24 catch a broken async wsgi.input (a broken server)", async () 
     let read: Promise<unknown> | null = null;
     await serve(
       appDoing((e) => {
-        const input = e["wsgi.input"] as Record<string, (n: number) => unknown>;
+        const input = e["wsgi.input"] as unknown as Record<
+          string,
+          (n: number) => unknown
+        >;
         read = Promise.resolve(input[method](1));
         read.catch(() => {}); // asserted below, after the app returns
       }),

@@ -1,8 +1,11 @@
-// The npm package as a user gets it: build npm/ (scripts/build_npm.ts),
-// `npm pack` it, install the tarball into a fresh project in the system's
-// temp directory, then use it by name: `import` and `require` on the
-// machine's Node (20 here and in CI) and on Node 24, the `wsgi` bin, a
-// strict TypeScript consumer (.mts and .cts) with no runtime types, and Bun.
+// The npm package as a user gets it, by README.md's route from a clone:
+// `npm run build` (scripts/build_npm.ts), `npm pack` in npm/, install the
+// tarball into a fresh `npm init -y` project in the system's temp directory,
+// then use it by name: `import` and `require` on the machine's Node (20 here
+// and in CI) and on Node 24, the `wsgi` bin, a strict TypeScript consumer
+// (.mts and .cts) with no runtime types, and Bun. Then README's newcomer
+// routes: `node main.ts` (type module, .mts), Node 20 compiling with tsc,
+// `bun add` of the tarball, and Deno through an import map to mod.ts.
 //
 //   node --test tests_npm/package.test.mjs      (or: npm test -- npm)
 //
@@ -22,7 +25,7 @@ import {
   writeFileSync,
 } from "node:fs";
 import { tmpdir } from "node:os";
-import { delimiter, dirname, join, resolve, sep } from "node:path";
+import { delimiter, dirname, join, relative, resolve, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
@@ -101,48 +104,61 @@ const cleanEnv = Object.fromEntries(
 
 const work = mkdtempSync(join(tmpdir(), "wsgi-npm-"));
 const project = join(work, "project");
-after(() => rmSync(work, { recursive: true, force: true }));
+let tarball = null;
+after(() => {
+  rmSync(work, { recursive: true, force: true });
+  // `npm pack` wrote it into npm/, as README has the user do.
+  if (tarball) rmSync(tarball, { force: true });
+});
+
+const readme = readFileSync(join(root, "README.md"), "utf8");
+/** Fails unless README.md has this command (so README and test agree). */
+function inReadme(command) {
+  assert.ok(readme.includes(command), `README.md lost: ${command}`);
+}
 
 let installing;
 /** Builds, packs and installs once; every test awaits it. */
 function install() {
   installing ??= (async () => {
-    const build = await run(
-      bin("deno"),
-      ["run", "-A", "scripts/build_npm.ts"],
-      {
-        timeout: 180_000,
-      },
-    );
-    assertOk(build, "deno run -A scripts/build_npm.ts");
-    const pack = await run(
-      "npm",
-      ["pack", "--json", "--pack-destination", work],
-      { cwd: join(root, "npm"), env: cleanEnv },
-    );
+    inReadme("npm run build");
+    inReadme("cd npm && npm pack");
+    const build = await run("npm", ["run", "build"], {
+      env: cleanEnv,
+      timeout: 180_000,
+    });
+    assertOk(build, "npm run build");
+    // --json only adds the listing of what was packed.
+    const pack = await run("npm", ["pack", "--json"], {
+      cwd: join(root, "npm"),
+      env: cleanEnv,
+    });
     assertOk(pack, "npm pack");
     const [{ filename, files }] = JSON.parse(pack.stdout);
-    mkdirSync(project);
-    writeFileSync(
-      join(project, "package.json"),
-      JSON.stringify({ name: "consumer", version: "1.0.0", private: true }),
-    );
-    const add = await run(
-      "npm",
-      [
-        "install",
-        "--offline",
-        "--no-audit",
-        "--no-fund",
-        "--no-package-lock",
-        join(work, filename),
-      ],
-      { cwd: project, env: cleanEnv },
-    );
-    assertOk(add, "npm install <tarball>");
+    tarball = join(root, "npm", filename);
+    await npmProject(project);
     return { files: files.map((file) => file.path) };
   })();
   return installing;
+}
+
+/**
+ * A project as README.md has a newcomer make one: `npm init -y`, then
+ * `npm install ../wsgi/npm/wsgi-*.tgz` (--offline: no network here).
+ */
+async function npmProject(dir) {
+  mkdirSync(dir, { recursive: true });
+  assertOk(
+    await run("npm", ["init", "-y"], { cwd: dir, env: cleanEnv }),
+    "npm init -y",
+  );
+  inReadme("npm install ../wsgi/npm/wsgi-*.tgz");
+  const add = await run(
+    "npm",
+    ["install", "--offline", "--no-audit", "--no-fund", tarball],
+    { cwd: dir, env: cleanEnv },
+  );
+  assertOk(add, "npm install <tarball>");
 }
 
 const APP = `
@@ -367,3 +383,134 @@ ${hasCli ? 'export const code: Promise<number> = main(["--help"]);' : ""}
 
 test("npm package: import and makeServer on Bun", () =>
   serveWith(bin("bun"), "check_bun.mjs", ESM));
+
+// README's newcomer routes. main.ts is the tutorial's program, serving one
+// request on a free port and printing the body.
+const MAIN_TS = (from) =>
+  `import {
+  makeServer,
+  type StartResponse,
+  type WSGIEnvironment,
+} from ${JSON.stringify(from)};
+
+function app(environ: WSGIEnvironment, startResponse: StartResponse) {
+  startResponse("200 OK", [["Content-Type", "text/plain; charset=utf-8"]]);
+  return [new TextEncoder().encode("¡Hola, mundo!" + environ.PATH_INFO)];
+}
+
+const server = makeServer("127.0.0.1", 0, app, { log: false });
+await server.ready;
+const response = await fetch(server.url);
+console.log("body:", await response.text());
+await server.shutdown();
+`;
+
+let newcomer;
+/** An `npm init -y` project with the tarball installed and main.ts. */
+function newcomerProject() {
+  newcomer ??= (async () => {
+    await install();
+    const dir = join(work, "newcomer");
+    await npmProject(dir);
+    writeFileSync(join(dir, "main.ts"), MAIN_TS("wsgi"));
+    return dir;
+  })();
+  return newcomer;
+}
+
+const served = (result, what) => {
+  assertOk(result, what);
+  assert.match(result.stdout, /^body: ¡Hola, mundo!\/$/m);
+};
+
+test("from a clone, Node 24: node main.ts needs type module (or .mts) in an npm init -y folder", async () => {
+  const dir = await newcomerProject();
+  const node24 = bin("node");
+  const pkg = JSON.parse(readFileSync(join(dir, "package.json"), "utf8"));
+  if (pkg.type === "commonjs") {
+    // npm 11: the README's warning holds.
+    const failed = await run(node24, ["main.ts"], { cwd: dir });
+    assert.notEqual(failed.code, 0);
+    assert.match(
+      failed.stderr,
+      /SyntaxError: Cannot use import statement outside a module/,
+    );
+  }
+  inReadme("`main.mts`");
+  writeFileSync(join(dir, "main.mts"), MAIN_TS("wsgi"));
+  served(await run(node24, ["main.mts"], { cwd: dir }), "node main.mts");
+  inReadme("npm pkg set type=module");
+  assertOk(
+    await run("npm", ["pkg", "set", "type=module"], {
+      cwd: dir,
+      env: cleanEnv,
+    }),
+    "npm pkg set type=module",
+  );
+  inReadme("node main.ts");
+  served(await run(node24, ["main.ts"], { cwd: dir }), "node main.ts");
+});
+
+test("from a clone, Node 20: npm i -D typescript, npx tsc, node main.js", async () => {
+  const dir = await newcomerProject();
+  await run("npm", ["pkg", "set", "type=module"], { cwd: dir, env: cleanEnv });
+  inReadme("npm i -D typescript");
+  // README's `npm i -D typescript`, from the toolchain's copy (no network).
+  const ts = await run(
+    "npm",
+    [
+      "install",
+      "-D",
+      "--offline",
+      "--no-audit",
+      "--no-fund",
+      join(root, "node_modules", "typescript"),
+    ],
+    { cwd: dir, env: cleanEnv },
+  );
+  assertOk(ts, "npm i -D typescript");
+  const tscArgs = "--module nodenext --target es2022 main.ts";
+  inReadme(`npx tsc ${tscArgs}`);
+  const tsc = await run("npx", ["tsc", ...tscArgs.split(" ")], {
+    cwd: dir,
+    env: cleanEnv,
+    timeout: 120_000,
+  });
+  assertOk(tsc, "npx tsc");
+  inReadme("node main.js");
+  // The machine's Node (20 in CI), which cannot run main.ts itself.
+  served(await run(nodes[0].path, ["main.js"], { cwd: dir }), "node main.js");
+});
+
+test("from a clone, Bun: bun add the tarball, bun main.ts", async () => {
+  await install();
+  const dir = join(work, "bun-app");
+  mkdirSync(dir);
+  writeFileSync(join(dir, "package.json"), JSON.stringify({ name: "bun-app" }));
+  inReadme("bun add ../wsgi/npm/wsgi-*.tgz");
+  assertOk(
+    await run(bin("bun"), ["add", tarball], { cwd: dir, env: cleanEnv }),
+    "bun add <tarball>",
+  );
+  writeFileSync(join(dir, "main.ts"), MAIN_TS("wsgi"));
+  served(await run(bin("bun"), ["main.ts"], { cwd: dir }), "bun main.ts");
+});
+
+test("from a clone, Deno: an import map entry pointing at mod.ts", async () => {
+  const dir = join(work, "deno-app");
+  mkdirSync(dir);
+  const entry = '{ "imports": { "@wsgi/wsgi": "../wsgi/mod.ts" } }';
+  inReadme(entry);
+  // README's deno.json, with the clone where this one is.
+  const clone = relative(dir, root).split(sep).join("/");
+  writeFileSync(join(dir, "deno.json"), entry.replace("../wsgi", clone));
+  writeFileSync(join(dir, "main.ts"), MAIN_TS("@wsgi/wsgi"));
+  inReadme("deno run --allow-net main.ts");
+  served(
+    await run(bin("deno"), ["run", "--allow-net", "main.ts"], {
+      cwd: dir,
+      env: { ...cleanEnv, NO_COLOR: "1" },
+    }),
+    "deno run --allow-net main.ts",
+  );
+});
