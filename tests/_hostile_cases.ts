@@ -20,6 +20,8 @@ export interface Seen {
   query: string;
   body: string;
   contentLength: string;
+  /** `REMOTE_ADDR` (a forwarded-header option may take it from a header). */
+  remoteAddr: string;
   /** Every `HTTP_*` key. */
   headers: Record<string, string>;
 }
@@ -711,11 +713,13 @@ export const logInjection: HostileCase[] = [
     name: "controls and separators in headers",
     send: req("GET /c HTTP/1.1", [
       "Host: test",
-      "X-Forwarded-For: 1.2.3.4\x1b[2J",
+      "X-Forwarded-For: 1.2.3.4\x1b[2J, 5.6.7.8\xe2\x80\xa8",
+      'Forwarded: for="1.2.3.4\x1b[2J"',
+      "X-Real-IP: 1.2.3.4\x85",
       "User-Agent: a\xe2\x80\xa8b\x85c",
       "Referer: http://x/\x1b]0;title\x07",
     ]),
     allow: one({ path: "/c" }),
-    why: "headers that proxies and log formats print",
+    why: "headers that proxies and log formats print (REMOTE_ADDR)",
   },
 ];
