@@ -19,11 +19,13 @@
 // Every phase is bounded in time (--phase-seconds in all, default 300,
 // shared by its rounds): a phase that runs out of time stops and says how
 // far it got. The server's RSS (VmRSS in /proc/PID/status) is sampled every
-// second and at the end of each round. The verdict compares the RSS at the
-// end of the first quarter of the rounds (warm) with the RSS at the end:
-// "flat" within 20% (or 16 MiB); "levels off" when not, but the second half
-// of the rounds added less than 5% (or 4 MiB); else "grows". --write puts the figures in BENCHMARKS.md's "Soak" section
-// (replacing the previous one).
+// second and at the end of each round (no forced garbage collection, so a
+// single sample is noisy). The verdict compares peaks: the highest RSS at
+// the end of a round in the second half of the rounds against the highest
+// in the first half: "flat" when within 10% (or 16 MiB), else "grows". The
+// RSS at the end of the first quarter and at the end are printed too.
+// --write puts the figures in BENCHMARKS.md's "Soak" section (replacing the
+// previous one).
 
 type Runtime = "deno" | "bun" | "node";
 
@@ -402,16 +404,17 @@ interface RunResult {
   at25: number;
   end: number;
   max: number;
+  /** The highest RSS at a round's end in the first and second halves. */
+  peak1: number;
+  peak2: number;
   verdict: Verdict;
 }
 
 /**
- * "flat": the end is within 20% (or 16 MiB) of the end of the first
- * quarter; "levels off": it is not, but the second half added less than 5%
- * (or 4 MiB): warm-up that took longer than a quarter, not a leak;
- * "grows": neither.
+ * "flat": the peak RSS of the second half of the rounds is within 10% (or
+ * 16 MiB) of the first half's peak; "grows" otherwise.
  */
-type Verdict = "flat" | "levels off" | "grows";
+type Verdict = "flat" | "grows";
 
 async function versionOf(runtime: Runtime): Promise<string> {
   const out = await new Deno.Command(BIN + runtime, {
@@ -501,11 +504,11 @@ async function runOne(runtime: Runtime, config: Config): Promise<RunResult> {
   const at25 = roundEnds[Math.max(0, Math.ceil(roundEnds.length / 4) - 1)];
   const end = roundEnds[roundEnds.length - 1];
   const max = Math.max(...samples.map((s) => s.rss));
-  const half = roundEnds[Math.floor((roundEnds.length - 1) / 2)];
-  const verdict: Verdict = end <= Math.max(at25 * 1.2, at25 + 16 * 1024)
+  const mid = Math.ceil(roundEnds.length / 2);
+  const peak1 = Math.max(...roundEnds.slice(0, mid));
+  const peak2 = Math.max(...roundEnds.slice(mid), 0);
+  const verdict: Verdict = peak2 <= Math.max(peak1 * 1.1, peak1 + 16 * 1024)
     ? "flat"
-    : end <= Math.max(half * 1.05, half + 4 * 1024)
-    ? "levels off"
     : "grows";
   const totals = ["keep-alive", "connections", "posts"].map((name) => {
     const mine = phases.filter((p) => p.name === name);
@@ -528,6 +531,8 @@ async function runOne(runtime: Runtime, config: Config): Promise<RunResult> {
     at25,
     end,
     max,
+    peak1,
+    peak2,
     verdict,
   };
 }
@@ -554,16 +559,16 @@ function summary(results: RunResult[]): string {
   }
   lines.push(
     "",
-    "| runtime | RSS idle (MiB) | after each round (MiB) | max | verdict |",
-    "| ------- | -------------: | ---------------------- | --: | ------- |",
+    "| runtime | RSS idle (MiB) | after each round (MiB) | 25% → end | peak, 1st half → 2nd half | verdict |",
+    "| ------- | -------------: | ---------------------- | --------- | ------------------------- | ------- |",
   );
   for (const r of results) {
     lines.push(
       `| ${r.runtime} | ${mib(r.start)} | ${
         r.roundEnds.map(mib).join(", ")
-      } | ${mib(r.max)} | ${r.verdict === "grows" ? "**grows**" : r.verdict} (${
-        mib(r.at25)
-      } → ${mib(r.end)}) |`,
+      } | ${mib(r.at25)} → ${mib(r.end)} | ${mib(r.peak1)} → ${
+        mib(r.peak2)
+      } | ${r.verdict === "grows" ? "**grows**" : r.verdict} |`,
     );
   }
   return lines.join("\n");
@@ -603,11 +608,11 @@ body over ${config.concurrency} keep-alive connections, each answer checked
 against the body's length and byte sum. Each phase is bounded to
 ${config.phaseSeconds} s in all. The server's RSS (\`VmRSS\`, \`/proc/PID/status\`)
 is sampled every second and at the end of each round, with no forced garbage
-collection. The verdict compares the end of the first quarter of the rounds
-(warm) with the end of the last round: "flat" when it is within 20% (or 16 MiB)
-of it; "levels off" when it is not, but the second half of the run added less
-than 5% (or 4 MiB); else "grows". The machine is
-a shared 2-core virtual one, so the req/s are not a speed measurement: see the
+collection, so one sample says little: the verdict compares peaks, the highest
+RSS at the end of a round in the second half of the run against the highest in
+the first half: "flat" when it is within 10% (or 16 MiB), else "grows". The
+RSS at the end of the first quarter of the rounds and at the end are shown too.
+The machine is a shared 2-core virtual one, so the req/s are not a speed measurement: see the
 tables above for that.
 
 - Date: ${new Date().toISOString().slice(0, 19)}Z
