@@ -19,6 +19,7 @@ import {
   makeServer,
   type ServerOptions,
   type WSGIApplication,
+  type WSGIEnvironment,
   type WSGIServer,
 } from "../mod.ts";
 import {
@@ -150,29 +151,65 @@ async function withServer(
 /** What the recording app saw, by the client's port (one connection). */
 type Record = Map<number, Seen[]>;
 
-/** An app that records each request and echoes its path. */
+/** What a streamed body read that failed is recorded as. */
+const BODY_ERROR = "<the read failed>";
+
+function facts(environ: WSGIEnvironment, body: string): Seen {
+  const headers: { [key: string]: string } = {};
+  for (const key of Object.keys(environ)) {
+    if (key.startsWith("HTTP_")) headers[key] = environ[key] as string;
+  }
+  return {
+    method: environ.REQUEST_METHOD as string,
+    path: environ.PATH_INFO as string,
+    query: environ.QUERY_STRING as string,
+    body,
+    contentLength: environ.CONTENT_LENGTH as string,
+    remoteAddr: environ.REMOTE_ADDR as string,
+    headers,
+  };
+}
+
+/** Adds what the app saw to the connection's list; returns its length. */
+function keep(record: Record, environ: WSGIEnvironment, seen: Seen): number {
+  const port = Number(environ.REMOTE_PORT);
+  const list = record.get(port) ?? [];
+  list.push(seen);
+  record.set(port, list);
+  return list.length;
+}
+
+/**
+ * An app that records each request (synchronous: the body was read before
+ * it runs) and answers how many it has seen on the connection.
+ */
 function recordingApp(record: Record): WSGIApplication {
   return (environ, startResponse) => {
     const body = latin1((environ["wsgi.input"] as InputStream).read());
-    const headers: { [key: string]: string } = {};
-    for (const key of Object.keys(environ)) {
-      if (key.startsWith("HTTP_")) headers[key] = environ[key] as string;
-    }
-    const seen: Seen = {
-      method: environ.REQUEST_METHOD as string,
-      path: environ.PATH_INFO as string,
-      query: environ.QUERY_STRING as string,
-      body,
-      contentLength: environ.CONTENT_LENGTH as string,
-      remoteAddr: environ.REMOTE_ADDR as string,
-      headers,
-    };
-    const port = Number(environ.REMOTE_PORT);
-    const list = record.get(port) ?? [];
-    list.push(seen);
-    record.set(port, list);
+    const n = keep(record, environ, facts(environ, body));
     startResponse("200 OK", [["Content-Type", "text/plain"]]);
-    return [enc(`seen ${list.length}`)];
+    return [enc(`seen ${n}`)];
+  };
+}
+
+/**
+ * The same with `bufferInput: false`: the app runs before the body has
+ * arrived, so a body that turns out bad can only fail the app's read; it
+ * is recorded as BODY_ERROR and the error propagates (a 500).
+ */
+function streamingApp(record: Record): WSGIApplication {
+  return async (environ, startResponse) => {
+    const input = environ["wsgi.input"] as AsyncInputStream;
+    let body: string;
+    try {
+      body = latin1(await input.read());
+    } catch (error) {
+      keep(record, environ, facts(environ, BODY_ERROR));
+      throw error;
+    }
+    const n = keep(record, environ, facts(environ, body));
+    startResponse("200 OK", [["Content-Type", "text/plain"]]);
+    return [enc(`seen ${n}`)];
   };
 }
 
@@ -250,6 +287,9 @@ function judge(
       JSON.stringify(seen.map((s) => `${s.method} ${s.path}`))
     }`;
   }
+  // A streamed body that failed to read is a refusal the app saw; its
+  // answer is the error's.
+  seen = seen.filter((s) => s.body !== BODY_ERROR);
   if (junk) return `unparsable answer: ${junk}`;
   // The access log's first field: an address, whatever headers said.
   const addr = seen.find((s) => !/^[0-9A-Fa-f.:]+$/.test(s.remoteAddr));
@@ -297,11 +337,16 @@ function judge(
  * Sends every case on its own connection, all at once (so the wait for a
  * server that says nothing is paid once), then judges each.
  */
-async function runCases(cases: HostileCase[]): Promise<void> {
+async function runCases(
+  cases: HostileCase[],
+  streaming = false,
+): Promise<void> {
   const record: Record = new Map();
   const { lines, log } = accessLog();
   const failures: string[] = [];
-  await withServer(recordingApp(record), { log }, async (server) => {
+  const app = streaming ? streamingApp(record) : recordingApp(record);
+  const options = { log, bufferInput: !streaming };
+  await withServer(app, options, async (server) => {
     const port = server.serverPort;
     const results = await Promise.all(cases.map(async (c) => {
       const conn = await connect(port);
@@ -351,6 +396,10 @@ test("hostile: chunk-size tricks, extensions, bare CR/LF, trailers", async () =>
 
 test("hostile: log injection (CR, LF, ESC, U+2028, raw bytes) never reaches the log raw", async () => {
   await runCases(logInjection);
+});
+
+test("hostile: with bufferInput false, the app reads exactly the framed body or an error", async () => {
+  await runCases([...smuggling, ...chunks], true);
 });
 
 // ---------------------------------------------------------- pipelining
