@@ -179,6 +179,25 @@ function keep(record: Record, environ: WSGIEnvironment, seen: Seen): number {
   return list.length;
 }
 
+/** Calls of close() per connection (client port). */
+const closes = new Map<number, number>();
+
+/** The answer: an iterable whose close() is counted for the connection. */
+function answer(
+  environ: WSGIEnvironment,
+  n: number,
+): Iterable<Uint8Array> & { close(): void } {
+  const port = Number(environ.REMOTE_PORT);
+  return {
+    *[Symbol.iterator]() {
+      yield enc(`seen ${n}`);
+    },
+    close() {
+      closes.set(port, (closes.get(port) ?? 0) + 1);
+    },
+  };
+}
+
 /**
  * An app that records each request (synchronous: the body was read before
  * it runs) and answers how many it has seen on the connection.
@@ -188,7 +207,7 @@ function recordingApp(record: Record): WSGIApplication {
     const body = latin1((environ["wsgi.input"] as InputStream).read());
     const n = keep(record, environ, facts(environ, body));
     startResponse("200 OK", [["Content-Type", "text/plain"]]);
-    return [enc(`seen ${n}`)];
+    return answer(environ, n);
   };
 }
 
@@ -209,7 +228,7 @@ function streamingApp(record: Record): WSGIApplication {
     }
     const n = keep(record, environ, facts(environ, body));
     startResponse("200 OK", [["Content-Type", "text/plain"]]);
-    return [enc(`seen ${n}`)];
+    return answer(environ, n);
   };
 }
 
@@ -279,6 +298,7 @@ function matches(seen: Seen, like: SeenLike): string | null {
 function judge(
   c: HostileCase,
   seen: Seen[],
+  closed: number,
   responses: RawResponse[],
   junk: string,
 ): string | null {
@@ -290,6 +310,9 @@ function judge(
   // A streamed body that failed to read is a refusal the app saw; its
   // answer is the error's.
   seen = seen.filter((s) => s.body !== BODY_ERROR);
+  if (closed !== seen.length) {
+    return `the app answered ${seen.length} time(s); close() ran ${closed} times`;
+  }
   if (junk) return `unparsable answer: ${junk}`;
   // The access log's first field: an address, whatever headers said.
   const addr = seen.find((s) => !/^[0-9A-Fa-f.:]+$/.test(s.remoteAddr));
@@ -359,8 +382,21 @@ async function runCases(
         conn.destroy();
       }
     }));
+    // Every answer's close() has run by now, or is about to.
+    const owed = () =>
+      [...record.entries()].every(([port, list]) =>
+        (closes.get(port) ?? 0) >=
+          list.filter((s) => s.body !== BODY_ERROR).length
+      );
+    await until(owed, 1000);
     for (const { c, local, responses, junk } of results) {
-      const why = judge(c, record.get(local) ?? [], responses, junk);
+      const why = judge(
+        c,
+        record.get(local) ?? [],
+        closes.get(local) ?? 0,
+        responses,
+        junk,
+      );
       if (why !== null) failures.push(`${c.name}: ${why}`);
     }
   });
