@@ -179,11 +179,12 @@ function keep(record: Record, environ: WSGIEnvironment, seen: Seen): number {
   return list.length;
 }
 
-/** Calls of close() per connection (client port). */
-const closes = new Map<number, number>();
+/** Calls of close() per connection (client port), for one server. */
+type Closes = Map<number, number>;
 
 /** The answer: an iterable whose close() is counted for the connection. */
 function answer(
+  closes: Closes,
   environ: WSGIEnvironment,
   n: number,
 ): Iterable<Uint8Array> & { close(): void } {
@@ -202,12 +203,15 @@ function answer(
  * An app that records each request (synchronous: the body was read before
  * it runs) and answers how many it has seen on the connection.
  */
-function recordingApp(record: Record): WSGIApplication {
+function recordingApp(
+  record: Record,
+  closes: Closes = new Map(),
+): WSGIApplication {
   return (environ, startResponse) => {
     const body = latin1((environ["wsgi.input"] as InputStream).read());
     const n = keep(record, environ, facts(environ, body));
     startResponse("200 OK", [["Content-Type", "text/plain"]]);
-    return answer(environ, n);
+    return answer(closes, environ, n);
   };
 }
 
@@ -216,7 +220,7 @@ function recordingApp(record: Record): WSGIApplication {
  * arrived, so a body that turns out bad can only fail the app's read; it
  * is recorded as BODY_ERROR and the error propagates (a 500).
  */
-function streamingApp(record: Record): WSGIApplication {
+function streamingApp(record: Record, closes: Closes): WSGIApplication {
   return async (environ, startResponse) => {
     const input = environ["wsgi.input"] as AsyncInputStream;
     let body: string;
@@ -228,7 +232,7 @@ function streamingApp(record: Record): WSGIApplication {
     }
     const n = keep(record, environ, facts(environ, body));
     startResponse("200 OK", [["Content-Type", "text/plain"]]);
-    return answer(environ, n);
+    return answer(closes, environ, n);
   };
 }
 
@@ -367,7 +371,10 @@ async function runCases(
   const record: Record = new Map();
   const { lines, log } = accessLog();
   const failures: string[] = [];
-  const app = streaming ? streamingApp(record) : recordingApp(record);
+  const closes: Closes = new Map();
+  const app = streaming
+    ? streamingApp(record, closes)
+    : recordingApp(record, closes);
   const options = { log, bufferInput: !streaming };
   await withServer(app, options, async (server) => {
     const port = server.serverPort;
