@@ -769,7 +769,13 @@ async function main(): Promise<void> {
       command,
     );
     const path = `${ROOT}BENCHMARKS.md`;
-    await Deno.writeTextFile(path, text);
+    // Keep the "Soak" section that scripts/soak.ts --write maintains.
+    const old = await Deno.readTextFile(path).catch(() => "");
+    const soak = old.indexOf("\n## Soak\n");
+    await Deno.writeTextFile(
+      path,
+      soak === -1 ? text : `${text.trimEnd()}\n${old.slice(soak)}`,
+    );
     // The repository's own formatting, so that `deno fmt --check` holds.
     await output(Deno.execPath(), ["fmt", "--quiet", path]);
     console.error("bench: wrote BENCHMARKS.md");
