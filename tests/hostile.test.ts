@@ -121,12 +121,16 @@ function assertLogClean(lines: string[]): void {
  * request is still answered, and always shuts the server down, bounded in
  * time.
  */
+/** An environ with either kind of `wsgi.input` (see `bufferInput`). */
+type AnyEnviron = WSGIEnvironment<InputStream | AsyncInputStream>;
+
 async function withServer(
-  app: WSGIApplication,
+  app: WSGIApplication | WSGIApplication<AsyncInputStream>,
   options: ServerOptions,
   fn: (server: WSGIServer) => Promise<void>,
 ): Promise<void> {
-  const server = makeServer("127.0.0.1", 0, app, {
+  // The app is either kind (see bufferInput); makeServer types one at a time.
+  const server = makeServer("127.0.0.1", 0, app as WSGIApplication, {
     log: false,
     errors: collectingErrors(),
     ...options,
@@ -154,7 +158,7 @@ type Record = Map<number, Seen[]>;
 /** What a streamed body read that failed is recorded as. */
 const BODY_ERROR = "<the read failed>";
 
-function facts(environ: WSGIEnvironment, body: string): Seen {
+function facts(environ: AnyEnviron, body: string): Seen {
   const headers: { [key: string]: string } = {};
   for (const key of Object.keys(environ)) {
     if (key.startsWith("HTTP_")) headers[key] = environ[key] as string;
@@ -171,7 +175,7 @@ function facts(environ: WSGIEnvironment, body: string): Seen {
 }
 
 /** Adds what the app saw to the connection's list; returns its length. */
-function keep(record: Record, environ: WSGIEnvironment, seen: Seen): number {
+function keep(record: Record, environ: AnyEnviron, seen: Seen): number {
   const port = Number(environ.REMOTE_PORT);
   const list = record.get(port) ?? [];
   list.push(seen);
@@ -185,7 +189,7 @@ type Closes = Map<number, number>;
 /** The answer: an iterable whose close() is counted for the connection. */
 function answer(
   closes: Closes,
-  environ: WSGIEnvironment,
+  environ: AnyEnviron,
   n: number,
 ): Iterable<Uint8Array> & { close(): void } {
   const port = Number(environ.REMOTE_PORT);
@@ -220,9 +224,12 @@ function recordingApp(
  * arrived, so a body that turns out bad can only fail the app's read; it
  * is recorded as BODY_ERROR and the error propagates (a 500).
  */
-function streamingApp(record: Record, closes: Closes): WSGIApplication {
+function streamingApp(
+  record: Record,
+  closes: Closes,
+): WSGIApplication<AsyncInputStream> {
   return async (environ, startResponse) => {
-    const input = environ["wsgi.input"] as AsyncInputStream;
+    const input = environ["wsgi.input"];
     let body: string;
     try {
       body = latin1(await input.read());
@@ -525,8 +532,11 @@ test("hostile: clients that vanish mid-head or mid-body never reach the app", as
 
 test("hostile: with bufferInput false, a vanished body is an error, never a short read", async () => {
   const outcomes: string[] = [];
-  const app: WSGIApplication = async (environ, startResponse) => {
-    const input = environ["wsgi.input"] as AsyncInputStream;
+  const app: WSGIApplication<AsyncInputStream> = async (
+    environ,
+    startResponse,
+  ) => {
+    const input = environ["wsgi.input"];
     try {
       const body = await input.read();
       outcomes.push(`read ${JSON.stringify(latin1(body))}`);
