@@ -34,6 +34,11 @@ interface NodeResponse {
   on(event: "close" | "finish", listener: () => void): void;
   writableFinished: boolean;
   destroyed: boolean;
+  socket: ResponseSocket | null;
+}
+interface ResponseSocket {
+  end(): void;
+  destroy(): void;
 }
 interface NodeServer {
   listen(port: number, host: string, callback: () => void): void;
@@ -73,16 +78,22 @@ function hasBody(raw: string[]): boolean {
   return false;
 }
 
+/** What a streamed body sent: its bytes, and whether it ended well. */
+interface Sent {
+  bytes: number;
+  ok: boolean;
+}
+
 /**
- * Writes an outcome to a ServerResponse; gives the body bytes sent (null
- * when it failed midway), at once for a body known whole.
+ * Writes an outcome to a ServerResponse; gives the body bytes sent, at
+ * once for a body known whole.
  */
 function send(
   res: NodeResponse,
   out: Outcome,
   isHead: boolean,
   closing: boolean,
-): number | null | Promise<number | null> {
+): number | Promise<number | Sent> {
   const flat: string[] = [];
   for (const [name, value] of out.headers) flat.push(name, value);
   if (out.length !== null) flat.push("Content-Length", String(out.length));
@@ -112,14 +123,14 @@ async function stream(
   res: NodeResponse,
   out: Outcome,
   more: Pump,
-): Promise<number | null> {
+): Promise<Sent> {
   let bytes = 0;
   if (res.destroyed) {
     // The client left while the application was running: "close" has
     // already fired and will not fire again, and write() would return
     // false with no "drain" to follow. Close the iterable now (PEP 3333).
     await more.close();
-    return bytes;
+    return { bytes, ok: false };
   }
   for (const chunk of out.body) {
     bytes += chunk.length;
@@ -138,14 +149,14 @@ async function stream(
   });
   try {
     for (;;) {
-      if (gone) return bytes;
+      if (gone) return { bytes, ok: false };
       let chunk = more.next();
       if (chunk instanceof Promise) chunk = await chunk;
-      if (gone) return bytes;
+      if (gone) return { bytes, ok: false };
       if (chunk === null) {
         res.end();
         await more.close();
-        return bytes;
+        return { bytes, ok: true };
       }
       bytes += chunk.length;
       if (!res.write(chunk)) {
@@ -158,11 +169,23 @@ async function stream(
       }
     }
   } catch (error) {
-    // After the headers, an error can only cut the response short.
+    // After the head, an error can only cut the response short (RFC 9112
+    // §8: no chunked terminator, or fewer bytes than Content-Length, so
+    // the client sees an incomplete response). destroy() at once dropped
+    // the head and chunks Node still held corked: no status line at all.
+    // Ending the socket flushes them first, then closes (as Deno does).
     logError(out.errors, error);
     await more.close();
-    res.destroy(error);
-    return null;
+    const socket = res.socket;
+    if (socket !== null && !res.destroyed) {
+      socket.end();
+      // A client that never reads would hold the socket open: drop it.
+      const timer = setTimeout(() => socket.destroy(), 5000) as unknown as {
+        unref?: () => void;
+      };
+      timer.unref?.();
+    } else res.destroy(error);
+    return { bytes, ok: false };
   }
 }
 
@@ -236,9 +259,21 @@ export const listen: Listen = async (host, port, app, options) => {
     facts: NodeFacts,
     peer: string,
     code: number,
-    bytes: number | null,
+    sent: number | Sent,
   ): void => {
-    log?.(peer, facts.method, facts.target, facts.protocol, code, bytes);
+    if (typeof sent === "number") {
+      log?.(peer, facts.method, facts.target, facts.protocol, code, sent);
+    } else {
+      log?.(
+        peer,
+        facts.method,
+        facts.target,
+        facts.protocol,
+        code,
+        sent.bytes,
+        sent.ok,
+      );
+    }
     if (closing) server.closeIdleConnections();
   };
   const respond = (

@@ -211,14 +211,22 @@ export function toResponse(
     bytes += chunk.length;
     c.enqueue(chunk);
   };
-  const fail = (
+  const fail = async (
     c: ReadableStreamDefaultController<Uint8Array>,
     error: unknown,
-  ): void | Promise<void> => {
+  ): Promise<void> => {
+    // After the head, a failure can only cut the response short: erroring
+    // the stream makes the runtime close the connection without the
+    // chunked terminator (or short of the Content-Length), so the client
+    // sees an incomplete response, never a complete one (RFC 9112 §8).
     logError(out.errors, error);
-    c.error(error);
     finish(false);
-    return more.close();
+    await more.close();
+    // One macrotask first: Bun, erroring a stream whose head it has not yet
+    // written, resets the connection and drops the chunks already given to
+    // it (measured); by then they are on the wire, as on Deno.
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    c.error(error);
   };
   const stream = new ReadableStream<Uint8Array>({
     start(c) {

@@ -102,8 +102,8 @@ export class WebFacts<C> implements RequestFacts {
    */
   logger(log: AccessLog, out: Outcome): OnBodyEnd {
     const peer = this.remoteAddr;
-    return (bytes) =>
-      log(peer, this.method, this.target, this.protocol, out.code, bytes);
+    return (bytes, ok) =>
+      log(peer, this.method, this.target, this.protocol, out.code, bytes, ok);
   }
 }
 
