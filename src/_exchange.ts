@@ -87,9 +87,7 @@ function badChunk(value: unknown): TypeError {
 function badResult(value: unknown): TypeError {
   let what: string;
   if (typeof value === "string") {
-    what = `the string ${
-      q(value.length > 40 ? value.slice(0, 40) + "…" : value)
-    }`;
+    what = "a string";
   } else if (value instanceof Uint8Array) {
     what = `a bare Uint8Array of ${value.length} bytes`;
   } else if (value === null || value === undefined) what = String(value);
