@@ -4,6 +4,7 @@
 import type { WSGIApplication } from "./types.ts";
 import type { ServerOptions, WSGIServer } from "./server.ts";
 import type { Backend, Listen } from "./_backend.ts";
+import { resolveLimits } from "./_limits.ts";
 
 /** Wraps a runtime's listener as a `WSGIServer`. */
 export function createServer(
@@ -25,6 +26,9 @@ export function createServer(
       }`,
     );
   }
+  // Checked now, so that a bad value is an error at the call; the shims
+  // and the core read the values with the defaults filled in.
+  options = { ...options, ...resolveLimits(options) };
   let backend: Backend | null = null;
   let closing: Promise<void> | null = null;
   const ready = Promise.resolve(listen).then(async (fn) => {

@@ -1,6 +1,12 @@
 // The Deno shim behind makeServer: `Deno.serve`, and the command line's
 // view of the process. Only this file (and src/deno.ts) touches `Deno`.
-import { answer, type PeerLookup, WebFacts } from "./_web_request.ts";
+import {
+  answer,
+  headGuard,
+  type PeerLookup,
+  WebFacts,
+} from "./_web_request.ts";
+import { resolveLimits } from "./_limits.ts";
 import type { Backend, Listen } from "./_backend.ts";
 import { accessLogger } from "./_backend.ts";
 import type { CliHost } from "./_cli_host.ts";
@@ -53,6 +59,12 @@ const denoPeer: PeerLookup<DenoInfo> = (_request, info) => {
 export const listen: Listen = (host, port, app, options) => {
   const log = accessLogger(options);
   const scheme = options.cert ? "https" : "http";
+  // Deno.serve (2.9.6) takes no timeout or size option and calls the
+  // handler only once the head is parsed: headersTimeout and
+  // keepAliveTimeout cannot be had on it (README, "Timeouts and limits").
+  // bodyTimeout is the core's; the header limits are counted here when
+  // stricter than Deno's own (128 fields, 64 KiB: measured, 400 above).
+  const guard = headGuard(resolveLimits(options), 128, 64 * 1024);
   let bound: DenoAddr = { hostname: host, port };
   const server = Deno.serve({
     hostname: host,
@@ -69,7 +81,7 @@ export const listen: Listen = (host, port, app, options) => {
       bound.port,
       scheme,
     );
-    return answer(app, options, log, request, facts);
+    return answer(app, options, log, request, facts, guard);
   });
   const backend: Backend = {
     hostname: host,

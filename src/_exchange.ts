@@ -9,6 +9,7 @@ import type {
 import { ResponseState } from "./_response_state.ts";
 import { logError } from "./_errors.ts";
 import { FileWrapper } from "./file_wrapper.ts";
+import { BodyTimeout } from "./_limits.ts";
 
 /** Pulls the rest of a streamed body: a chunk, or null at the end. */
 export interface Pump {
@@ -34,6 +35,8 @@ export interface Outcome {
   more: Pump | null;
   /** The environ's error stream, for failures while streaming. */
   errors: ErrorStream;
+  /** Close the connection after this response (a 408 mid-body). */
+  close?: boolean;
   /**
    * A body the runtime can send as it is: the source of a FileWrapper that
    * is a `Blob` (`Bun.file()`, Node's `fs.openAsBlob()`) or a stream (a Deno
@@ -538,6 +541,21 @@ async function failed(
   if (body !== null) await body.close();
   state.ended = errors;
   if (!state.committed || state.headers === null) {
+    if (error instanceof BodyTimeout) {
+      // A streamed wsgi.input stalled and the app let the error through:
+      // the client's fault, answered as a buffered body's would be.
+      const text = new TextEncoder().encode("The request body stalled\n");
+      return {
+        code: 408,
+        reason: "Request Timeout",
+        headers: [["Content-Type", "text/plain; charset=utf-8"]],
+        length: text.length,
+        body: [text],
+        more: null,
+        errors,
+        close: true,
+      };
+    }
     logError(errors, error);
     return errorOutcome(errors);
   }

@@ -11,6 +11,8 @@ import { concat } from "./_bytes.ts";
 import type { Backend, Listen } from "./_backend.ts";
 import { accessLogger } from "./_backend.ts";
 import type { CliHost } from "./_cli_host.ts";
+import { type Limits, resolveLimits } from "./_limits.ts";
+import { headersTooLarge } from "./_serve.ts";
 
 // The few Node APIs used here, declared so that neither the build nor the
 // published types need @types/node.
@@ -46,16 +48,55 @@ interface NodeServer {
   address(): { port: number } | string | null;
   close(callback: (error?: Error) => void): void;
   closeIdleConnections(): void;
+  maxHeadersCount: number | null;
 }
 type RequestListener = (req: NodeRequest, res: NodeResponse) => void;
 interface HttpModule {
-  createServer(listener: RequestListener): NodeServer;
+  createServer(
+    options: NodeServerOptions,
+    listener: RequestListener,
+  ): NodeServer;
 }
 interface HttpsModule {
   createServer(
-    options: { cert: string; key: string },
+    options: NodeServerOptions & { cert: string; key: string },
     listener: RequestListener,
   ): NodeServer;
+}
+/** The timeouts and limits http.createServer takes (nodejs.org, http). */
+interface NodeServerOptions {
+  headersTimeout: number;
+  requestTimeout: number;
+  keepAliveTimeout: number;
+  connectionsCheckingInterval: number;
+  maxHeaderSize?: number;
+}
+
+/**
+ * makeServer's limits in Node's terms. Node's own `requestTimeout` (300 s
+ * for head and body together) stays, raised if need be: Node refuses a
+ * `headersTimeout` above it. Both are checked every
+ * `connectionsCheckingInterval` (30 s by default, so a 60 s headersTimeout
+ * fired at 90 s): a tenth of the shortest, at most 1 s, honours them
+ * promptly.
+ */
+function nodeServerOptions(limits: Limits): NodeServerOptions {
+  const requestTimeout = Math.max(300_000, limits.headersTimeout);
+  const shortest = limits.headersTimeout > 0
+    ? limits.headersTimeout
+    : requestTimeout;
+  return {
+    headersTimeout: limits.headersTimeout,
+    requestTimeout,
+    keepAliveTimeout: limits.keepAliveTimeout,
+    connectionsCheckingInterval: Math.max(
+      10,
+      Math.min(1000, Math.floor(shortest / 10)),
+    ),
+    ...(limits.maxHeaderSize > 0
+      ? { maxHeaderSize: limits.maxHeaderSize }
+      : {}),
+  };
 }
 
 // A variable specifier keeps type checkers from resolving node:http
@@ -99,7 +140,7 @@ function send(
   if (out.length !== null) flat.push("Content-Length", String(out.length));
   // While shutting down, in-flight responses end their connection, so the
   // server closes once they are done (RFC 9112 §9.6).
-  if (closing) flat.push("Connection", "close");
+  if (closing || out.close) flat.push("Connection", "close");
   // Node, unlike Deno and Bun, sends the application's own reason phrase.
   res.writeHead(out.code, out.reason, flat);
   const more = out.more;
@@ -295,11 +336,25 @@ export const listen: Listen = async (host, port, app, options) => {
       fail(res, error);
     }
   };
+  const limits = resolveLimits(options);
+  // Node counts header fields but drops those past maxHeadersCount
+  // silently: it keeps one more, and a request that has it gets 431.
+  const maxFields = limits.maxHeaderCount;
   const listener: RequestListener = (req, res) => {
     const facts = new NodeFacts(req, host, boundPort, scheme);
     // The access log is written when the body ends, perhaps after the
     // socket is gone: the peer is asked for now.
     const peer = log ? facts.remoteAddr : "";
+    if (maxFields > 0 && req.rawHeaders.length > 2 * maxFields) {
+      return respond(
+        res,
+        facts,
+        peer,
+        headersTooLarge(
+          `The request has more than ${maxFields} header fields (maxHeaderCount)`,
+        ),
+      );
+    }
     let out: Outcome | Promise<Outcome>;
     try {
       out = serveFacts(
@@ -316,12 +371,17 @@ export const listen: Listen = async (host, port, app, options) => {
       out.then((o) => respond(res, facts, peer, o), (e) => fail(res, e));
     } else respond(res, facts, peer, out);
   };
+  const serverOptions = nodeServerOptions(limits);
   const server = options.cert && options.key
     ? (await nodeModule<HttpsModule>("node:https")).createServer(
-      { cert: options.cert, key: options.key },
+      { cert: options.cert, key: options.key, ...serverOptions },
       listener,
     )
-    : (await nodeModule<HttpModule>("node:http")).createServer(listener);
+    : (await nodeModule<HttpModule>("node:http")).createServer(
+      serverOptions,
+      listener,
+    );
+  if (maxFields > 0) server.maxHeadersCount = maxFields + 1;
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(port, host, resolve);

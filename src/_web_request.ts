@@ -7,6 +7,8 @@ import type { ServerOptions } from "./server.ts";
 import type { Outcome } from "./_exchange.ts";
 import { type OnBodyEnd, serveFacts, toResponse } from "./_serve.ts";
 import type { AccessLog } from "./_backend.ts";
+import { headersTooLarge } from "./_serve.ts";
+import { headTooLarge, type Limits } from "./_limits.ts";
 
 /** The client's address and port. */
 export interface Peer {
@@ -118,21 +120,69 @@ export function answer<C>(
   log: AccessLog | null,
   request: Request,
   facts: WebFacts<C>,
+  guard: Limits | null = null,
+  done: (() => void) | null = null,
 ): Response | Promise<Response> {
+  if (guard !== null) {
+    const why = overLimits(guard, request, facts);
+    if (why !== null) return respond(headersTooLarge(why), facts, log, done);
+  }
   const out = serveFacts(app, facts, request.body, options);
   return out instanceof Promise
-    ? out.then((out) => respond(out, facts, log))
-    : respond(out, facts, log);
+    ? out.then((out) => respond(out, facts, log, done))
+    : respond(out, facts, log, done);
+}
+
+/**
+ * The header limits a runtime does not enforce itself at `limits`' values:
+ * null when its own are as strict (then no request pays for counting).
+ * `count` and `size` are the runtime's own limits, measured.
+ */
+export function headGuard(
+  limits: Limits,
+  count: number,
+  size: number,
+): Limits | null {
+  const c = limits.maxHeaderCount;
+  const s = limits.maxHeaderSize;
+  return (c > 0 && c < count) || (s > 0 && s < size) ? limits : null;
+}
+
+/**
+ * Counts a request's header fields and bytes against the limits. Deno and
+ * Bun join repeated fields before the handler sees them (Set-Cookie
+ * aside), so a field sent twice counts once here.
+ */
+function overLimits<C>(
+  limits: Limits,
+  request: Request,
+  facts: WebFacts<C>,
+): string | null {
+  // "GET /x HTTP/1.1\r\n", then "Name: value\r\n" per field.
+  let size = facts.method.length + facts.target.length + 11;
+  let count = 0;
+  for (const [name, value] of request.headers) {
+    count++;
+    size += name.length + value.length + 4;
+  }
+  return headTooLarge(limits, count, size);
 }
 
 function respond<C>(
   out: Outcome,
   facts: WebFacts<C>,
   log: AccessLog | null,
+  done: (() => void) | null,
 ): Response {
   // A streamed body: the request's facts are held before it can end (the
   // Node shim does the same with its own).
   if (out.more !== null) facts.hold();
-  const onEnd = log && facts.logger(log, out);
+  const logEnd = log && facts.logger(log, out);
+  // `done` runs when the body has been handed over (Bun's shim re-arms
+  // its idle timer for keep-alive there).
+  const onEnd: OnBodyEnd | null = done === null ? logEnd : (bytes, ok) => {
+    done();
+    logEnd?.(bytes, ok);
+  };
   return toResponse(out, facts.method === "HEAD", onEnd, true);
 }
