@@ -51,8 +51,9 @@ export const listen: Listen = (host, port, app, options) => {
   const keepAlive = limits.keepAliveTimeout === 0
     ? 0
     : Math.min(255, Math.ceil(limits.keepAliveTimeout / 1000));
-  // Bun refuses more than 198 fields or 16 KiB of head itself (431).
-  const guard = headGuard(limits, 198, 16 * 1024);
+  // Bun refuses more than 198 fields or 16 KiB of head itself (431);
+  // header limits given explicitly are counted when stricter (headGuard).
+  const guard = headGuard(options, 198, 16 * 1024);
   let boundPort = port;
   const server = Bun.serve({
     hostname: host,

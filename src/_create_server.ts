@@ -26,9 +26,10 @@ export function createServer(
       }`,
     );
   }
-  // Checked now, so that a bad value is an error at the call; the shims
-  // and the core read the values with the defaults filled in.
-  options = { ...options, ...resolveLimits(options) };
+  // Checked now, so that a bad value is an error at the call. The core
+  // reads bodyTimeout from the options; the shims resolve the rest (they
+  // need to know which header limits were given).
+  options = { ...options, bodyTimeout: resolveLimits(options).bodyTimeout };
   let backend: Backend | null = null;
   let closing: Promise<void> | null = null;
   const ready = Promise.resolve(listen).then(async (fn) => {

@@ -6,7 +6,6 @@ import {
   type PeerLookup,
   WebFacts,
 } from "./_web_request.ts";
-import { resolveLimits } from "./_limits.ts";
 import type { Backend, Listen } from "./_backend.ts";
 import { accessLogger } from "./_backend.ts";
 import type { CliHost } from "./_cli_host.ts";
@@ -62,9 +61,10 @@ export const listen: Listen = (host, port, app, options) => {
   // Deno.serve (2.9.6) takes no timeout or size option and calls the
   // handler only once the head is parsed: headersTimeout and
   // keepAliveTimeout cannot be had on it (README, "Timeouts and limits").
-  // bodyTimeout is the core's; the header limits are counted here when
-  // stricter than Deno's own (128 fields, 64 KiB: measured, 400 above).
-  const guard = headGuard(resolveLimits(options), 128, 64 * 1024);
+  // bodyTimeout is the core's; header limits given explicitly are counted
+  // here when stricter than Deno's own (128 fields, 64 KiB: measured, 400
+  // above), which are the defaults' stand-ins (see headGuard).
+  const guard = headGuard(options, 128, 64 * 1024);
   let bound: DenoAddr = { hostname: host, port };
   const server = Deno.serve({
     hostname: host,

@@ -27,7 +27,9 @@ export interface Limits {
  *   request, not a stall.
  * - `maxHeaderCount` 100: gunicorn's `limit_request_fields`; Node allows
  *   2000 and drops the rest silently; Deno refuses more than 128 (400),
- *   Bun more than 198 (431) (measured).
+ *   Bun more than 198 (431) (measured). On Deno and Bun the default is
+ *   left to those (counting costs CPU on every request: see headGuard in
+ *   _web_request.ts); a value given is enforced everywhere.
  * - `maxHeaderSize` 16 KiB (request line and fields): Node's and Bun's
  *   default; gunicorn allows 100 fields of 8190 bytes, Deno 64 KiB.
  */

@@ -8,7 +8,7 @@ import type { Outcome } from "./_exchange.ts";
 import { type OnBodyEnd, serveFacts, toResponse } from "./_serve.ts";
 import type { AccessLog } from "./_backend.ts";
 import { headersTooLarge } from "./_serve.ts";
-import { headTooLarge, type Limits } from "./_limits.ts";
+import { headTooLarge, type Limits, resolveLimits } from "./_limits.ts";
 
 /** The client's address and port. */
 export interface Peer {
@@ -134,18 +134,22 @@ export function answer<C>(
 }
 
 /**
- * The header limits a runtime does not enforce itself at `limits`' values:
- * null when its own are as strict (then no request pays for counting).
- * `count` and `size` are the runtime's own limits, measured.
+ * The header limits to count in the handler: those given in `options`
+ * that are stricter than the runtime's own (`count` fields, `size` bytes,
+ * measured); null when none is (then no request pays for counting). Only
+ * limits given explicitly: reading the headers to count them cost 6 µs a
+ * request on Deno (hello world: 15 → 21 µs of CPU) and 2 µs on Bun, so the
+ * defaults are left to the runtime's own limits there (README).
  */
 export function headGuard(
-  limits: Limits,
+  options: ServerOptions,
   count: number,
   size: number,
 ): Limits | null {
-  const c = limits.maxHeaderCount;
-  const s = limits.maxHeaderSize;
-  return (c > 0 && c < count) || (s > 0 && s < size) ? limits : null;
+  const c = options.maxHeaderCount ?? 0;
+  const s = options.maxHeaderSize ?? 0;
+  if (!((c > 0 && c < count) || (s > 0 && s < size))) return null;
+  return { ...resolveLimits(options), maxHeaderCount: c, maxHeaderSize: s };
 }
 
 /**
