@@ -39,7 +39,12 @@ export function escapeLog(s: string): string {
   );
 }
 
-/** One access log line, without the trailing newline. */
+/**
+ * One access log line, without the trailing newline. `complete` false (the
+ * body failed midway, or the client left) marks the line `(incomplete)`:
+ * the status was sent, and `bytes` is what was handed to the connection
+ * before it was cut.
+ */
 export function accessLine(
   remoteAddr: string,
   method: string,
@@ -47,8 +52,9 @@ export function accessLine(
   protocol: string,
   code: number,
   bytes: number | null,
+  complete = true,
 ): string {
   return `${remoteAddr} - - [${logTime()}] "${
     escapeLog(`${method} ${target} ${protocol}`)
-  }" ${code} ${bytes === null ? "-" : bytes}`;
+  }" ${code} ${bytes === null ? "-" : bytes}${complete ? "" : " (incomplete)"}`;
 }

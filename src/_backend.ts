@@ -31,6 +31,8 @@ export function accessLogger(options: ServerOptions): AccessLog | null {
   const log = options.log;
   if (log === false) return null;
   const write = typeof log === "function" ? log : console.error;
-  return (remoteAddr, method, target, protocol, code, bytes) =>
-    write(accessLine(remoteAddr, method, target, protocol, code, bytes));
+  return (remoteAddr, method, target, protocol, code, bytes, complete) =>
+    write(
+      accessLine(remoteAddr, method, target, protocol, code, bytes, complete),
+    );
 }

@@ -1,6 +1,12 @@
 // The Bun shim behind makeServer: `Bun.serve`, and the command line's view
 // of the process. Only this file (and src/bun.ts) touches `Bun`.
-import { answer, type PeerLookup, WebFacts } from "./_web_request.ts";
+import {
+  answer,
+  headGuard,
+  type PeerLookup,
+  WebFacts,
+} from "./_web_request.ts";
+import { resolveLimits } from "./_limits.ts";
 import type { Backend, Listen } from "./_backend.ts";
 import { accessLogger } from "./_backend.ts";
 import type { CliHost } from "./_cli_host.ts";
@@ -11,6 +17,7 @@ interface BunServer {
   port: number;
   hostname: string;
   requestIP(request: Request): { address: string; port: number } | null;
+  timeout(request: Request, seconds: number): void;
   stop(closeActiveConnections?: boolean): Promise<void>;
 }
 interface BunGlobal {
@@ -18,6 +25,7 @@ interface BunGlobal {
     hostname: string;
     port: number;
     tls?: { cert: string; key: string };
+    idleTimeout?: number;
     fetch(request: Request, server: BunServer): Response | Promise<Response>;
   }): BunServer;
 }
@@ -48,10 +56,25 @@ export function bunTarget(url: string): string {
 export const listen: Listen = (host, port, app, options) => {
   const log = accessLogger(options);
   const scheme = options.cert ? "https" : "http";
+  const limits = resolveLimits(options);
+  // Bun has one idle timer per connection (`idleTimeout`, whole seconds,
+  // at most 255, checked every 4 s: it fires 0-4 s late, measured). It is
+  // the keep-alive timeout here; while a request is served it is lifted
+  // (the app may think as long as it likes, as on Node and Deno; a stalled
+  // body is the core's bodyTimeout, with its 408) and re-armed when the
+  // response has been handed over. The head's timeout is Bun's own, fixed
+  // at 10 s (12 s measured): headersTimeout cannot change it.
+  const keepAlive = limits.keepAliveTimeout === 0
+    ? 0
+    : Math.min(255, Math.ceil(limits.keepAliveTimeout / 1000));
+  // Bun refuses more than 198 fields or 16 KiB of head itself (431);
+  // header limits given explicitly are counted when stricter (headGuard).
+  const guard = headGuard(options, 198, 16 * 1024);
   let boundPort = port;
   const server = Bun.serve({
     hostname: host,
     port,
+    idleTimeout: keepAlive,
     tls: options.cert && options.key
       ? { cert: options.cert, key: options.key }
       : undefined,
@@ -73,7 +96,15 @@ export const listen: Listen = (host, port, app, options) => {
         bunTarget(request.url),
         body === null,
       );
-      return answer(app, options, log, body, facts);
+      srv.timeout(request, 0);
+      const rearm = () => {
+        try {
+          srv.timeout(request, keepAlive);
+        } catch {
+          // The client has gone: nothing left to time.
+        }
+      };
+      return answer(app, options, log, body, facts, guard, rearm);
     },
   });
   boundPort = server.port;

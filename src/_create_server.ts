@@ -33,6 +33,7 @@ const SERVER_OPTION_NAMES: OptionNames<ServerOptions> = {
   maxHeaderCount: true,
   maxHeaderSize: true,
 };
+import { resolveLimits } from "./_limits.ts";
 
 /** Wraps a runtime's listener as a `WSGIServer`. */
 export function createServer(
@@ -55,8 +56,14 @@ export function createServer(
       }`,
     );
   }
-  // forwardedAllowIps is compiled (and checked) now, once per server.
-  const served = withTrust(options, host);
+  // Checked now, so that a bad value is an error at the call. The core
+  // reads bodyTimeout from the options; the shims resolve the rest (they
+  // need to know which header limits were given). forwardedAllowIps is
+  // compiled (and checked) now, once per server.
+  const served = withTrust(
+    { ...options, bodyTimeout: resolveLimits(options).bodyTimeout },
+    host,
+  );
   let backend: Backend | null = null;
   let closing: Promise<void> | null = null;
   const ready = Promise.resolve(listen).then(async (fn) => {

@@ -1,6 +1,11 @@
 // The Deno shim behind makeServer: `Deno.serve`, and the command line's
 // view of the process. Only this file (and src/deno.ts) touches `Deno`.
-import { answer, type PeerLookup, WebFacts } from "./_web_request.ts";
+import {
+  answer,
+  headGuard,
+  type PeerLookup,
+  WebFacts,
+} from "./_web_request.ts";
 import { bytesToNative, nativeToBytes } from "./_latin1.ts";
 import type { Backend, Listen } from "./_backend.ts";
 import { accessLogger } from "./_backend.ts";
@@ -188,6 +193,13 @@ export function denoTarget(url: string, host: string | null): string | null {
 export const listen: Listen = (host, port, app, options) => {
   const log = accessLogger(options);
   const scheme = options.cert ? "https" : "http";
+  // Deno.serve (2.9.6) takes no timeout or size option and calls the
+  // handler only once the head is parsed: headersTimeout and
+  // keepAliveTimeout cannot be had on it (README, "Timeouts and limits").
+  // bodyTimeout is the core's; header limits given explicitly are counted
+  // here when stricter than Deno's own (128 fields, 64 KiB: measured, 400
+  // above), which are the defaults' stand-ins (see headGuard).
+  const guard = headGuard(options, 128, 64 * 1024);
   let bound: DenoAddr = { hostname: host, port };
   const server = Deno.serve({
     hostname: host,
@@ -229,7 +241,7 @@ export const listen: Listen = (host, port, app, options) => {
       target,
       body === null,
     );
-    return answer(app, options, log, body, facts);
+    return answer(app, options, log, body, facts, guard);
   });
   const backend: Backend = {
     hostname: host,

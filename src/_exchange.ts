@@ -9,6 +9,7 @@ import type {
 import { ResponseState } from "./_response_state.ts";
 import { logError } from "./_errors.ts";
 import { FileWrapper } from "./file_wrapper.ts";
+import { BodyTimeout } from "./_limits.ts";
 
 /** Pulls the rest of a streamed body: a chunk, or null at the end. */
 export interface Pump {
@@ -34,6 +35,8 @@ export interface Outcome {
   more: Pump | null;
   /** The environ's error stream, for failures while streaming. */
   errors: ErrorStream;
+  /** Close the connection after this response (a 408 mid-body). */
+  close?: boolean;
   /**
    * A body the runtime can send as it is: the source of a FileWrapper that
    * is a `Blob` (`Bun.file()`, Node's `fs.openAsBlob()`) or a stream (a Deno
@@ -86,15 +89,41 @@ function badChunk(value: unknown): TypeError {
 
 function badResult(value: unknown): TypeError {
   let what: string;
-  if (typeof value === "string") what = "a string";
-  else if (value instanceof Uint8Array) what = "a bare Uint8Array";
-  else if (value === null || value === undefined) what = String(value);
-  else {what = typeof value === "object"
-      ? "a non-iterable object"
-      : typeof value;}
+  if (typeof value === "string") {
+    what = "a string";
+  } else if (value instanceof Uint8Array) {
+    what = `a bare Uint8Array of ${value.length} bytes`;
+  } else if (value === null || value === undefined) what = String(value);
+  else if (typeof value === "object") {
+    // Name what it is: its class, or the keys of a plain object.
+    const name = (value as { constructor?: { name?: unknown } }).constructor
+      ?.name;
+    const keys = Object.keys(value).slice(0, 5);
+    what = typeof name === "string" && name !== "" && name !== "Object"
+      ? `a non-iterable ${name} object`
+      : `a non-iterable object {${keys.join(", ")}}`;
+  } else what = typeof value;
   return new TypeError(
     `The application returned ${what}; it must return a list of encoded chunks, such as [new TextEncoder().encode("Hello")]`,
   );
+}
+
+/**
+ * Calls the `close()` of a result that cannot be iterated: PEP 3333 asks
+ * for it whatever the result, as wsgiref and gunicorn do (the app may have
+ * opened a file or a transaction for it).
+ */
+function closeResult(result: unknown, errors: ErrorStream): void {
+  if (typeof result !== "object" && typeof result !== "function") return;
+  if (result === null) return;
+  try {
+    const close = (result as { close?: unknown }).close;
+    if (typeof close !== "function") return;
+    const r: unknown = close.call(result);
+    if (r instanceof Promise) r.catch((e) => logError(errors, e));
+  } catch (e) {
+    logError(errors, e);
+  }
 }
 
 /** The application's body iterable, with PEP 3333's close() guarantee. */
@@ -120,13 +149,23 @@ class AppBody implements Pump {
     if (
       typeof result !== "object" || result === null ||
       result instanceof Uint8Array
-    ) throw badResult(result);
+    ) {
+      this.#closed = true;
+      state.ended = errors;
+      closeResult(result, errors);
+      throw badResult(result);
+    }
     const r = result as Partial<Iterable<unknown> & AsyncIterable<unknown>>;
     if (typeof r[Symbol.asyncIterator] === "function") {
       this.#asyncIter = r[Symbol.asyncIterator]!();
     } else if (typeof r[Symbol.iterator] === "function") {
       this.#iter = r[Symbol.iterator]!();
-    } else throw badResult(result);
+    } else {
+      this.#closed = true;
+      state.ended = errors;
+      closeResult(result, errors);
+      throw badResult(result);
+    }
   }
 
   /** True for a one-element list: PEP 3333 lets the server set its length. */
@@ -194,6 +233,8 @@ class AppBody implements Pump {
   close(): void | Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    // From now on write() has nowhere to go.
+    this.#state.ended = this.#errors;
     try {
       const close = (this.#result as { close?: unknown }).close;
       let r: unknown;
@@ -256,6 +297,96 @@ function lengthFor(
     : length;
 }
 
+/**
+ * The `Content-Length` the application declared: -1 when it set none (or
+ * one that is not a plain decimal number, which is passed on untouched).
+ */
+function declaredLength(headers: readonly HeaderPair[]): number {
+  for (const [name, value] of headers) {
+    if (name.length === 14 && name.toLowerCase() === "content-length") {
+      return /^\d{1,15}$/.test(value) ? Number(value) : -1;
+    }
+  }
+  return -1;
+}
+
+/**
+ * Holds a body to the `Content-Length` the application declared, as
+ * waitress does. RFC 9112 §6.3: the length frames the message, so bytes
+ * beyond it would be read as the start of the next response (a desync:
+ * Node sent them): they are cut, with a warning. RFC 9112 §8: a body that
+ * ends short is an incomplete message, which the client can only tell if
+ * the connection closes: the body then fails at its end, and each server
+ * cuts the connection (Deno and Bun otherwise rewrite the length or send
+ * the body chunked and complete; Node left the client waiting).
+ */
+function fitLength(out: Outcome): Outcome {
+  const declared = out.code === 204 || out.code === 304
+    ? -1
+    : declaredLength(out.headers);
+  if (declared === -1) return out;
+  let sent = 0;
+  let over = false;
+  const body: Uint8Array[] = [];
+  for (const chunk of out.body) {
+    if (sent + chunk.length > declared) {
+      over = true;
+      if (declared > sent) body.push(chunk.subarray(0, declared - sent));
+      sent = declared;
+      break;
+    }
+    body.push(chunk);
+    sent += chunk.length;
+  }
+  out.body = body;
+  if (over) tooLong(out.errors, declared);
+  const inner = out.more;
+  if (inner === null) {
+    if (sent < declared) out.more = failing(tooShort(declared, sent));
+    return out;
+  }
+  if (over || sent === declared) {
+    // Nothing more may go out: the app's close() runs when the server
+    // closes this pump at the end.
+    out.more = { next: () => null, close: () => inner.close() };
+    return out;
+  }
+  const check = (chunk: Uint8Array | null): Uint8Array | null => {
+    if (chunk === null) {
+      if (sent < declared) throw tooShort(declared, sent);
+      return null;
+    }
+    if (sent + chunk.length > declared) {
+      tooLong(out.errors, declared);
+      chunk = chunk.subarray(0, declared - sent);
+    }
+    sent += chunk.length;
+    return chunk;
+  };
+  out.more = {
+    next() {
+      if (sent >= declared) return null;
+      const chunk = inner.next();
+      return chunk instanceof Promise ? chunk.then(check) : check(chunk);
+    },
+    close: () => inner.close(),
+  };
+  return out;
+}
+
+function tooLong(errors: ErrorStream, declared: number): void {
+  logError(
+    errors,
+    `The application's body is longer than the Content-Length: ${declared} it declared; the excess was not sent (RFC 9112 §6.3)`,
+  );
+}
+
+function tooShort(declared: number, sent: number): Error {
+  return new Error(
+    `The application declared Content-Length: ${declared} but its body ended after ${sent} bytes; the connection is closed so that the client sees an incomplete response (RFC 9112 §8)`,
+  );
+}
+
 /** A pump that fails at once: the app failed after output was committed. */
 function failing(error: unknown): Pump {
   return {
@@ -301,9 +432,14 @@ export function runApp(
     typeof (result as { close?: unknown }).close !== "function"
   ) {
     const chunk: unknown = result[0];
-    if (chunk instanceof Uint8Array && chunk.length > 0) {
+    const headers = state.headers;
+    const declared = declaredLength(headers);
+    if (
+      chunk instanceof Uint8Array && chunk.length > 0 &&
+      (declared === -1 || declared === chunk.length)
+    ) {
       state.committed = true;
-      const headers = state.headers;
+      state.ended = errors;
       return {
         code: state.code,
         reason: state.reason,
@@ -336,6 +472,7 @@ async function settle(
         // Semantically the same as iterating the wrapper (PEP 3333), but
         // the runtime reads the file itself instead of a copy per block.
         const wrapper = result;
+        state.ended = errors;
         const direct: DirectBody = {
           source: src,
           close: () => wrapper.close(),
@@ -388,7 +525,7 @@ async function settle(
       out.body.push(first);
       out.more = body;
     }
-    return out;
+    return isHead ? out : fitLength(out);
   } catch (error) {
     return failed(state, body, error, errors);
   }
@@ -402,7 +539,23 @@ async function failed(
   errors: ErrorStream,
 ): Promise<Outcome> {
   if (body !== null) await body.close();
+  state.ended = errors;
   if (!state.committed || state.headers === null) {
+    if (error instanceof BodyTimeout) {
+      // A streamed wsgi.input stalled and the app let the error through:
+      // the client's fault, answered as a buffered body's would be.
+      const text = new TextEncoder().encode("The request body stalled\n");
+      return {
+        code: 408,
+        reason: "Request Timeout",
+        headers: [["Content-Type", "text/plain; charset=utf-8"]],
+        length: text.length,
+        body: [text],
+        more: null,
+        errors,
+        close: true,
+      };
+    }
     logError(errors, error);
     return errorOutcome(errors);
   }

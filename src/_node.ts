@@ -11,6 +11,8 @@ import { concat } from "./_bytes.ts";
 import type { Backend, Listen } from "./_backend.ts";
 import { accessLogger } from "./_backend.ts";
 import type { CliHost } from "./_cli_host.ts";
+import { type Limits, resolveLimits } from "./_limits.ts";
+import { headersTooLarge } from "./_serve.ts";
 
 // The few Node APIs used here, declared so that neither the build nor the
 // published types need @types/node.
@@ -34,6 +36,11 @@ interface NodeResponse {
   on(event: "close" | "finish", listener: () => void): void;
   writableFinished: boolean;
   destroyed: boolean;
+  socket: ResponseSocket | null;
+}
+interface ResponseSocket {
+  end(): void;
+  destroy(): void;
 }
 interface NodeServer {
   listen(port: number, host: string, callback: () => void): void;
@@ -41,16 +48,55 @@ interface NodeServer {
   address(): { port: number } | string | null;
   close(callback: (error?: Error) => void): void;
   closeIdleConnections(): void;
+  maxHeadersCount: number | null;
 }
 type RequestListener = (req: NodeRequest, res: NodeResponse) => void;
 interface HttpModule {
-  createServer(listener: RequestListener): NodeServer;
+  createServer(
+    options: NodeServerOptions,
+    listener: RequestListener,
+  ): NodeServer;
 }
 interface HttpsModule {
   createServer(
-    options: { cert: string; key: string },
+    options: NodeServerOptions & { cert: string; key: string },
     listener: RequestListener,
   ): NodeServer;
+}
+/** The timeouts and limits http.createServer takes (nodejs.org, http). */
+interface NodeServerOptions {
+  headersTimeout: number;
+  requestTimeout: number;
+  keepAliveTimeout: number;
+  connectionsCheckingInterval: number;
+  maxHeaderSize?: number;
+}
+
+/**
+ * makeServer's limits in Node's terms. Node's own `requestTimeout` (300 s
+ * for head and body together) stays, raised if need be: Node refuses a
+ * `headersTimeout` above it. Both are checked every
+ * `connectionsCheckingInterval` (30 s by default, so a 60 s headersTimeout
+ * fired at 90 s): a tenth of the shortest, at most 1 s, honours them
+ * promptly.
+ */
+function nodeServerOptions(limits: Limits): NodeServerOptions {
+  const requestTimeout = Math.max(300_000, limits.headersTimeout);
+  const shortest = limits.headersTimeout > 0
+    ? limits.headersTimeout
+    : requestTimeout;
+  return {
+    headersTimeout: limits.headersTimeout,
+    requestTimeout,
+    keepAliveTimeout: limits.keepAliveTimeout,
+    connectionsCheckingInterval: Math.max(
+      10,
+      Math.min(1000, Math.floor(shortest / 10)),
+    ),
+    ...(limits.maxHeaderSize > 0
+      ? { maxHeaderSize: limits.maxHeaderSize }
+      : {}),
+  };
 }
 
 // A variable specifier keeps type checkers from resolving node:http
@@ -73,22 +119,28 @@ function hasBody(raw: string[]): boolean {
   return false;
 }
 
+/** What a streamed body sent: its bytes, and whether it ended well. */
+interface Sent {
+  bytes: number;
+  ok: boolean;
+}
+
 /**
- * Writes an outcome to a ServerResponse; gives the body bytes sent (null
- * when it failed midway), at once for a body known whole.
+ * Writes an outcome to a ServerResponse; gives the body bytes sent, at
+ * once for a body known whole.
  */
 function send(
   res: NodeResponse,
   out: Outcome,
   isHead: boolean,
   closing: boolean,
-): number | null | Promise<number | null> {
+): number | Promise<number | Sent> {
   const flat: string[] = [];
   for (const [name, value] of out.headers) flat.push(name, value);
   if (out.length !== null) flat.push("Content-Length", String(out.length));
   // While shutting down, in-flight responses end their connection, so the
   // server closes once they are done (RFC 9112 §9.6).
-  if (closing) flat.push("Connection", "close");
+  if (closing || out.close) flat.push("Connection", "close");
   // Node, unlike Deno and Bun, sends the application's own reason phrase.
   res.writeHead(out.code, out.reason, flat);
   const more = out.more;
@@ -112,14 +164,14 @@ async function stream(
   res: NodeResponse,
   out: Outcome,
   more: Pump,
-): Promise<number | null> {
+): Promise<Sent> {
   let bytes = 0;
   if (res.destroyed) {
     // The client left while the application was running: "close" has
     // already fired and will not fire again, and write() would return
     // false with no "drain" to follow. Close the iterable now (PEP 3333).
     await more.close();
-    return bytes;
+    return { bytes, ok: false };
   }
   for (const chunk of out.body) {
     bytes += chunk.length;
@@ -138,14 +190,14 @@ async function stream(
   });
   try {
     for (;;) {
-      if (gone) return bytes;
+      if (gone) return { bytes, ok: false };
       let chunk = more.next();
       if (chunk instanceof Promise) chunk = await chunk;
-      if (gone) return bytes;
+      if (gone) return { bytes, ok: false };
       if (chunk === null) {
         res.end();
         await more.close();
-        return bytes;
+        return { bytes, ok: true };
       }
       bytes += chunk.length;
       if (!res.write(chunk)) {
@@ -158,11 +210,23 @@ async function stream(
       }
     }
   } catch (error) {
-    // After the headers, an error can only cut the response short.
+    // After the head, an error can only cut the response short (RFC 9112
+    // §8: no chunked terminator, or fewer bytes than Content-Length, so
+    // the client sees an incomplete response). destroy() at once dropped
+    // the head and chunks Node still held corked: no status line at all.
+    // Ending the socket flushes them first, then closes (as Deno does).
     logError(out.errors, error);
     await more.close();
-    res.destroy(error);
-    return null;
+    const socket = res.socket;
+    if (socket !== null && !res.destroyed) {
+      socket.end();
+      // A client that never reads would hold the socket open: drop it.
+      const timer = setTimeout(() => socket.destroy(), 5000) as unknown as {
+        unref?: () => void;
+      };
+      timer.unref?.();
+    } else res.destroy(error);
+    return { bytes, ok: false };
   }
 }
 
@@ -236,9 +300,21 @@ export const listen: Listen = async (host, port, app, options) => {
     facts: NodeFacts,
     peer: string,
     code: number,
-    bytes: number | null,
+    sent: number | Sent,
   ): void => {
-    log?.(peer, facts.method, facts.target, facts.protocol, code, bytes);
+    if (typeof sent === "number") {
+      log?.(peer, facts.method, facts.target, facts.protocol, code, sent);
+    } else {
+      log?.(
+        peer,
+        facts.method,
+        facts.target,
+        facts.protocol,
+        code,
+        sent.bytes,
+        sent.ok,
+      );
+    }
     if (closing) server.closeIdleConnections();
   };
   const respond = (
@@ -260,11 +336,25 @@ export const listen: Listen = async (host, port, app, options) => {
       fail(res, error);
     }
   };
+  const limits = resolveLimits(options);
+  // Node counts header fields but drops those past maxHeadersCount
+  // silently: it keeps one more, and a request that has it gets 431.
+  const maxFields = limits.maxHeaderCount;
   const listener: RequestListener = (req, res) => {
     const facts = new NodeFacts(req, host, boundPort, scheme);
     // The access log is written when the body ends, perhaps after the
     // socket is gone: the peer is asked for now.
     const peer = log ? facts.remoteAddr : "";
+    if (maxFields > 0 && req.rawHeaders.length > 2 * maxFields) {
+      return respond(
+        res,
+        facts,
+        peer,
+        headersTooLarge(
+          `The request has more than ${maxFields} header fields (maxHeaderCount)`,
+        ),
+      );
+    }
     let out: Outcome | Promise<Outcome>;
     try {
       out = serveFacts(
@@ -281,12 +371,17 @@ export const listen: Listen = async (host, port, app, options) => {
       out.then((o) => respond(res, facts, peer, o), (e) => fail(res, e));
     } else respond(res, facts, peer, out);
   };
+  const serverOptions = nodeServerOptions(limits);
   const server = options.cert && options.key
     ? (await nodeModule<HttpsModule>("node:https")).createServer(
-      { cert: options.cert, key: options.key },
+      { cert: options.cert, key: options.key, ...serverOptions },
       listener,
     )
-    : (await nodeModule<HttpModule>("node:http")).createServer(listener);
+    : (await nodeModule<HttpModule>("node:http")).createServer(
+      serverOptions,
+      listener,
+    );
+  if (maxFields > 0) server.maxHeadersCount = maxFields + 1;
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(port, host, resolve);

@@ -3,7 +3,13 @@
 // message naming the bad value: wsgiref fails late, after part of the
 // response is on the wire, and before CPython's 2026 fixes (gh-143916,
 // gh-144370) it let CR/LF through into the response (response splitting).
-import type { HeaderPair, StartResponse, WriteFunction } from "./types.ts";
+import type {
+  ErrorStream,
+  HeaderPair,
+  StartResponse,
+  WriteFunction,
+} from "./types.ts";
+import { logError } from "./_errors.ts";
 
 // RFC 9110 §5.6.2: field names are tokens.
 export const TOKEN: RegExp = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
@@ -142,6 +148,12 @@ export class ResponseState {
   committed = false;
   /** Chunks given to `write()` not yet handed on. */
   pending: Uint8Array[] = [];
+  /**
+   * Set once the body has ended (or failed, or the client left): a
+   * `write()` after that would be lost, so it throws, as wsgiref's does
+   * (its handler has forgotten the status by then), and is logged here.
+   */
+  ended: ErrorStream | null = null;
 
   readonly startResponse: StartResponse = (status, headers, excInfo) => {
     if (excInfo != null) {
@@ -169,6 +181,13 @@ export class ResponseState {
     }
     if (this.headers === null) {
       throw new Error("write() was called before startResponse()");
+    }
+    if (this.ended !== null) {
+      const error = new Error(
+        `write() was called after the response ended; its ${data.length} bytes were not sent`,
+      );
+      logError(this.ended, error);
+      throw error;
     }
     if (data.length === 0) return;
     this.committed = true;

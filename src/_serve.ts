@@ -9,6 +9,7 @@ import { consoleErrors, logError } from "./_errors.ts";
 import { BufferedInput, StreamingInput } from "./_input.ts";
 import { type BodySource, iterate, readBody } from "./_body.ts";
 import { concat } from "./_bytes.ts";
+import { BodyTimeout, stallGuard } from "./_limits.ts";
 
 /** The default `maxBodySize`: 10 MiB. */
 export const MAX_BODY_SIZE: number = 10 * 1024 * 1024;
@@ -42,6 +43,36 @@ export function tooLarge(limit: number): Outcome {
   );
 }
 
+/**
+ * The 431 for a request head over `maxHeaderCount` or `maxHeaderSize`
+ * (RFC 6585 §5), where the server, not the runtime, counted; the
+ * connection closes, as Node and Bun do for their own 431.
+ */
+export function headersTooLarge(why: string): Outcome {
+  const out = plainOutcome(
+    431,
+    "Request Header Fields Too Large",
+    why + "\n",
+  );
+  out.close = true;
+  return out;
+}
+
+/**
+ * The 408 for a body that stalled (RFC 9110 §15.5.9): the connection then
+ * closes, since the rest of the body may still come and cannot be told
+ * from a next request.
+ */
+export function requestTimeout(): Outcome {
+  const out = plainOutcome(
+    408,
+    "Request Timeout",
+    "The request body stalled\n",
+  );
+  out.close = true;
+  return out;
+}
+
 // The `wsgi.input` of every request without a body: reading it moves no
 // position, and frozen, no request can leave anything on it for the next.
 const NO_INPUT = new BufferedInput(new Uint8Array(0));
@@ -57,9 +88,12 @@ export function serveFacts(
   app: WSGIApplication,
   facts: RequestFacts,
   source: BodySource | null,
-  options: WSGIOptions,
+  options: WSGIOptions & { bodyTimeout?: number },
 ): Outcome | Promise<Outcome> {
   const limit = options.maxBodySize ?? MAX_BODY_SIZE;
+  // makeServer's bodyTimeout: a body that stalls gets 408 (see _limits.ts).
+  const stall = options.bodyTimeout ?? 0;
+  if (source !== null && stall > 0) source = stallGuard(source, stall);
   // Without a body, no header need be read (see makeEnviron).
   const declared = source === null
     ? null
@@ -99,6 +133,7 @@ async function readAndRun(
   try {
     data = await readBody(source, limit);
   } catch (error) {
+    if (error instanceof BodyTimeout) return requestTimeout();
     // The client went away or sent a malformed body mid-way.
     logError(options.errors ?? consoleErrors, error);
     return plainOutcome(400, "Bad Request", "Malformed request body\n");
@@ -206,6 +241,7 @@ export function toResponse(
     // path for a 200 whose only header is Content-Type.
     !(onWire && !isHead && !nullBody && more === null && direct === undefined)
   ) headers = [...headers, ["Content-Length", String(out.length)]];
+  if (out.close) headers = [...headers, ["Connection", "close"]];
   const init = { status: out.code, statusText: out.reason, headers };
   if (direct !== undefined && !isHead && !nullBody) {
     const response = new Response(direct.source, init);
@@ -262,21 +298,31 @@ export function toResponse(
     chunk: Uint8Array | null,
   ): void | Promise<void> => {
     if (chunk === null) {
-      c.close();
+      // finish first: Bun's shim re-arms its idle timer there, which Bun
+      // ignores once the body has closed (measured).
       finish(true);
+      c.close();
       return more.close();
     }
     bytes += chunk.length;
     c.enqueue(chunk);
   };
-  const fail = (
+  const fail = async (
     c: ReadableStreamDefaultController<Uint8Array>,
     error: unknown,
-  ): void | Promise<void> => {
+  ): Promise<void> => {
+    // After the head, a failure can only cut the response short: erroring
+    // the stream makes the runtime close the connection without the
+    // chunked terminator (or short of the Content-Length), so the client
+    // sees an incomplete response, never a complete one (RFC 9112 §8).
     logError(out.errors, error);
-    c.error(error);
     finish(false);
-    return more.close();
+    await more.close();
+    // One macrotask first: Bun, erroring a stream whose head it has not yet
+    // written, resets the connection and drops the chunks already given to
+    // it (measured); by then they are on the wire, as on Deno.
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    c.error(error);
   };
   const stream = new ReadableStream<Uint8Array>({
     start(c) {

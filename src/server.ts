@@ -50,6 +50,41 @@ export interface ServerOptions extends WSGIOptions {
    * @default {["127.0.0.1", "::1"]}
    */
   forwardedAllowIps?: string | readonly string[];
+  /**
+   * Milliseconds for a request's head (request line and header fields) to
+   * arrive, from the connection or the start of the request; 0 turns it
+   * off. Node answers 408 and closes; Bun closes (its one idle timer, see
+   * the README's "Timeouts and limits"); Deno.serve cannot do it.
+   * @default {10000}
+   */
+  headersTimeout?: number;
+  /**
+   * Milliseconds an idle keep-alive connection is kept between requests;
+   * 0 turns it off. Not on Deno.serve (README, "Timeouts and limits").
+   * @default {5000}
+   */
+  keepAliveTimeout?: number;
+  /**
+   * Milliseconds a request body may send nothing: then `408 Request
+   * Timeout` and the connection closes (with `bufferInput: false`, the
+   * app's read throws, and 408 unless the app answered). 0 turns it off.
+   * @default {30000}
+   */
+  bodyTimeout?: number;
+  /**
+   * The most request header fields: more get `431 Request Header Fields
+   * Too Large`; 0: the runtime's own limit only. Unless given, Deno and
+   * Bun keep their own (128 and 198 fields), which cost nothing to check.
+   * @default {100}
+   */
+  maxHeaderCount?: number;
+  /**
+   * The most bytes of request line and header fields: more get 431; 0:
+   * the runtime's own limit only. Deno and Bun cannot go above their own
+   * (64 KiB and 16 KiB); unless given, Deno keeps its 64 KiB.
+   * @default {16384}
+   */
+  maxHeaderSize?: number;
 }
 
 /**
