@@ -340,13 +340,18 @@ export const listen: Listen = async (host, port, app, options) => {
   // Node counts header fields but drops those past maxHeadersCount
   // silently: it keeps one more, and a request that has it gets 431.
   const maxFields = limits.maxHeaderCount;
-  const listener: RequestListener = (req, res) => {
+  // Runs one request; returns what is still pending when the app could
+  // not answer at once (a body to read, an async app), else undefined.
+  const handle = (
+    req: NodeRequest,
+    res: NodeResponse,
+  ): Promise<void> | undefined => {
     const facts = new NodeFacts(req, host, boundPort, scheme);
     // The access log is written when the body ends, perhaps after the
     // socket is gone: the peer is asked for now.
     const peer = log ? facts.remoteAddr : "";
     if (maxFields > 0 && req.rawHeaders.length > 2 * maxFields) {
-      return respond(
+      respond(
         res,
         facts,
         peer,
@@ -354,6 +359,7 @@ export const listen: Listen = async (host, port, app, options) => {
           `The request has more than ${maxFields} header fields (maxHeaderCount)`,
         ),
       );
+      return;
     }
     let out: Outcome | Promise<Outcome>;
     try {
@@ -364,12 +370,36 @@ export const listen: Listen = async (host, port, app, options) => {
         options,
       );
     } catch (error) {
-      return fail(res, error);
+      fail(res, error);
+      return;
     }
     // Answered at once when it can be: no Promise per request.
     if (out instanceof Promise) {
-      out.then((o) => respond(res, facts, peer, o), (e) => fail(res, e));
-    } else respond(res, facts, peer, out);
+      return out.then((o) => respond(res, facts, peer, o), (e) => fail(res, e));
+    }
+    respond(res, facts, peer, out);
+  };
+  // Node parses pipelined requests ahead and emits each at once: a request
+  // behind one whose body is still being read would run its app first,
+  // seeing the state from before the request ahead of it (RFC 9112 §9.3.2
+  // allows that only for safe methods). So one app runs at a time per
+  // connection, in order, as in wsgiref; responses were in order already.
+  // A request that is answered at once leaves nothing behind.
+  const busy = new WeakMap<object, Promise<void>>();
+  const after = (socket: object, pending: Promise<void>): void => {
+    busy.set(socket, pending);
+    pending.then(() => {
+      if (busy.get(socket) === pending) busy.delete(socket);
+    });
+  };
+  const listener: RequestListener = (req, res) => {
+    const ahead = busy.get(req.socket);
+    if (ahead !== undefined) {
+      after(req.socket, ahead.then(() => handle(req, res)));
+    } else {
+      const pending = handle(req, res);
+      if (pending !== undefined) after(req.socket, pending);
+    }
   };
   const serverOptions = nodeServerOptions(limits);
   const server = options.cert && options.key

@@ -46,7 +46,35 @@ export interface HostileCase {
   allow: "refuse" | SeenLike[][];
   /** Why this case is here (RFC section, CVE, defect of issue 9). */
   why: string;
+  /**
+   * A runtime's own parser bug that no shim can mend (it happens before
+   * the handler runs), as the README's runtime table states it: on that
+   * runtime, this reading is accepted too.
+   */
+  runtimeBug?: Partial<Record<"deno" | "bun" | "node", RuntimeBug>>;
 }
+
+/** What a runtime's known parser bug makes of a case (see `runtimeBug`). */
+export interface RuntimeBug {
+  /** The README's row that states it. */
+  readme: string;
+  /** Further outcomes accepted (a `/smuggled` path among them, if so). */
+  allow?: SeenLike[][];
+  /** One stray error response after the app's answer. */
+  strayResponse?: boolean;
+}
+
+/** Bun drops the body of a GET (README: "a body sent with GET or HEAD"). */
+const BUN_DROPS_GET_BODY: RuntimeBug = {
+  readme: "a body sent with GET or HEAD",
+  allow: [[{ method: "GET", body: "", contentLength: "" }]],
+};
+
+/** Bun reads trailer fields as a second request and answers it 400. */
+const BUN_TRAILER: RuntimeBug = {
+  readme: "chunked request body with trailer fields",
+  strayResponse: true,
+};
 
 /** A request the case's bytes must never be read as: it follows them. */
 export const SMUGGLED = "GET /smuggled HTTP/1.1\r\nHost: test\r\n\r\n";
@@ -543,6 +571,7 @@ export const smuggling: HostileCase[] = [
     send: req("GET /c HTTP/1.1", ["Host: test", "Content-Length: 5"], "hello"),
     allow: one({ method: "GET", body: "hello", contentLength: "5" }),
     why: "RFC 9110 §9.3.1: framed is framed (issue 9 #4)",
+    runtimeBug: { bun: BUN_DROPS_GET_BODY },
   },
   {
     name: "GET with a chunked body",
@@ -550,6 +579,7 @@ export const smuggling: HostileCase[] = [
       CHUNKED_HELLO,
     allow: one({ method: "GET", body: "hello" }),
     why: "RFC 9110 §9.3.1: framed is framed (issue 9 #4)",
+    runtimeBug: { bun: BUN_DROPS_GET_BODY },
   },
 ];
 
@@ -570,6 +600,18 @@ export const chunks: HostileCase[] = [
     send: chunked(`${size}\r\nhello\r\n0\r\n\r\n`),
     allow: "refuse",
     why: "RFC 9112 §7.1: chunk-size is 1*HEXDIG (gunicorn #3047)",
+    ...(size === " 5"
+      ? {
+        runtimeBug: {
+          deno: {
+            readme: "chunk size with a leading space",
+            // Read as 5: the body is framed, and what follows is then a
+            // pipelined request of its own.
+            allow: [[POST_HELLO, { path: "/smuggled" }]],
+          },
+        },
+      }
+      : {}),
   })),
   {
     name: "chunk size beyond 2^64",
@@ -639,12 +681,14 @@ export const chunks: HostileCase[] = [
       "5\r\nhello\r\n0\r\nX-Trailer: a\r\n\r\n",
     allow: one(POST_HELLO),
     why: "RFC 9112 §7.1.2 (issue 9 #5: Bun answered twice)",
+    runtimeBug: { bun: BUN_TRAILER },
   },
   {
     name: "malformed trailer field",
     send: chunked("5\r\nhello\r\n0\r\nBad Trailer\r\n\r\n", false),
     allow: one(POST_HELLO),
     why: "RFC 9112 §7.1.2: trailer syntax is field syntax",
+    runtimeBug: { bun: BUN_TRAILER },
   },
 ];
 

@@ -121,6 +121,14 @@ function assertLogClean(lines: string[]): void {
  * request is still answered, and always shuts the server down, bounded in
  * time.
  */
+/** Which runtime runs this suite (for `runtimeBug`). */
+const RUNTIME: "deno" | "bun" | "node" =
+  typeof (globalThis as { Deno?: unknown }).Deno === "object"
+    ? "deno"
+    : typeof (globalThis as { Bun?: unknown }).Bun === "object"
+    ? "bun"
+    : "node";
+
 /** An environ with either kind of `wsgi.input` (see `bufferInput`). */
 type AnyEnviron = WSGIEnvironment<InputStream | AsyncInputStream>;
 
@@ -313,7 +321,15 @@ function judge(
   responses: RawResponse[],
   junk: string,
 ): string | null {
-  if (seen.some((s) => /smuggled/.test(s.path))) {
+  // This runtime's known parser bug for the case, if any (README table).
+  const bug = c.runtimeBug?.[RUNTIME];
+  const allow = bug?.allow
+    ? [...(c.allow === "refuse" ? [] : c.allow), ...bug.allow]
+    : c.allow;
+  const smuggles = bug?.allow?.some((o) =>
+    o.some((s) => s.path === "/smuggled")
+  );
+  if (!smuggles && seen.some((s) => /smuggled/.test(s.path))) {
     return `a request was smuggled: the app saw ${
       JSON.stringify(seen.map((s) => `${s.method} ${s.path}`))
     }`;
@@ -340,20 +356,22 @@ function judge(
     }
     return null;
   }
-  if (c.allow === "refuse") {
+  if (allow === "refuse") {
     return `must be refused; the app saw ${
       JSON.stringify(seen.map((s) => ({ ...s, headers: undefined })))
     }`;
   }
   // One answer per request the app saw: a second answer means the server
   // read the bytes as two messages.
-  if (responses.length !== seen.length) {
+  const stray = bug?.strayResponse && responses.length === seen.length + 1 &&
+    responses[seen.length].status === 400;
+  if (responses.length !== seen.length && !stray) {
     return `the app ran ${seen.length} time(s) but ${responses.length} responses came: ${
       responses.map((r) => r.statusLine).join(" | ")
     }`;
   }
   const reasons: string[] = [];
-  for (const outcome of c.allow) {
+  for (const outcome of allow) {
     if (outcome.length !== seen.length) {
       reasons.push(`${seen.length} requests, allowed ${outcome.length}`);
       continue;
