@@ -4,7 +4,33 @@
 // `node:process`. Each is reached by a dynamic import or a global lookup
 // only when `runCgi()` is called without `io`, so the core still loads on
 // the edge. The few types used are declared here (no @types packages).
-import type { CgiIO } from "./cgi.ts";
+
+/**
+ * The process a CGI script talks through: its environment, standard input
+ * and standard output. `runCgi` finds the running process's own; pass
+ * these to run it elsewhere or in tests. A `write` may return a Promise,
+ * which is awaited. (`wsgi.errors` is `console.error`, which is standard
+ * error on every runtime, unless `errors` is given.)
+ *
+ * @example Usage
+ * ```ts
+ * import type { CgiIO } from "@wsgi/wsgi";
+ * const out: Uint8Array[] = [];
+ * const io: CgiIO = {
+ *   env: { REQUEST_METHOD: "GET", PATH_INFO: "/", SERVER_NAME: "localhost" },
+ *   stdin: new Blob([]).stream(),
+ *   stdout: { write: (bytes) => out.push(bytes) },
+ * };
+ * ```
+ */
+export interface CgiIO {
+  /** The meta-variables, as the runtime shows the process environment. */
+  env: Record<string, string | undefined>;
+  /** The request body. */
+  stdin: AsyncIterable<Uint8Array> | ReadableStream<Uint8Array>;
+  /** Where the response goes. */
+  stdout: { write(bytes: Uint8Array): unknown };
+}
 
 interface DenoLike {
   env: { toObject(): Record<string, string> };

@@ -20,35 +20,10 @@ import { bytesToNative, nativeToBytes } from "./_latin1.ts";
 import { fileWrapper } from "./file_wrapper.ts";
 import { MAX_BODY_SIZE, plainOutcome, tooLarge } from "./_serve.ts";
 import { readBody } from "./_body.ts";
-import { processIO } from "./_cgi_io.ts";
-import { checkOptions, type OptionNames } from "./_options.ts";
+import { type CgiIO, processIO } from "./_cgi_io.ts";
 
-/**
- * The process a CGI script talks through: its environment, standard input
- * and standard output. `runCgi` finds the running process's own; pass
- * these to run it elsewhere or in tests. A `write` may return a Promise,
- * which is awaited. (`wsgi.errors` is `console.error`, which is standard
- * error on every runtime, unless `errors` is given.)
- *
- * @example Usage
- * ```ts
- * import type { CgiIO } from "@wsgi/wsgi";
- * const out: Uint8Array[] = [];
- * const io: CgiIO = {
- *   env: { REQUEST_METHOD: "GET", PATH_INFO: "/", SERVER_NAME: "localhost" },
- *   stdin: new Blob([]).stream(),
- *   stdout: { write: (bytes) => out.push(bytes) },
- * };
- * ```
- */
-export interface CgiIO {
-  /** The meta-variables, as the runtime shows the process environment. */
-  env: Record<string, string | undefined>;
-  /** The request body. */
-  stdin: AsyncIterable<Uint8Array> | ReadableStream<Uint8Array>;
-  /** Where the response goes. */
-  stdout: { write(bytes: Uint8Array): unknown };
-}
+export type { CgiIO };
+import { checkOptions, type OptionNames } from "./_options.ts";
 
 /**
  * Options for {@linkcode runCgi}.
