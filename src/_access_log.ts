@@ -1,5 +1,8 @@
 // The access log line in wsgiref's format (http.server's log_message):
-// `127.0.0.1 - - [25/Nov/2026 04:00:00] "GET / HTTP/1.1" 200 12`.
+// `127.0.0.1 - - [25/Nov/2026 04:00:00] "GET / HTTP/1.1" 200 12`, and the
+// batching that takes it to stderr. The core never touches a runtime's
+// stderr: each shim hands a `LineBatcher` its own fastest synchronous
+// write (src/_deno.ts, src/_bun.ts, src/_node.ts).
 
 const MONTHS = [
   "Jan",
@@ -25,13 +28,35 @@ export function logTime(d: Date = new Date()): string {
   }:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
 }
 
+// The log's date shows whole seconds: it is made once a second, not once a
+// request (a Date and six local-time lookups cost more than the rest of
+// the line).
+let cachedSecond = -1;
+let cachedTime = "";
+
+/** {@linkcode logTime} for now, remade only when the second changes. */
+export function nowLogTime(): string {
+  const now = Date.now();
+  const second = Math.floor(now / 1000);
+  if (second !== cachedSecond) {
+    cachedTime = logTime(new Date(second * 1000));
+    cachedSecond = second;
+  }
+  return cachedTime;
+}
+
+const UNSAFE = /[\x00-\x1f\x7f-\x9f\\]/;
+const UNSAFE_ALL = /[\x00-\x1f\x7f-\x9f\\]/g;
+
 /**
  * Escapes control characters as `\xNN` and doubles backslashes, so that a
  * request cannot forge log lines (CPython gh-100001).
  */
 export function escapeLog(s: string): string {
+  // Most lines have nothing to escape: a test is cheaper than a replace.
+  if (!UNSAFE.test(s)) return s;
   return s.replace(
-    /[\x00-\x1f\x7f-\x9f\\]/g,
+    UNSAFE_ALL,
     (c) =>
       c === "\\"
         ? "\\\\"
@@ -48,7 +73,104 @@ export function accessLine(
   code: number,
   bytes: number | null,
 ): string {
-  return `${remoteAddr} - - [${logTime()}] "${
-    escapeLog(`${method} ${target} ${protocol}`)
-  }" ${code} ${bytes === null ? "-" : bytes}`;
+  return remoteAddr + " - - [" + nowLogTime() + '] "' +
+    escapeLog(method + " " + target + " " + protocol) + '" ' + code + " " +
+    (bytes === null ? "-" : bytes);
+}
+
+/**
+ * POSIX's PIPE_BUF on Linux: a write() of at most this many bytes to a pipe
+ * is atomic, so whole lines written in such writes never interleave with
+ * another process's writes to the same pipe (workers sharing stderr).
+ */
+export const PIPE_BUF = 4096;
+
+/** UTF-8 length of a string (the log is ASCII but for latin-1 targets). */
+function utf8Length(s: string): number {
+  let n = s.length;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c > 0x7f) n += c > 0x7ff && (c < 0xd800 || c > 0xdbff) ? 2 : 1;
+  }
+  return n;
+}
+
+/**
+ * A synchronous write of whole lines, each ending in `\n`, `bytes` long in
+ * UTF-8: one call is one write of at most {@linkcode PIPE_BUF} bytes,
+ * unless a single line is longer.
+ */
+export type LineSink = (text: string, bytes: number) => void;
+
+/** Every batcher with lines not yet written, so others can flush first. */
+const batchers = new Set<LineBatcher>();
+
+/**
+ * Writes what every batcher holds now. Called before anything else goes
+ * to stderr (a traceback through `wsgi.errors`), so that stderr shows
+ * events in the order they happened.
+ */
+export function flushAccessLogs(): void {
+  for (const b of batchers) b.flush();
+}
+
+/**
+ * Collects log lines and writes them in batches: at most one write per
+ * PIPE_BUF bytes of lines, and one a few milliseconds after the first line
+ * of a batch, instead of a write per line. Lines stay whole and in order;
+ * `flush()` writes everything held (at shutdown and at process exit).
+ */
+export class LineBatcher {
+  #sink: LineSink;
+  #delay: number;
+  #pending = "";
+  #bytes = 0;
+  #timer: ReturnType<typeof setTimeout> | null = null;
+  #flush = (): void => {
+    this.#timer = null;
+    this.flush();
+  };
+
+  constructor(sink: LineSink, delay = 50) {
+    this.#sink = sink;
+    this.#delay = delay;
+  }
+
+  /** Queues one line (without its newline). */
+  line(line: string): void {
+    const text = line + "\n";
+    const size = utf8Length(text);
+    // The batch is written before it would grow past PIPE_BUF: every write
+    // stays atomic on a pipe.
+    if (this.#bytes > 0 && this.#bytes + size > PIPE_BUF) this.#write();
+    this.#pending += text;
+    this.#bytes += size;
+    if (this.#bytes >= PIPE_BUF) this.#write();
+    else if (this.#timer === null) {
+      batchers.add(this);
+      this.#timer = setTimeout(this.#flush, this.#delay);
+    }
+  }
+
+  /** Writes every line held now. */
+  flush(): void {
+    if (this.#timer !== null) {
+      clearTimeout(this.#timer);
+      this.#timer = null;
+    }
+    batchers.delete(this);
+    if (this.#bytes > 0) this.#write();
+  }
+
+  #write(): void {
+    const text = this.#pending;
+    const bytes = this.#bytes;
+    this.#pending = "";
+    this.#bytes = 0;
+    try {
+      this.#sink(text, bytes);
+    } catch {
+      // stderr is gone (closed pipe): the server keeps serving.
+    }
+  }
 }

@@ -2,7 +2,8 @@
 // of the process. Only this file (and src/bun.ts) touches `Bun`.
 import { answer, type PeerLookup, WebFacts } from "./_web_request.ts";
 import type { Backend, Listen } from "./_backend.ts";
-import { accessLogger } from "./_backend.ts";
+import { accessLogger, flushingBackend } from "./_backend.ts";
+import { fdStderr, flushFdStderr } from "./_stderr_fd.ts";
 import type { CliHost } from "./_cli_host.ts";
 
 // The few Bun APIs used here, declared so that no Bun type package is
@@ -29,8 +30,10 @@ const bunPeer: PeerLookup<BunServer> = (request, server) =>
   server.requestIP(request);
 
 /** Binds `Bun.serve` for a WSGI application. */
-export const listen: Listen = (host, port, app, options) => {
-  const log = accessLogger(options);
+export const listen: Listen = async (host, port, app, options) => {
+  const toStderr = options.log !== false && typeof options.log !== "function";
+  const stderr = toStderr ? await fdStderr() : null;
+  const log = accessLogger(options, () => stderr!);
   const scheme = options.cert ? "https" : "http";
   let boundPort = port;
   const server = Bun.serve({
@@ -66,7 +69,7 @@ export const listen: Listen = (host, port, app, options) => {
       return stopping;
     },
   };
-  return Promise.resolve(backend);
+  return flushingBackend(backend, flushFdStderr);
 };
 
 interface BunProcess {
