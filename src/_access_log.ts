@@ -85,7 +85,7 @@ export function accessLine(
  */
 export const PIPE_BUF = 4096;
 
-/** UTF-8 length of a string (the log is ASCII but for latin-1 targets). */
+/** UTF-8 length of a string. */
 function utf8Length(s: string): number {
   let n = s.length;
   for (let i = 0; i < s.length; i++) {
@@ -94,6 +94,8 @@ function utf8Length(s: string): number {
   }
   return n;
 }
+
+const NON_ASCII = /[^\x00-\x7f]/;
 
 /**
  * A synchronous write of whole lines, each ending in `\n`, `bytes` long in
@@ -124,7 +126,7 @@ export class LineBatcher {
   #sink: LineSink;
   #delay: number;
   #pending = "";
-  #bytes = 0;
+  #size = 0;
   #timer: ReturnType<typeof setTimeout> | null = null;
   #flush = (): void => {
     this.#timer = null;
@@ -136,16 +138,17 @@ export class LineBatcher {
     this.#delay = delay;
   }
 
-  /** Queues one line (without its newline). */
+  /** Queues one line (without its newline or any other control character). */
   line(line: string): void {
-    const text = line + "\n";
-    const size = utf8Length(text);
+    // Counted in UTF-16 units, which are bytes while the text is ASCII (an
+    // access line nearly always is): #write() checks once per batch.
+    const size = line.length + 1;
     // The batch is written before it would grow past PIPE_BUF: every write
     // stays atomic on a pipe.
-    if (this.#bytes > 0 && this.#bytes + size > PIPE_BUF) this.#write();
-    this.#pending += text;
-    this.#bytes += size;
-    if (this.#bytes >= PIPE_BUF) this.#write();
+    if (this.#size > 0 && this.#size + size > PIPE_BUF) this.#write();
+    this.#pending += line + "\n";
+    this.#size += size;
+    if (this.#size >= PIPE_BUF) this.#write();
     else if (this.#timer === null) {
       batchers.add(this);
       this.#timer = setTimeout(this.#flush, this.#delay);
@@ -159,16 +162,33 @@ export class LineBatcher {
       this.#timer = null;
     }
     batchers.delete(this);
-    if (this.#bytes > 0) this.#write();
+    if (this.#size > 0) this.#write();
   }
 
   #write(): void {
     const text = this.#pending;
-    const bytes = this.#bytes;
     this.#pending = "";
-    this.#bytes = 0;
+    this.#size = 0;
     try {
-      this.#sink(text, bytes);
+      if (!NON_ASCII.test(text)) return this.#sink(text, text.length);
+      // Rare: a target with latin-1 characters (two bytes each in UTF-8).
+      // Re-cut the batch on line boundaries by their real size.
+      let batch = "";
+      let bytes = 0;
+      for (let at = 0; at < text.length;) {
+        const end = text.indexOf("\n", at) + 1;
+        const line = text.slice(at, end);
+        at = end;
+        const size = utf8Length(line);
+        if (bytes > 0 && bytes + size > PIPE_BUF) {
+          this.#sink(batch, bytes);
+          batch = "";
+          bytes = 0;
+        }
+        batch += line;
+        bytes += size;
+      }
+      if (bytes > 0) this.#sink(batch, bytes);
     } catch {
       // stderr is gone (closed pipe): the server keeps serving.
     }
