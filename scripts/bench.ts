@@ -1251,6 +1251,7 @@ async function main(): Promise<void> {
     // The repository's own formatting, so that `deno fmt --check` holds.
     await output(Deno.execPath(), ["fmt", "--quiet", path]);
     await Deno.writeTextFile(CHART, chart);
+    await output(Deno.execPath(), ["fmt", "--quiet", CHART]);
     console.error("bench: wrote BENCHMARKS.md and benchmarks.svg");
   } else {
     const path = await Deno.makeTempFile({

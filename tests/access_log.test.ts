@@ -18,6 +18,7 @@ import {
   nowLogTime,
   PIPE_BUF,
 } from "../src/_access_log.ts";
+import { consoleErrors } from "../src/_errors.ts";
 
 const g = globalThis as Record<string, unknown>;
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
@@ -36,27 +37,34 @@ function recorded(): { batcher: LineBatcher; writes: string[] } {
   return { batcher, writes };
 }
 
-test("batcher: lines come out whole, in order, in writes of at most PIPE_BUF bytes", () => {
-  const { batcher, writes } = recorded();
-  const lines: string[] = [];
-  for (let i = 0; i < 2000; i++) {
-    // Lengths from 1 to ~1900 characters, some of them latin-1 (two UTF-8
-    // bytes each), so that batches end at every possible place.
-    const fill = (i % 7 === 0 ? "é" : "x").repeat((i * 37) % 950);
-    lines.push(`${i} ${fill}`);
-  }
-  for (const line of lines) batcher.line(line);
-  batcher.flush();
-  for (const w of writes) {
-    assert.ok(w.endsWith("\n"), "a write ends a line");
-    assert.ok(
-      encoder.encode(w).length <= PIPE_BUF,
-      `a write of ${encoder.encode(w).length} bytes`,
-    );
-  }
-  assert.deepEqual(writes.join("").split("\n").slice(0, -1), lines);
-  assert.ok(writes.length < lines.length / 2, `${writes.length} writes`);
-});
+for (const latin1 of [false, true]) {
+  test(
+    `batcher: lines come out whole, in order, in writes of at most PIPE_BUF bytes (${
+      latin1 ? "some latin-1" : "ASCII"
+    })`,
+    () => {
+      const { batcher, writes } = recorded();
+      const lines: string[] = [];
+      for (let i = 0; i < 2000; i++) {
+        // Lengths from 1 to ~950 characters, some of them latin-1 (two UTF-8
+        // bytes each), so that batches end at every possible place.
+        const fill = (latin1 && i % 7 === 0 ? "é" : "x").repeat((i * 37) % 950);
+        lines.push(`${i} ${fill}`);
+      }
+      for (const line of lines) batcher.line(line);
+      batcher.flush();
+      for (const w of writes) {
+        assert.ok(w.endsWith("\n"), "a write ends a line");
+        assert.ok(
+          encoder.encode(w).length <= PIPE_BUF,
+          `a write of ${encoder.encode(w).length} bytes`,
+        );
+      }
+      assert.deepEqual(writes.join("").split("\n").slice(0, -1), lines);
+      assert.ok(writes.length < lines.length / 2, `${writes.length} writes`);
+    },
+  );
+}
 
 test("batcher: a line longer than PIPE_BUF is written alone, whole", () => {
   const { batcher, writes } = recorded();
@@ -81,6 +89,16 @@ test("batcher: a burst becomes a few writes, and a quiet moment writes what is h
   assert.equal(writes[0].split("\n").length - 1, 100);
   batcher.flush();
   assert.equal(writes.length, 1, "nothing left to write");
+});
+
+test("batcher: lines held are written before a traceback goes to stderr (wsgi.errors)", () => {
+  const { batcher, writes } = recorded();
+  batcher.line("GET /before");
+  assert.equal(writes.length, 0);
+  // The default wsgi.errors writes to stderr at once: what the access log
+  // holds goes first, so stderr keeps the order of events.
+  consoleErrors.write("(access_log.test: a traceback would stand here)\n");
+  assert.deepEqual(writes, ["GET /before\n"]);
 });
 
 test("log line: the cached date is the current second's, in wsgiref's format", () => {
