@@ -110,7 +110,8 @@ export class WebFacts<C> implements RequestFacts {
 /**
  * Serves one request through `Deno.serve` or `Bun.serve`: the handler both
  * shims share. A Response returned at once spares the runtime a Promise per
- * request.
+ * request. `textBodies`: short bodies known whole go to the runtime as the
+ * text they encode (see toResponse), where that is cheaper.
  */
 export function answer<C>(
   app: WSGIApplication,
@@ -118,21 +119,23 @@ export function answer<C>(
   log: AccessLog | null,
   request: Request,
   facts: WebFacts<C>,
+  textBodies = false,
 ): Response | Promise<Response> {
   const out = serveFacts(app, facts, request.body, options);
   return out instanceof Promise
-    ? out.then((out) => respond(out, facts, log))
-    : respond(out, facts, log);
+    ? out.then((out) => respond(out, facts, log, textBodies))
+    : respond(out, facts, log, textBodies);
 }
 
 function respond<C>(
   out: Outcome,
   facts: WebFacts<C>,
   log: AccessLog | null,
+  textBodies: boolean,
 ): Response {
   // A streamed body: the request's facts are held before it can end (the
   // Node shim does the same with its own).
   if (out.more !== null) facts.hold();
   const onEnd = log && facts.logger(log, out);
-  return toResponse(out, facts.method === "HEAD", onEnd, true);
+  return toResponse(out, facts.method === "HEAD", onEnd, true, textBodies);
 }
