@@ -45,18 +45,28 @@ export function nowLogTime(): string {
   return cachedTime;
 }
 
-const UNSAFE = /[\x00-\x1f\x7f-\x9f\\]/;
-const UNSAFE_ALL = /[\x00-\x1f\x7f-\x9f\\]/g;
+const UNSAFE = /[\x00-\x1f\x7f-\x9f\\]/g;
+
+/** True when `s` has nothing {@linkcode escapeLog} would change. */
+function isLogSafe(s: string): boolean {
+  // A loop, not a regular expression: several times cheaper for the short
+  // strings of a request line (measured on Bun and Deno).
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x20 || (c >= 0x7f && c <= 0x9f) || c === 0x5c) return false;
+  }
+  return true;
+}
 
 /**
  * Escapes control characters as `\xNN` and doubles backslashes, so that a
  * request cannot forge log lines (CPython gh-100001).
  */
 export function escapeLog(s: string): string {
-  // Most lines have nothing to escape: a test is cheaper than a replace.
-  if (!UNSAFE.test(s)) return s;
+  // Most lines have nothing to escape.
+  if (isLogSafe(s)) return s;
   return s.replace(
-    UNSAFE_ALL,
+    UNSAFE,
     (c) =>
       c === "\\"
         ? "\\\\"
