@@ -1089,27 +1089,39 @@ apps read no header. *target*: the ceilings of issue 11 for the CPU ratio
 (browser headers: the default log 1.30 everywhere; \`log: false\` Deno 1.15,
 Bun 1.10, Node 1.10; 1 MiB stream: 1.05).
 
-**Where the time goes.** Profiles (V8's \`--prof\` on Deno, \`--cpu-prof\`
-on Node and Bun) and one-change-at-a-time servers showed, for hello: on Deno,
-most of the gap is under the floor row, not in WSGI: a \`Uint8Array\` body
-costs Deno a copy and an off-heap allocation (about 0.5 µs more than a
-string body), the app's own \`TextEncoder.encode\` another allocation
-(0.35 µs), and reading \`request.url\` about 5% of a request; touching
-\`request.headers\` would cost 6% more (Deno then copies every header when
-the response ends) and \`info.remoteAddr\` 8%, which is why the environ
-asks for them only when the app reads a key made from them. Any header
-beyond Content-Type also moves Deno off its fast path for a 200 (3 µs), so
-the Content-Length of a body known whole is left to the runtime. What is
-left of WSGI itself (environ, \`startResponse\` checks, the response) is
-0.1–0.4 µs a request on each runtime, answered synchronously, without a
-Promise. On Node the environ is built straight from \`IncomingMessage\`; no
-Web \`Request\` or \`Response\` is made. The access log costs the peer's
-address (which the environ otherwise asks for only when the app reads it),
-one line formatted per request (its date made once a second), and a
-\`write\` per 4 KiB of lines (batched; whole lines; everything held is
-written at \`shutdown()\` and at process exit). For the 1 MiB stream, kernel
-time (copying to the socket) is 75–90% of the CPU, and its variance between
-runs is larger than the whole difference between raw and wsgi.
+**Where the time goes.** Profiles (\`--cpu-prof\` on Deno, Bun and Node)
+and one-change-at-a-time servers showed, for hello: on Deno, most of the gap
+is under the floor row, not in WSGI. Deno copies every \`Uint8Array\`
+response body into a fresh buffer (1–2 µs a request more than a string body,
+measured in interleaved runs on a loaded machine), so the Deno shim hands
+\`Deno.serve\` a short body known whole (up to 1 KiB of well-formed UTF-8,
+with the app's Content-Type) as the text it encodes: the same bytes, without
+the copy (2–4 µs less a request in the same conditions). The app's own
+\`TextEncoder.encode\` is another allocation (0.35 µs), and reading
+\`request.url\` about 5% of a request; touching \`request.headers\` would
+cost 6% more (Deno then copies every header when the response ends) and
+\`info.remoteAddr\` 8%, which is why the environ asks for them only when the
+app reads a key made from them. Any header beyond Content-Type also moves
+Deno off its fast path for a 200 (3 µs), so the Content-Length of a body
+known whole is left to the runtime. On Bun, the \`Response\` constructor is
+30–40% of the JS thread's samples and reading \`request.method\` and
+\`request.url\` most of the rest; a string body saves Bun nothing (measured).
+What is left of WSGI itself (environ, \`startResponse\` checks, the
+response) is 0.1–0.4 µs a request on each runtime, answered synchronously,
+without a Promise. On Node the environ is built straight from
+\`IncomingMessage\`; no Web \`Request\` or \`Response\` is made. The access
+log's largest cost is the client's address, which the environ otherwise asks
+for only when the app reads it (Bun's \`server.requestIP()\`: 18% of the JS
+thread's samples with the log on; Deno's \`info.remoteAddr\`: 8% of a
+request); then one line formatted per request (0.2–0.6 µs: its date made once
+a second, a character loop to find the rare line to escape), and one
+\`write\` per 4 KiB of lines (batched: whole lines, never more than
+\`PIPE_BUF\` a write, so that workers sharing a pipe never split a line;
+everything held is written at \`shutdown()\` and at process exit): a file
+rather than \`/dev/null\` added no CPU that interleaved runs could measure.
+For the 1 MiB stream, kernel time (copying to the socket) is 75–90% of the
+CPU, and its variance between runs is larger than the whole difference
+between raw and wsgi.
 
 ## Method
 
