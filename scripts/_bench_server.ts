@@ -5,12 +5,20 @@
 // It binds 127.0.0.1 (port 0, the default, picks a free one), prints
 // "PORT <n>" on stdout once it listens, and serves until killed.
 //
-//   raw             the runtime's own server answering "Hello world!"
+//   raw             the runtime's own server answering the tutorial's text,
+//                   "¡Hola, mundo!", given as a string
+//   hono            Hono (a router) answering it with c.text(): on Deno
+//                   through Deno.serve, on Bun through Bun.serve, on Node
+//                   through srvx's Node adapter (Hono itself has none)
+//   srvx            srvx's serve() with a fetch handler answering it
 //   raw-bytes       the runtime's own server doing what any server of a
 //                   bytes-returning app must: it reads the request's URL
 //                   and method, and answers the tutorial's encoded bytes
 //                   (the floor under "wsgi")
-//   wsgi            makeServer() serving the tutorial's "¡Hola, mundo!" app
+//   wsgi            makeServer() serving the tutorial's "¡Hola, mundo!" app,
+//                   with `log: false`
+//   wsgi-log        the same, with makeServer()'s default access log (one
+//                   wsgiref-style line a request on stderr)
 //   raw-stream      the runtime's own server sending 1 MiB in 64 KiB chunks
 //                   (a ReadableStream on Deno and Bun, res.write() on Node)
 //   wsgi-stream     makeServer() serving an app whose generator yields the
@@ -99,6 +107,62 @@ function chunkStream(): ReadableStream<Uint8Array> {
 
 const HELLO_BYTES = "¡Hola, mundo!";
 
+// The peers, from node_modules by path (dev dependencies of the benchmark
+// only): no import map, no npm resolution, the same files on every runtime.
+const MODULES = new URL("../node_modules/", import.meta.url).href;
+
+interface SrvxServer {
+  ready(): Promise<SrvxServer>;
+  url?: string;
+}
+type SrvxServe = (options: {
+  fetch: (request: Request) => Response | Promise<Response>;
+  port: number;
+  hostname: string;
+  silent: boolean;
+}) => SrvxServer;
+
+/** srvx's serve() for this runtime (its package's conditional exports). */
+async function srvxServe(): Promise<SrvxServe> {
+  const adapter = g.Deno ? "deno" : g.Bun ? "bun" : "node";
+  const mod = await import(`${MODULES}srvx/dist/adapters/${adapter}.mjs`);
+  return mod.serve as SrvxServe;
+}
+
+/** Hono's app answering the tutorial's text, as a Hono user writes it. */
+async function honoFetch(): Promise<(request: Request) => Response> {
+  const { Hono } = await import(`${MODULES}hono/dist/index.js`);
+  const app = new Hono();
+  app.get("/", (c: { text(s: string): Response }) => c.text(HELLO_BYTES));
+  return app.fetch;
+}
+
+/** Serves `fetch` with Hono's usual server on each runtime. */
+async function servePeer(
+  kind: "hono" | "srvx",
+  port: number,
+): Promise<void> {
+  const fetch = kind === "hono"
+    ? await honoFetch()
+    : () =>
+      new Response(HELLO_BYTES, { headers: { "content-type": HELLO_TYPE } });
+  if (kind === "hono" && g.Deno) {
+    g.Deno.serve(
+      { hostname: HOST, port, onListen: (addr) => ready(addr.port) },
+      fetch,
+    );
+    return;
+  }
+  if (kind === "hono" && g.Bun) {
+    ready(g.Bun.serve({ hostname: HOST, port, fetch }).port);
+    return;
+  }
+  const serve = await srvxServe();
+  const server = await serve({ fetch, port, hostname: HOST, silent: true })
+    .ready();
+  ready(Number(new URL(server.url!).port));
+}
+
 /** A handler that does a bytes-returning app's mandatory work. */
 function bytesHandler(request: Request): Response {
   void request.url;
@@ -121,7 +185,7 @@ function fetchHandler(
         headers: { "content-type": STREAM_TYPE },
       })
     : () =>
-      new Response("Hello world!", {
+      new Response(HELLO_BYTES, {
         headers: { "content-type": HELLO_TYPE },
       });
 }
@@ -183,7 +247,7 @@ async function rawNode(
   // A variable specifier: Deno never resolves node:http here.
   const name = "node:http";
   const http = await import(name) as NodeHttp;
-  const hello = new TextEncoder().encode("Hello world!");
+  const hello = new TextEncoder().encode(HELLO_BYTES);
   const server = http.createServer(
     bytes
       ? (req, res) => {
@@ -232,7 +296,10 @@ async function main(): Promise<void> {
   const modes = [
     "raw",
     "raw-bytes",
+    "hono",
+    "srvx",
     "wsgi",
+    "wsgi-log",
     "raw-stream",
     "wsgi-stream",
     "wsgi-file",
@@ -252,10 +319,17 @@ async function main(): Promise<void> {
       ? fileApp(await fileOpener(argv[2]), mode === "wsgi-file-copy")
       : null;
     const app = file ?? (stream ? streamApp : helloApp);
-    const server = makeServer(HOST, port, app, { log: false });
+    const server = makeServer(
+      HOST,
+      port,
+      app,
+      mode === "wsgi-log" ? {} : { log: false },
+    );
     await server.ready;
     ready(server.serverPort);
     await server.serveForever();
+  } else if (mode === "hono" || mode === "srvx") {
+    await servePeer(mode, port);
   } else if (g.Deno) {
     g.Deno.serve(
       { hostname: HOST, port, onListen: (addr) => ready(addr.port) },

@@ -1,7 +1,7 @@
 // What each runtime's shim (src/deno.ts, src/bun.ts, src/node.ts) provides.
 import type { WSGIApplication } from "./types.ts";
 import type { ServerOptions } from "./server.ts";
-import { accessLine } from "./_access_log.ts";
+import { accessLine, type LineBatcher } from "./_access_log.ts";
 
 /** A listening runtime server. */
 export interface Backend {
@@ -26,13 +26,47 @@ export type Listen = (
 /** Writes one access-log line (see {@linkcode accessLine}). */
 export type AccessLog = (...fields: Parameters<typeof accessLine>) => void;
 
-/** The access logger chosen by the options, or null when silenced. */
-export function accessLogger(options: ServerOptions): AccessLog | null {
+/**
+ * The access logger chosen by the options, or null when silenced. The
+ * default writes to `stderr`, the shim's process-wide batcher; a function
+ * given as `log` gets one call per line, at once.
+ */
+export function accessLogger(
+  options: ServerOptions,
+  stderr: () => LineBatcher,
+): AccessLog | null {
   const log = options.log;
   if (log === false) return null;
-  const write = typeof log === "function" ? log : console.error;
+  if (typeof log === "function") {
+    return (remoteAddr, method, target, protocol, code, bytes, complete) =>
+      log(
+        accessLine(remoteAddr, method, target, protocol, code, bytes, complete),
+      );
+  }
+  const out = stderr();
   return (remoteAddr, method, target, protocol, code, bytes, complete) =>
-    write(
+    out.line(
       accessLine(remoteAddr, method, target, protocol, code, bytes, complete),
     );
+}
+
+/**
+ * Runs `shutdown`, then writes every access-log line still held: once
+ * shutdown() resolves (and serveForever() with it), everything logged is
+ * on stderr.
+ */
+export function flushingBackend(
+  backend: Backend,
+  flush: () => void,
+): Backend {
+  const finished = backend.finished.then(flush, (error) => {
+    flush();
+    throw error;
+  });
+  return {
+    hostname: backend.hostname,
+    port: backend.port,
+    finished,
+    shutdown: () => backend.shutdown().finally(flush),
+  };
 }

@@ -8,7 +8,8 @@ import {
 } from "./_web_request.ts";
 import { resolveLimits } from "./_limits.ts";
 import type { Backend, Listen } from "./_backend.ts";
-import { accessLogger } from "./_backend.ts";
+import { accessLogger, flushingBackend } from "./_backend.ts";
+import { fdStderr, flushFdStderr } from "./_stderr_fd.ts";
 import type { CliHost } from "./_cli_host.ts";
 
 // The few Bun APIs used here, declared so that no Bun type package is
@@ -53,8 +54,10 @@ export function bunTarget(url: string): string {
 }
 
 /** Binds `Bun.serve` for a WSGI application. */
-export const listen: Listen = (host, port, app, options) => {
-  const log = accessLogger(options);
+export const listen: Listen = async (host, port, app, options) => {
+  const toStderr = options.log !== false && typeof options.log !== "function";
+  const stderr = toStderr ? await fdStderr() : null;
+  const log = accessLogger(options, () => stderr!);
   const scheme = options.cert ? "https" : "http";
   const limits = resolveLimits(options);
   // Bun has one idle timer per connection (`idleTimeout`, whole seconds,
@@ -122,7 +125,7 @@ export const listen: Listen = (host, port, app, options) => {
       return stopping;
     },
   };
-  return Promise.resolve(backend);
+  return flushingBackend(backend, flushFdStderr);
 };
 
 interface BunProcess {

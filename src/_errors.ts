@@ -3,6 +3,7 @@
 // every runtime sends to stderr. `console.error` ends each call with a
 // newline, so output is held until a newline or `flush()`.
 import type { ErrorStream } from "./types.ts";
+import { flushAccessLogs } from "./_access_log.ts";
 
 /** A line-buffered error stream over `console.error`. */
 export class ConsoleErrorStream implements ErrorStream {
@@ -21,6 +22,9 @@ export class ConsoleErrorStream implements ErrorStream {
       return;
     }
     this.#pending = text.slice(nl + 1);
+    // Access-log lines held for a batched write go first: stderr keeps
+    // the order in which things happened.
+    flushAccessLogs();
     console.error(text.slice(0, nl));
   }
 
@@ -30,6 +34,7 @@ export class ConsoleErrorStream implements ErrorStream {
 
   flush(): void {
     if (this.#pending) {
+      flushAccessLogs();
       console.error(this.#pending);
       this.#pending = "";
     }

@@ -9,7 +9,8 @@ import type { RequestFacts } from "./environ.ts";
 import { consoleErrors, logError } from "./_errors.ts";
 import { concat } from "./_bytes.ts";
 import type { Backend, Listen } from "./_backend.ts";
-import { accessLogger } from "./_backend.ts";
+import { accessLogger, flushingBackend } from "./_backend.ts";
+import { fdStderr, flushFdStderr } from "./_stderr_fd.ts";
 import type { CliHost } from "./_cli_host.ts";
 import { type Limits, resolveLimits } from "./_limits.ts";
 import { headersTooLarge } from "./_serve.ts";
@@ -286,7 +287,9 @@ class NodeFacts implements RequestFacts {
 
 /** Binds `node:http` (or `node:https` with `cert` and `key`). */
 export const listen: Listen = async (host, port, app, options) => {
-  const log = accessLogger(options);
+  const toStderr = options.log !== false && typeof options.log !== "function";
+  const stderr = toStderr ? await fdStderr() : null;
+  const log = accessLogger(options, () => stderr!);
   const scheme = options.cert ? "https" : "http";
   let closing = false;
   let boundPort = port;
@@ -440,7 +443,7 @@ export const listen: Listen = async (host, port, app, options) => {
       return stopping;
     },
   };
-  return backend;
+  return flushingBackend(backend, flushFdStderr);
 };
 
 interface NodeProcess {

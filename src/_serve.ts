@@ -10,6 +10,7 @@ import { BufferedInput, StreamingInput } from "./_input.ts";
 import { type BodySource, iterate, readBody } from "./_body.ts";
 import { concat } from "./_bytes.ts";
 import { BodyTimeout, stallGuard } from "./_limits.ts";
+import { decodeUtf8Strict } from "./_utf8.ts";
 
 /** The default `maxBodySize`: 10 MiB. */
 export const MAX_BODY_SIZE: number = 10 * 1024 * 1024;
@@ -208,6 +209,22 @@ function unsentBody(): ReadableStream<Uint8Array> {
   });
 }
 
+/** The largest body {@linkcode toResponse} hands on as text. */
+const TEXT_BODY_MAX = 1024;
+
+/**
+ * A short body as the string whose UTF-8 encoding it is, or null. Deno
+ * copies a `Uint8Array` body into a fresh buffer for every response
+ * (measured: 1–2 µs a request, more than all of WSGI's own work), and
+ * encodes a string straight onto the wire: the same bytes. Only with a
+ * Content-Type from the app: for a string, the Fetch standard would add
+ * `text/plain;charset=UTF-8` itself.
+ */
+function asText(body: Uint8Array, headers: HeaderPair[]): string | null {
+  if (!hasHeader(headers, "content-type")) return null;
+  return decodeUtf8Strict(body);
+}
+
 /**
  * Called once when a response body has ended: the bytes handed on, and
  * whether it ended well (false: failed or cancelled by the client).
@@ -227,6 +244,7 @@ export function toResponse(
   isHead: boolean,
   onEnd?: OnBodyEnd | null,
   onWire = false,
+  textBodies = false,
 ): Response {
   const more = out.more;
   const direct = out.direct;
@@ -267,10 +285,13 @@ export function toResponse(
       // for HEAD makes Deno leave the length out and Bun say chunked.
       return new Response(unsentBody(), init);
     }
-    return new Response(
-      bodyless ? null : concat(out.body) as Uint8Array<ArrayBuffer>,
-      init,
-    );
+    if (bodyless) return new Response(null, init);
+    const body = concat(out.body) as Uint8Array<ArrayBuffer>;
+    if (textBodies && body.length <= TEXT_BODY_MAX) {
+      const text = asText(body, headers);
+      if (text !== null) return new Response(text, init);
+    }
+    return new Response(body, init);
   }
   const cannot = streamsFailure();
   if (cannot !== null) {

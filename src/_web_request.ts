@@ -108,7 +108,8 @@ export class WebFacts<C> implements RequestFacts {
 /**
  * Serves one request through `Deno.serve` or `Bun.serve`: the handler both
  * shims share. A Response returned at once spares the runtime a Promise per
- * request.
+ * request. `textBodies`: short bodies known whole go to the runtime as the
+ * text they encode (see toResponse), where that is cheaper.
  */
 export function answer<C>(
   app: WSGIApplication,
@@ -118,15 +119,18 @@ export function answer<C>(
   facts: WebFacts<C>,
   guard: Limits | null = null,
   done: (() => void) | null = null,
+  textBodies = false,
 ): Response | Promise<Response> {
   if (guard !== null) {
     const why = overLimits(guard, facts);
-    if (why !== null) return respond(headersTooLarge(why), facts, log, done);
+    if (why !== null) {
+      return respond(headersTooLarge(why), facts, log, done, false);
+    }
   }
   const out = serveFacts(app, facts, body, options);
   return out instanceof Promise
-    ? out.then((out) => respond(out, facts, log, done))
-    : respond(out, facts, log, done);
+    ? out.then((out) => respond(out, facts, log, done, textBodies))
+    : respond(out, facts, log, done, textBodies);
 }
 
 /**
@@ -169,6 +173,7 @@ function respond<C>(
   facts: WebFacts<C>,
   log: AccessLog | null,
   done: (() => void) | null,
+  textBodies: boolean,
 ): Response {
   // A streamed body: the request's facts are held before it can end (the
   // Node shim does the same with its own).
@@ -180,5 +185,5 @@ function respond<C>(
     done();
     logEnd?.(bytes, ok);
   };
-  return toResponse(out, facts.method === "HEAD", onEnd, true);
+  return toResponse(out, facts.method === "HEAD", onEnd, true, textBodies);
 }
