@@ -1,9 +1,8 @@
-// The Bun shim behind makeServer: `Bun.serve`, and the command line's view
-// of the process. Only this file (and src/bun.ts) touches `Bun`.
+// The Bun shim behind makeServer: `Bun.serve`. Only this file, src/bun.ts
+// and the command line's src/_process_bun.ts touch `Bun`.
 import { answer, type PeerLookup, WebFacts } from "./_web_request.ts";
 import type { Backend, Listen } from "./_backend.ts";
 import { accessLogger } from "./_backend.ts";
-import type { CliHost } from "./_cli_host.ts";
 
 // The few Bun APIs used here, declared so that no Bun type package is
 // needed to type-check or to consume the published types.
@@ -15,8 +14,10 @@ interface BunServer {
 }
 interface BunGlobal {
   serve(options: {
-    hostname: string;
-    port: number;
+    hostname?: string;
+    port?: number;
+    unix?: string;
+    reusePort?: boolean;
     tls?: { cert: string; key: string };
     fetch(request: Request, server: BunServer): Response | Promise<Response>;
   }): BunServer;
@@ -33,9 +34,12 @@ export const listen: Listen = (host, port, app, options) => {
   const log = accessLogger(options);
   const scheme = options.cert ? "https" : "http";
   let boundPort = port;
+  // "unix:/path": a unix socket; SERVER_NAME is its path, as in gunicorn.
+  const unix = host.startsWith("unix:") ? host.slice(5) : null;
   const server = Bun.serve({
-    hostname: host,
-    port,
+    ...(unix === null
+      ? { hostname: host, port, reusePort: options.reusePort }
+      : { unix }),
     tls: options.cert && options.key
       ? { cert: options.cert, key: options.key }
       : undefined,
@@ -44,20 +48,20 @@ export const listen: Listen = (host, port, app, options) => {
         request,
         srv,
         bunPeer,
-        host,
-        boundPort,
+        unix ?? host,
+        unix === null ? boundPort : 80,
         scheme,
       );
       return answer(app, options, log, request, facts);
     },
   });
-  boundPort = server.port;
+  boundPort = server.port ?? 0;
   let done!: () => void;
   const finished = new Promise<void>((resolve) => (done = resolve));
   let stopping: Promise<void> | null = null;
   const backend: Backend = {
     hostname: host,
-    port: server.port,
+    port: boundPort,
     finished,
     shutdown() {
       // stop() closes idle keep-alive connections at once and resolves
@@ -67,23 +71,4 @@ export const listen: Listen = (host, port, app, options) => {
     },
   };
   return Promise.resolve(backend);
-};
-
-interface BunProcess {
-  argv: string[];
-  cwd(): string;
-  exit(code: number): never;
-  on(signal: string, handler: () => void): void;
-}
-const proc = (globalThis as unknown as { process: BunProcess }).process;
-
-/** The command line's view of Bun. */
-export const cliHost: CliHost = {
-  args: () => proc.argv.slice(2),
-  cwd: () => proc.cwd(),
-  exit: (code) => proc.exit(code),
-  onSignal(handler) {
-    proc.on("SIGINT", handler);
-    proc.on("SIGTERM", handler);
-  },
 };
