@@ -62,6 +62,8 @@ interface ClusterWorker {
 }
 interface Cluster {
   isWorker: boolean;
+  schedulingPolicy: number;
+  SCHED_NONE: number;
   fork(env: Record<string, string>): ClusterWorker;
 }
 
@@ -182,6 +184,11 @@ const nodeHost: CliHost = {
   cannotSupervise: () => null,
   async supervisor() {
     const cluster = await nodeModule<Cluster>("node:cluster");
+    // The workers accept from the one shared socket themselves (not the
+    // parent's round-robin): a stuck worker takes no new connection, a
+    // retiring one leaves its queue to the others, and a connection per
+    // request costs a third of round-robin's (serving.md §1.4).
+    cluster.schedulingPolicy = cluster.SCHED_NONE;
     return {
       ...nodeFiles(),
       spawn(env, events): ChildHandle {
