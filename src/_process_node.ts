@@ -24,6 +24,7 @@ interface NodeProcess {
   exit(code: number): never;
   on(signal: string, handler: (...args: unknown[]) => void): void;
   send?(message: unknown): boolean;
+  connected?: boolean;
   kill(pid: number, signal: string): void;
 }
 interface NodeFs {
@@ -121,11 +122,14 @@ export function nodeWorkerSide(reusePort: boolean): WorkerSide {
   return {
     reusePort,
     send(message) {
+      // send() answers false also when its queue is long: the channel's
+      // state says whether the parent is there.
       try {
-        return proc.send?.(message) ?? false;
+        proc.send?.(message);
       } catch {
         return false;
       }
+      return proc.connected !== false;
     },
     onTerm(handler) {
       proc.on("SIGINT", () => {});

@@ -165,7 +165,12 @@ export class Supervisor {
     this.#tick = setInterval(() => this.#check(), every);
     if (this.#s.reloadDir !== null) {
       let timer: ReturnType<typeof setTimeout> | null = null;
-      this.#stopWatch = h.watch(this.#s.reloadDir, (path) => {
+      const dir = this.#s.reloadDir;
+      this.#stopWatch = h.watch(dir, (changed) => {
+        // Deno names the file absolutely, Node and Bun relative to `dir`.
+        const path = changed.startsWith(dir)
+          ? changed.slice(dir.length)
+          : changed;
         if (!SOURCE.test(path) || /(^|[\\/])(node_modules|\.)/.test(path)) {
           return;
         }
