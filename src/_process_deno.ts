@@ -35,7 +35,7 @@ interface DenoGlobal {
   };
   statSync(path: string): unknown;
   readTextFileSync(path: string): string;
-  makeTempDirSync(options: { prefix: string }): string;
+  makeTempDirSync(options: { prefix: string; dir?: string }): string;
   removeSync(path: string, options: { recursive: boolean }): void;
   openSync(
     path: string,
@@ -138,7 +138,17 @@ const supervisorHost: ProcessHost = {
       return null;
     }
   },
-  makeTempDir: () => Deno.makeTempDirSync({ prefix: "wsgi-" }),
+  makeTempDir() {
+    // In memory where there is /dev/shm: a disk can stall the writes.
+    let dir: string | undefined;
+    try {
+      Deno.statSync("/dev/shm");
+      dir = "/dev/shm";
+    } catch {
+      // Not Linux: the system's temporary directory.
+    }
+    return Deno.makeTempDirSync({ prefix: "wsgi-", dir });
+  },
   remove(path) {
     try {
       Deno.removeSync(path, { recursive: true });

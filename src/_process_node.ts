@@ -103,7 +103,11 @@ export function nodeFiles(): Omit<ProcessHost, "spawn"> {
         return null;
       }
     },
-    makeTempDir: () => fs.mkdtempSync(`${os.tmpdir()}/wsgi-`),
+    // In memory where there is /dev/shm: a disk can stall the writes.
+    makeTempDir: () =>
+      fs.mkdtempSync(
+        `${fs.existsSync("/dev/shm") ? "/dev/shm" : os.tmpdir()}/wsgi-`,
+      ),
     remove: (path) => fs.rmSync(path, { recursive: true, force: true }),
     watch(dir, onChange) {
       const watcher = fs.watch(
