@@ -425,6 +425,31 @@ test("Ctrl-C reaches the workers, which wait; SIGTERM lets a slow request finish
   }
 });
 
+test("a worker that keeps crashing is replaced, at once and then backing off", async () => {
+  const cli = startCli(["--workers", "1", "--port", "0", "-q", APP]);
+  try {
+    const port = await serving(cli);
+    for (let i = 1; i <= 3; i++) {
+      await ask(port, "/exit", 3000).catch(() => null);
+      await cli.wait(/died \(exit code 7\)/g, 5000, 0);
+      assert.ok(
+        await until(() => workerPids(cli).length === i + 1, 8000),
+        `replacement ${i}: ${cli.stderr()}`,
+      );
+    }
+    const lines = cli.stderr().match(/died \(exit code 7\); replacing it.*/g)!;
+    assert.equal(lines.length, 3);
+    assert.equal(lines[0], "died (exit code 7); replacing it");
+    assert.equal(lines[1], "died (exit code 7); replacing it in 100 ms");
+    assert.equal(lines[2], "died (exit code 7); replacing it in 200 ms");
+    assert.match(await ask(port), /^\d+$/);
+    proc.kill(cli.pid, "SIGTERM");
+    assert.equal(await cli.exited, 0);
+  } finally {
+    await cleanup(cli);
+  }
+});
+
 test("a module that throws at import: one clear line, non-zero exit within seconds", async () => {
   const started = Date.now();
   const cli = startCli([
