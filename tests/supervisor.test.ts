@@ -562,6 +562,77 @@ test("--check-config: 0 for an app, 2 and one line otherwise; hints for a missin
   );
 });
 
+/** Runs a CLI that must end by itself; its code, stderr lines and stdout. */
+async function finish(args: string[], env: Record<string, string> = {}) {
+  const cli = startCli(args, env);
+  try {
+    const code = await Promise.race([cli.exited, sleep(15000)]);
+    return { code, err: cli.stderr().trim().split("\n"), out: cli.stdout() };
+  } finally {
+    await cleanup(cli);
+  }
+}
+
+test("the supervisor's, limits' and proxies' flags are taken; a bad value is one line, exit 2", async () => {
+  const ok = await finish([
+    "--check-config",
+    "--workers",
+    "auto",
+    "--timeout",
+    "5",
+    "--graceful-timeout=2.5",
+    "--max-requests",
+    "10",
+    "--max-requests-jitter",
+    "2",
+    "--reload",
+    "--bind",
+    "127.0.0.1:0",
+    "--bind",
+    "[::1]:8001",
+    "--bind",
+    "unix:/tmp/x.sock",
+    "--forwarded-allow-ips",
+    "127.0.0.1,10.0.0.1",
+    "--headers-timeout",
+    "5",
+    "--keep-alive=2",
+    "--body-timeout",
+    "3.5",
+    "--limit-request-fields",
+    "50",
+    "--limit-request-field-size",
+    "4096",
+    APP,
+  ]);
+  assert.equal(ok.code, 0, ok.err.join("\n"));
+  for (
+    const [args, mention] of [
+      [["--keep-alive", "soon"], /--keep-alive must be a number of seconds/],
+      [["--workers", "0"], /--workers must be a number of workers or "auto"/],
+      [["--bind", "[::1"], /--bind must be HOST:PORT/],
+      [["--limit-request-fields", "-1"], /--limit-request-fields/],
+    ] as const
+  ) {
+    const bad = await finish([...args, APP]);
+    assert.equal(bad.code, 2);
+    assert.equal(bad.err.length, 1, bad.err.join("\n"));
+    assert.match(bad.err[0], mention);
+  }
+});
+
+test("HOST and PORT from the environment are the defaults", async () => {
+  const cli = startCli(["-q", APP], { HOST: "127.0.0.1", PORT: "0" });
+  try {
+    const port = await serving(cli);
+    assert.match(await ask(port), /^\d+$/);
+    proc.kill(cli.pid, "SIGTERM");
+    assert.equal(await cli.exited, 0);
+  } finally {
+    await cleanup(cli);
+  }
+});
+
 test("--reload: a changed module is served by new workers; a broken one keeps the old", async () => {
   const dir = mkdtempSync(join(tmpdir(), "wsgi-reload-"));
   const file = join(dir, "app.mjs");
