@@ -23,6 +23,8 @@ export interface CliHost {
   exit(code: number): never;
   /** Calls `handler` on SIGINT and SIGTERM. */
   onSignal(handler: () => void): void;
+  /** Removes a stale unix socket file (only a socket). */
+  removeSocket(path: string): void;
   /** A free TCP port on `host` (for port 0 shared by workers). */
   freePort(host: string): Promise<number>;
   /** Why workers cannot be started here, or null when they can. */

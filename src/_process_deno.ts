@@ -34,6 +34,7 @@ interface DenoGlobal {
     ): { state: string };
   };
   statSync(path: string): unknown;
+  lstatSync(path: string): { isSocket: boolean | null };
   readTextFileSync(path: string): string;
   makeTempDirSync(options: { prefix: string; dir?: string }): string;
   removeSync(path: string, options: { recursive: boolean }): void;
@@ -104,6 +105,17 @@ async function pump(
   if (buffer) writeAll(encoder.encode(buffer));
 }
 
+/** Removes `path` if it is a unix socket (never a file or a folder). */
+function removeSocket(path: string): void {
+  try {
+    if (Deno.lstatSync(path).isSocket) {
+      Deno.removeSync(path, { recursive: false });
+    }
+  } catch {
+    // Not there.
+  }
+}
+
 const supervisorHost: ProcessHost = {
   spawn(env, events): ChildHandle {
     const child = new Deno.Command(Deno.execPath(), {
@@ -156,6 +168,7 @@ const supervisorHost: ProcessHost = {
       // Already gone.
     }
   },
+  removeSocket,
   watch(dir, onChange) {
     const watcher = Deno.watchFs(dir, { recursive: true });
     (async () => {
@@ -197,13 +210,7 @@ function workerSide(): WorkerSide {
       };
     },
     orphaned: () => Deno.ppid !== parent,
-    unlink(path) {
-      try {
-        Deno.removeSync(path, { recursive: false });
-      } catch {
-        // Not there.
-      }
-    },
+    removeSocket,
   };
 }
 
@@ -227,6 +234,7 @@ const denoHost: CliHost = {
       return false;
     }
   },
+  removeSocket,
   cores: () => navigator.hardwareConcurrency,
   exit: (code) => Deno.exit(code),
   onSignal(handler) {

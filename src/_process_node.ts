@@ -29,6 +29,8 @@ interface NodeProcess {
 }
 interface NodeFs {
   existsSync(path: string): boolean;
+  lstatSync(path: string): { isSocket(): boolean };
+  unlinkSync(path: string): void;
   readFileSync(path: string, encoding: "utf8"): string;
   mkdtempSync(prefix: string): string;
   rmSync(path: string, options: { recursive: boolean; force: boolean }): void;
@@ -76,6 +78,15 @@ async function nodeModule<T>(name: string): Promise<T> {
   return (mod.default ?? mod) as T;
 }
 let fs!: NodeFs;
+
+/** Removes `path` if it is a unix socket (never a file or a folder). */
+function removeSocket(path: string): void {
+  try {
+    if (fs.lstatSync(path).isSocket()) fs.unlinkSync(path);
+  } catch {
+    // Not there.
+  }
+}
 let os!: NodeOs;
 let net!: NodeNet;
 /** Loads node:fs, node:os and node:net (no top-level await: CommonJS). */
@@ -109,6 +120,7 @@ export function nodeFiles(): Omit<ProcessHost, "spawn"> {
         `${fs.existsSync("/dev/shm") ? "/dev/shm" : os.tmpdir()}/wsgi-`,
       ),
     remove: (path) => fs.rmSync(path, { recursive: true, force: true }),
+    removeSocket,
     watch(dir, onChange) {
       const watcher = fs.watch(
         dir,
@@ -146,7 +158,7 @@ export function nodeWorkerSide(reusePort: boolean): WorkerSide {
       return (line) => void fs.writeSync(fd, line, 0);
     },
     orphaned: () => proc.ppid !== parent,
-    unlink: (path) => fs.rmSync(path, { recursive: false, force: true }),
+    removeSocket,
   };
 }
 
@@ -162,6 +174,7 @@ export function nodeCliHost(
     cwd: () => proc.cwd(),
     env: (name) => proc.env[name],
     exists: (path) => fs.existsSync(path),
+    removeSocket,
     cores: () => os.availableParallelism?.() ?? os.cpus().length,
     exit: (code) => proc.exit(code),
     onSignal(handler) {

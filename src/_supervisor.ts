@@ -68,6 +68,8 @@ export interface ProcessHost {
   makeTempDir(): string;
   /** Removes a file or directory tree; quiet when missing. */
   remove(path: string): void;
+  /** Removes a unix socket file (only a socket); quiet when missing. */
+  removeSocket(path: string): void;
   /** Calls `onChange(path)` on changes under `dir`; returns a stopper. */
   watch(dir: string, onChange: (path: string) => void): () => void;
 }

@@ -19,8 +19,8 @@ export interface WorkerSide {
   scoreboard(path: string): (line: string) => void;
   /** The parent's pid has changed (it died): stop. */
   orphaned(): boolean;
-  /** Removes a file, quietly (a unix socket the newest worker takes over). */
-  unlink(path: string): void;
+  /** Removes a unix socket file (only a socket) the newest worker takes over. */
+  removeSocket(path: string): void;
 }
 
 /**
@@ -76,7 +76,7 @@ export async function runWorker(
       // Without a shared socket (reusePort), the newest worker takes a unix
       // path over; the one it replaces finishes on its own connections.
       if (side.reusePort && bind.host.startsWith("unix:")) {
-        side.unlink(bind.host.slice(5));
+        side.removeSocket(bind.host.slice(5));
       }
     }
     servers = config.binds.map((bind) =>

@@ -342,6 +342,10 @@ async function serveHere(
     console.error(`wsgi: ${(error as Error).message}`);
     return 2;
   }
+  // A socket file left by an earlier run would refuse the bind.
+  for (const bind of args.binds) {
+    if (bind.host.startsWith("unix:")) host.removeSocket(bind.host.slice(5));
+  }
   const servers = args.binds.map((bind) =>
     makeServer(bind.host, bind.port, app, options)
   );
@@ -393,7 +397,7 @@ async function supervise(args: Args, host: CliHost): Promise<number> {
   for (const bind of args.binds) {
     if (bind.host.startsWith("unix:")) {
       // A socket file left by an earlier run would refuse the bind.
-      processes.remove(bind.host.slice(5));
+      host.removeSocket(bind.host.slice(5));
       binds.push(bind);
       continue;
     }
