@@ -184,7 +184,7 @@ export class Supervisor {
         }, 200);
       });
     }
-    this.#maintain();
+    this.#maintain("start");
     return finished;
   }
 
@@ -220,7 +220,7 @@ export class Supervisor {
     this.#log(
       `wsgi: ${why}: reloading; starting ${this.#target} new worker(s)`,
     );
-    this.#maintain();
+    this.#maintain("reload");
   }
 
   #resize(delta: number): void {
@@ -233,7 +233,7 @@ export class Supervisor {
     this.#log(
       `wsgi: ${delta > 0 ? "SIGTTIN" : "SIGTTOU"}: ${this.#target} worker(s)`,
     );
-    if (delta > 0) return this.#maintain();
+    if (delta > 0) return this.#maintain("SIGTTIN");
     // Retire the newest worker of the current generation.
     const current = [...this.#active()].reverse();
     const w = current.find((w) => w.state === "listening") ?? current[0];
@@ -248,18 +248,18 @@ export class Supervisor {
   }
 
   /** Starts workers until the current generation has its count. */
-  #maintain(): void {
+  #maintain(why: string): void {
     if (this.#stopping) return;
     let missing = this.#target - this.#active().length - this.#pending;
-    for (; missing > 0; missing--) this.#spawn();
+    for (; missing > 0; missing--) this.#spawn(why);
   }
 
-  #spawn(delay = 0): void {
+  #spawn(why: string, delay = 0): void {
     if (delay > 0) {
       this.#pending += 1;
       setTimeout(() => {
         this.#pending -= 1;
-        if (!this.#stopping) this.#maintain();
+        if (!this.#stopping) this.#maintain(why);
       }, delay);
       return;
     }
@@ -303,7 +303,11 @@ export class Supervisor {
     });
     w.pid = w.handle.pid;
     this.#workers.add(w);
-    this.#log(`wsgi: worker ${w.pid} booting`);
+    this.#log(
+      `wsgi: worker ${w.pid} booting (${
+        replaces ? `to replace ${replaces.pid}, --max-requests` : why
+      })`,
+    );
   }
 
   #message(w: Worker, m: WorkerMessage): void {
@@ -323,7 +327,7 @@ export class Supervisor {
       this.#log(
         `wsgi: worker ${w.pid} served ${m.requests} requests (--max-requests): replacing it`,
       );
-      this.#maintain();
+      this.#maintain("--max-requests");
     }
   }
 
@@ -413,7 +417,7 @@ export class Supervisor {
         for (const n of this.#workers) {
           if (n.gen === w.gen) this.#retire(n, "reload abandoned");
         }
-        return this.#maintain();
+        return this.#maintain("reload abandoned");
       }
       this.#bootFailures += 1;
       if (!this.#everListened || this.#bootFailures >= MAX_BOOT_FAILURES) {
@@ -438,8 +442,9 @@ export class Supervisor {
         w.state === "booting" ? "failed to boot" : "died"
       } (${why}); replacing it${delay ? ` in ${delay} ms` : ""}`,
     );
-    if (delay > 0) this.#spawn(delay);
-    else this.#maintain();
+    const instead = `to replace ${w.pid}`;
+    if (delay > 0) this.#spawn(instead, delay);
+    else this.#maintain(instead);
   }
 
   #finishIfIdle(): void {
