@@ -621,6 +621,28 @@ test("the supervisor's, limits' and proxies' flags are taken; a bad value is one
   }
 });
 
+test("on Deno, --workers without the permission to start processes says what to add", async () => {
+  if (typeof g.Deno !== "object") return;
+  const deno = (g.Deno as { execPath(): string }).execPath();
+  const child = spawn(deno, [
+    "run",
+    "--allow-net",
+    "--allow-read",
+    "mod.ts",
+    "--workers",
+    "2",
+    APP,
+  ], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
+  let err = "";
+  child.stderr!.setEncoding("utf8");
+  child.stderr!.on("data", (d: string) => void (err += d));
+  const code = await new Promise((resolve) =>
+    child.once("close", (c) => resolve(c))
+  );
+  assert.equal(code, 2);
+  assert.match(err, /^wsgi: --workers on Deno .*run this command with -A\n$/);
+});
+
 test("HOST and PORT from the environment are the defaults", async () => {
   const cli = startCli(["-q", APP], { HOST: "127.0.0.1", PORT: "0" });
   try {
