@@ -1,5 +1,5 @@
-// The Bun shim behind makeServer: `Bun.serve`, and the command line's view
-// of the process. Only this file (and src/bun.ts) touches `Bun`.
+// The Bun shim behind makeServer: `Bun.serve`. Only this file, src/bun.ts
+// and the command line's src/_process_bun.ts touch `Bun`.
 import {
   answer,
   headGuard,
@@ -10,7 +10,6 @@ import { resolveLimits } from "./_limits.ts";
 import type { Backend, Listen } from "./_backend.ts";
 import { accessLogger, flushingBackend } from "./_backend.ts";
 import { fdStderr, flushFdStderr } from "./_stderr_fd.ts";
-import type { CliHost } from "./_cli_host.ts";
 
 // The few Bun APIs used here, declared so that no Bun type package is
 // needed to type-check or to consume the published types.
@@ -23,8 +22,10 @@ interface BunServer {
 }
 interface BunGlobal {
   serve(options: {
-    hostname: string;
-    port: number;
+    hostname?: string;
+    port?: number;
+    unix?: string;
+    reusePort?: boolean;
     tls?: { cert: string; key: string };
     idleTimeout?: number;
     fetch(request: Request, server: BunServer): Response | Promise<Response>;
@@ -74,10 +75,13 @@ export const listen: Listen = async (host, port, app, options) => {
   // header limits given explicitly are counted when stricter (headGuard).
   const guard = headGuard(options, 198, 16 * 1024);
   let boundPort = port;
+  // "unix:/path": a unix socket; SERVER_NAME is its path, as in gunicorn.
+  const unix = host.startsWith("unix:") ? host.slice(5) : null;
   const server = Bun.serve({
-    hostname: host,
-    port,
     idleTimeout: keepAlive,
+    ...(unix === null
+      ? { hostname: host, port, reusePort: options.reusePort }
+      : { unix }),
     tls: options.cert && options.key
       ? { cert: options.cert, key: options.key }
       : undefined,
@@ -93,8 +97,8 @@ export const listen: Listen = async (host, port, app, options) => {
         request,
         srv,
         bunPeer,
-        host,
-        boundPort,
+        unix ?? host,
+        unix === null ? boundPort : 80,
         scheme,
         bunTarget(request.url),
         body === null,
@@ -110,13 +114,13 @@ export const listen: Listen = async (host, port, app, options) => {
       return answer(app, options, log, body, facts, guard, rearm);
     },
   });
-  boundPort = server.port;
+  boundPort = server.port ?? 0;
   let done!: () => void;
   const finished = new Promise<void>((resolve) => (done = resolve));
   let stopping: Promise<void> | null = null;
   const backend: Backend = {
     hostname: host,
-    port: server.port,
+    port: boundPort,
     finished,
     shutdown() {
       // stop() closes idle keep-alive connections at once and resolves
@@ -126,23 +130,4 @@ export const listen: Listen = async (host, port, app, options) => {
     },
   };
   return flushingBackend(backend, flushFdStderr);
-};
-
-interface BunProcess {
-  argv: string[];
-  cwd(): string;
-  exit(code: number): never;
-  on(signal: string, handler: () => void): void;
-}
-const proc = (globalThis as unknown as { process: BunProcess }).process;
-
-/** The command line's view of Bun. */
-export const cliHost: CliHost = {
-  args: () => proc.argv.slice(2),
-  cwd: () => proc.cwd(),
-  exit: (code) => proc.exit(code),
-  onSignal(handler) {
-    proc.on("SIGINT", handler);
-    proc.on("SIGTERM", handler);
-  },
 };

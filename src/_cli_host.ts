@@ -1,13 +1,36 @@
-// What the command line needs from a runtime; each shim provides one.
+// What the command line needs from a runtime: src/_process_deno.ts,
+// src/_process_bun.ts and src/_process_node.ts each provide one.
+import type { ProcessHost } from "./_supervisor.ts";
+import type { WorkerSide } from "./_worker.ts";
 
 /** Process facilities for the CLI (only the CLI installs signal handlers). */
 export interface CliHost {
+  /** The runtime, for hints. */
+  readonly runtime: "deno" | "bun" | "node";
+  /** The runtime's version (Node's for hints about TypeScript). */
+  readonly version: string;
   /** The command-line arguments after the script. */
   args(): string[];
   /** The working directory. */
   cwd(): string;
+  /** An environment variable. */
+  env(name: string): string | undefined;
+  /** Whether a file exists. */
+  exists(path: string): boolean;
+  /** The number of cores (`--workers auto`). */
+  cores(): number;
   /** Exits the process. */
   exit(code: number): never;
   /** Calls `handler` on SIGINT and SIGTERM. */
   onSignal(handler: () => void): void;
+  /** Removes a stale unix socket file (only a socket). */
+  removeSocket(path: string): void;
+  /** A free TCP port on `host` (for port 0 shared by workers). */
+  freePort(host: string): Promise<number>;
+  /** Why workers cannot be started here, or null when they can. */
+  cannotSupervise(): string | null;
+  /** The parent's side of `--workers`. */
+  supervisor(): Promise<ProcessHost>;
+  /** A worker's side of `--workers`. */
+  worker(): Promise<WorkerSide>;
 }

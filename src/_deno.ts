@@ -1,5 +1,5 @@
-// The Deno shim behind makeServer: `Deno.serve`, and the command line's
-// view of the process. Only this file (and src/deno.ts) touches `Deno`.
+// The Deno shim behind makeServer: `Deno.serve`. Only this file, src/deno.ts
+// and the command line's src/_process_deno.ts touch `Deno`.
 import {
   answer,
   headGuard,
@@ -10,7 +10,6 @@ import { bytesToNative, nativeToBytes } from "./_latin1.ts";
 import type { Backend, Listen } from "./_backend.ts";
 import { accessLogger, flushingBackend } from "./_backend.ts";
 import { LineBatcher } from "./_access_log.ts";
-import type { CliHost } from "./_cli_host.ts";
 
 // The few Deno APIs used here, declared so that no Deno type package is
 // needed to type-check or to consume the published types.
@@ -27,8 +26,10 @@ interface DenoHttpServer {
   shutdown(): Promise<void>;
 }
 interface DenoServeOptions {
-  hostname: string;
-  port: number;
+  hostname?: string;
+  port?: number;
+  path?: string;
+  reusePort?: boolean;
   cert?: string;
   key?: string;
   onListen?: (addr: DenoAddr) => void;
@@ -42,10 +43,6 @@ interface DenoGlobal {
       info: DenoInfo,
     ) => Response | Promise<Response>,
   ): DenoHttpServer;
-  args: string[];
-  cwd(): string;
-  exit(code: number): never;
-  addSignalListener(signal: string, handler: () => void): void;
   stderr: { writeSync(bytes: Uint8Array): number };
 }
 
@@ -231,12 +228,15 @@ export const listen: Listen = (host, port, app, options) => {
   // above), which are the defaults' stand-ins (see headGuard).
   const guard = headGuard(options, 128, 64 * 1024);
   let bound: DenoAddr = { hostname: host, port };
+  // "unix:/path": a unix socket; SERVER_NAME is its path, as in gunicorn.
+  const unix = host.startsWith("unix:") ? host.slice(5) : null;
   const server = Deno.serve({
-    hostname: host,
-    port,
+    ...(unix === null
+      ? { hostname: host, port, reusePort: options.reusePort }
+      : { path: unix }),
     cert: options.cert,
     key: options.key,
-    onListen: (addr) => void (bound = addr),
+    onListen: (addr) => void (unix === null && (bound = addr)),
   }, (request, info) => {
     const inner = innerOf(request);
     const target = denoTarget(
@@ -265,8 +265,8 @@ export const listen: Listen = (host, port, app, options) => {
       request,
       info,
       denoPeer,
-      host,
-      bound.port,
+      unix ?? host,
+      unix === null ? bound.port : 80,
       scheme,
       target,
       body === null,
@@ -277,20 +277,9 @@ export const listen: Listen = (host, port, app, options) => {
   });
   const backend: Backend = {
     hostname: host,
-    port: server.addr.port,
+    port: server.addr.port ?? 0,
     finished: server.finished,
     shutdown: () => server.shutdown(),
   };
   return Promise.resolve(flushingBackend(backend, flushStderr));
-};
-
-/** The command line's view of Deno. */
-export const cliHost: CliHost = {
-  args: () => Deno.args,
-  cwd: () => Deno.cwd(),
-  exit: (code) => Deno.exit(code),
-  onSignal(handler) {
-    Deno.addSignalListener("SIGINT", handler);
-    Deno.addSignalListener("SIGTERM", handler);
-  },
 };

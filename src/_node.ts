@@ -11,7 +11,6 @@ import { concat } from "./_bytes.ts";
 import type { Backend, Listen } from "./_backend.ts";
 import { accessLogger, flushingBackend } from "./_backend.ts";
 import { fdStderr, flushFdStderr } from "./_stderr_fd.ts";
-import type { CliHost } from "./_cli_host.ts";
 import { type Limits, resolveLimits } from "./_limits.ts";
 import { headersTooLarge } from "./_serve.ts";
 
@@ -44,7 +43,15 @@ interface ResponseSocket {
   destroy(): void;
 }
 interface NodeServer {
-  listen(port: number, host: string, callback: () => void): void;
+  listen(
+    options: {
+      port?: number;
+      host?: string;
+      path?: string;
+      reusePort?: boolean;
+    },
+    callback: () => void,
+  ): void;
   once(event: "error", listener: (error: Error) => void): void;
   address(): { port: number } | string | null;
   close(callback: (error?: Error) => void): void;
@@ -293,6 +300,8 @@ export const listen: Listen = async (host, port, app, options) => {
   const scheme = options.cert ? "https" : "http";
   let closing = false;
   let boundPort = port;
+  // "unix:/path": a unix socket; SERVER_NAME is its path, as in gunicorn.
+  const unix = host.startsWith("unix:") ? host.slice(5) : null;
   // Shared by every request: nothing below makes a closure per request on
   // the common path (an app that answers at once).
   const fail = (res: NodeResponse, error: unknown): void => {
@@ -349,7 +358,12 @@ export const listen: Listen = async (host, port, app, options) => {
     req: NodeRequest,
     res: NodeResponse,
   ): Promise<void> | undefined => {
-    const facts = new NodeFacts(req, host, boundPort, scheme);
+    const facts = new NodeFacts(
+      req,
+      unix ?? host,
+      unix === null ? boundPort : 80,
+      scheme,
+    );
     // The access log is written when the body ends, perhaps after the
     // socket is gone: the peer is asked for now.
     const peer = log ? facts.remoteAddr : "";
@@ -417,7 +431,12 @@ export const listen: Listen = async (host, port, app, options) => {
   if (maxFields > 0) server.maxHeadersCount = maxFields + 1;
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
-    server.listen(port, host, resolve);
+    server.listen(
+      unix === null
+        ? { port, host, reusePort: options.reusePort }
+        : { path: unix },
+      resolve,
+    );
   });
   const address = server.address();
   if (address && typeof address === "object") boundPort = address.port;
@@ -444,23 +463,4 @@ export const listen: Listen = async (host, port, app, options) => {
     },
   };
   return flushingBackend(backend, flushFdStderr);
-};
-
-interface NodeProcess {
-  argv: string[];
-  cwd(): string;
-  exit(code: number): never;
-  on(signal: string, handler: () => void): void;
-}
-const proc = (globalThis as unknown as { process: NodeProcess }).process;
-
-/** The command line's view of Node. */
-export const cliHost: CliHost = {
-  args: () => proc.argv.slice(2),
-  cwd: () => proc.cwd(),
-  exit: (code) => proc.exit(code),
-  onSignal(handler) {
-    proc.on("SIGINT", handler);
-    proc.on("SIGTERM", handler);
-  },
 };

@@ -85,6 +85,14 @@ export interface ServerOptions extends WSGIOptions {
    * @default {16384}
    */
   maxHeaderSize?: number;
+  /**
+   * Share the port with other processes that also bind it with
+   * `reusePort` (`SO_REUSEPORT`): on Linux the kernel balances new
+   * connections between them. Elsewhere (macOS, the BSDs) the last to bind
+   * may take them all; Windows has no such option, and Node before 22.12
+   * ignores it. The command line's `--workers` uses it on Deno and Bun.
+   */
+  reusePort?: boolean;
 }
 
 /**
@@ -165,7 +173,8 @@ async function loadListen(): Promise<Listen> {
  * await server.shutdown();
  * ```
  *
- * @param host The address to bind: `"127.0.0.1"`, `"::1"`, `"0.0.0.0"`...
+ * @param host The address to bind: `"127.0.0.1"`, `"::1"`, `"0.0.0.0"`...,
+ *   or `"unix:/path/to.sock"` for a unix socket (then `port` is ignored).
  * @param port The port; 0 for any free port.
  * @param app The WSGI application.
  * @param options TLS, access log, abort signal, body limit, and so on.

@@ -321,6 +321,115 @@ for (const node of nodes) {
   );
 }
 
+const PID_APP = `export function app(environ, startResponse) {
+  startResponse("200 OK", [["Content-Type", "text/plain"]]);
+  return [new TextEncoder().encode(String(process.pid))];
+}
+`;
+
+/**
+ * `wsgi --workers 2 app.mjs:app` from the installed bin: both workers
+ * answer (each its pid), then SIGTERM stops all with exit 0.
+ */
+async function runWorkers(node) {
+  await install();
+  writeFileSync(join(project, "pid_app.mjs"), PID_APP);
+  const link = join(project, "node_modules", ".bin", "wsgi");
+  const child = spawn(
+    link,
+    ["--workers", "2", "--port", "0", "-q", "pid_app.mjs:app"],
+    {
+      cwd: project,
+      env: {
+        ...cleanEnv,
+        PATH: dirname(realpathSync(node.path)) + delimiter + process.env.PATH,
+      },
+      stdio: ["ignore", "pipe", "pipe"],
+    },
+  );
+  let stdout = "";
+  let stderr = "";
+  child.stderr.on("data", (d) => (stderr += d));
+  const exited = new Promise((resolve) =>
+    child.on("close", (code, signal) => resolve({ code, signal }))
+  );
+  const timer = setTimeout(() => child.kill("SIGKILL"), 30_000);
+  const workers = () =>
+    [...stderr.matchAll(/worker (\d+) booting/g)].map((m) => Number(m[1]));
+  try {
+    const url = await new Promise((resolve, reject) => {
+      child.stdout.on("data", (d) => {
+        stdout += d;
+        const match = /http:\/\/127\.0\.0\.1:\d+\//.exec(stdout);
+        if (match) resolve(match[0]);
+      });
+      exited.then(() =>
+        reject(new Error(`wsgi exited before serving\n${stdout}\n${stderr}`))
+      );
+    });
+    const pids = new Set();
+    for (let i = 0; i < 100 && pids.size < 2; i++) {
+      const response = await fetch(url, { headers: { Connection: "close" } });
+      pids.add(Number(await response.text()));
+    }
+    assert.deepEqual([...pids].sort(), workers().sort(), stderr);
+    child.kill("SIGTERM");
+    const { code, signal } = await exited;
+    assert.equal(signal, null, `wsgi was killed by ${signal}\n${stderr}`);
+    assert.equal(code, 0, `wsgi exited with ${code}\n${stderr}`);
+  } finally {
+    clearTimeout(timer);
+    child.kill("SIGKILL");
+    for (const pid of workers()) {
+      try {
+        process.kill(pid, "SIGKILL");
+      } catch {
+        // Gone, as it should be.
+      }
+    }
+  }
+}
+
+for (const node of nodes) {
+  test(
+    `npm package: wsgi --workers 2 serves from both workers on ${node.name}`,
+    { skip: !hasCli && NO_CLI },
+    () => runWorkers(node),
+  );
+}
+
+test(
+  "npm package: wsgi app.ts:app on a Node without type stripping says what to do",
+  { skip: !hasCli && NO_CLI },
+  async () => {
+    await install();
+    const old = nodes.find((node) => {
+      const [major, minor] = node.name.slice(6).split(".").map(Number);
+      return major < 22 || (major === 22 && minor < 6);
+    });
+    if (!old) return;
+    writeFileSync(join(project, "api.ts"), PID_APP);
+    const result = await run(
+      join(project, "node_modules", ".bin", "wsgi"),
+      ["--check-config", "api.ts:app"],
+      {
+        cwd: project,
+        env: {
+          ...cleanEnv,
+          PATH: dirname(realpathSync(old.path)) + delimiter + process.env.PATH,
+        },
+      },
+    );
+    assert.equal(result.code, 2, result.stderr);
+    const lines = result.stderr.trim().split("\n");
+    assert.equal(lines.length, 1, result.stderr);
+    assert.match(
+      lines[0],
+      /^wsgi: cannot import "api\.ts": Node v?20\.[\d.]+ does not run TypeScript: use Node 22\.6\+/,
+    );
+  },
+);
+
 test("npm package: types check for a strict .mts and .cts consumer", async () => {
   await install();
   const subpaths = specifiers.filter((s) => s !== "wsgi");

@@ -1,0 +1,70 @@
+// The process side of the command line on Bun: `--workers` starts copies
+// of this command with `Bun.spawn` and an IPC channel, each serving with
+// `reusePort` (`Bun.serve` bypasses node:net, so node:cluster cannot hand
+// it a socket). Files, signals and ports go through Bun's node: modules.
+import type { CliHost } from "./_cli_host.ts";
+import type { ChildHandle, WorkerMessage } from "./_supervisor.ts";
+import {
+  loadNodeModules,
+  nodeCliHost,
+  nodeFiles,
+  nodeWorkerSide,
+} from "./_process_node.ts";
+
+// The few Bun APIs used here, declared so that no Bun types are needed.
+interface BunSubprocess {
+  pid: number;
+  kill(signal?: string): void;
+}
+interface BunGlobal {
+  version: string;
+  spawn(cmd: string[], options: {
+    env: Record<string, string | undefined>;
+    stdio: ["inherit", "inherit", "inherit"];
+    ipc(message: WorkerMessage): void;
+    onExit(
+      subprocess: BunSubprocess,
+      exitCode: number | null,
+      signalCode: string | number | null,
+    ): void;
+  }): BunSubprocess;
+}
+interface BunProcess {
+  argv: string[];
+  execPath: string;
+  env: Record<string, string | undefined>;
+}
+
+const Bun = (globalThis as unknown as { Bun: BunGlobal }).Bun;
+const proc = (globalThis as unknown as { process: BunProcess }).process;
+
+/** The command line's view of Bun. */
+export async function cliHost(): Promise<CliHost> {
+  await loadNodeModules();
+  return {
+    ...nodeCliHost("bun", Bun.version),
+    cannotSupervise: () => null,
+    supervisor: () =>
+      Promise.resolve({
+        ...nodeFiles(),
+        spawn(env, events): ChildHandle {
+          // This same command (`bun mod.ts ...` or the npm bin), as a worker.
+          const child = Bun.spawn(
+            [proc.execPath, ...proc.argv.slice(1)],
+            {
+              env: { ...proc.env, ...env },
+              stdio: ["inherit", "inherit", "inherit"],
+              ipc: (message) => events.message(message),
+              onExit: (_child, code, signal) =>
+                events.exit(
+                  signal === null ? code : null,
+                  signal === null ? null : String(signal),
+                ),
+            },
+          );
+          return { pid: child.pid, kill: (signal) => child.kill(signal) };
+        },
+      }),
+    worker: () => Promise.resolve(nodeWorkerSide(true)),
+  };
+}

@@ -1,0 +1,262 @@
+// The process side of the command line on Deno: `--workers` starts copies
+// of this command as `deno run -A --unstable-net` (Deno 2.9 wants that
+// flag for `Deno.serve({ reusePort })`), each serving with `reusePort`.
+// Deno has no IPC channel for them: a worker writes its messages to
+// stdout, one marked line each, and the parent passes all else through.
+import type { CliHost } from "./_cli_host.ts";
+import type { ChildHandle, ProcessHost, WorkerMessage } from "./_supervisor.ts";
+import type { WorkerSide } from "./_worker.ts";
+
+// The few Deno APIs used here, declared so that no Deno types are needed.
+interface DenoChild {
+  pid: number;
+  stdout: ReadableStream<Uint8Array>;
+  status: Promise<{ code: number; signal: string | null }>;
+  kill(signal: string): void;
+}
+interface DenoFile {
+  writeSync(data: Uint8Array): number;
+  seekSync(offset: number, whence: number): number;
+}
+interface DenoGlobal {
+  version: { deno: string };
+  args: string[];
+  mainModule: string;
+  build: { os: string };
+  ppid: number;
+  execPath(): string;
+  cwd(): string;
+  exit(code: number): never;
+  env: { get(name: string): string | undefined };
+  permissions: {
+    querySync(
+      descriptor: { name: string; variable?: string },
+    ): { state: string };
+  };
+  statSync(path: string): unknown;
+  lstatSync(path: string): { isSocket: boolean | null };
+  readTextFileSync(path: string): string;
+  makeTempDirSync(options: { prefix: string; dir?: string }): string;
+  removeSync(path: string, options: { recursive: boolean }): void;
+  openSync(
+    path: string,
+    options: { write: boolean; create: boolean; truncate: boolean },
+  ): DenoFile;
+  watchFs(
+    path: string,
+    options: { recursive: boolean },
+  ): AsyncIterable<{ paths: string[] }> & { close(): void };
+  listen(options: { hostname: string; port: number }): {
+    addr: { port: number };
+    close(): void;
+  };
+  addSignalListener(signal: string, handler: () => void): void;
+  stdout: { writeSync(data: Uint8Array): number };
+  Command: new (command: string, options: {
+    args: string[];
+    env: Record<string, string>;
+    stdin: "null";
+    stdout: "piped";
+    stderr: "inherit";
+  }) => { spawn(): DenoChild };
+}
+
+const Deno = (globalThis as unknown as { Deno: DenoGlobal }).Deno;
+
+/** Starts a worker's message line on stdout (ASCII record separator). */
+const MARK = "\x1ewsgi-worker ";
+const encoder = new TextEncoder();
+
+function writeAll(data: Uint8Array): void {
+  for (let n = 0; n < data.length;) {
+    n += Deno.stdout.writeSync(data.subarray(n));
+  }
+}
+
+/** Reads a worker's stdout: messages to `message`, the rest to stdout. */
+async function pump(
+  stream: ReadableStream<Uint8Array>,
+  message: (m: WorkerMessage) => void,
+): Promise<void> {
+  const decoder = new TextDecoder();
+  let buffer = "";
+  const line = (text: string): void => {
+    const at = text.indexOf(MARK);
+    if (at === -1) return writeAll(encoder.encode(text + "\n"));
+    if (at > 0) writeAll(encoder.encode(text.slice(0, at)));
+    try {
+      message(JSON.parse(text.slice(at + MARK.length)));
+    } catch {
+      // Not one of ours after all.
+    }
+  };
+  try {
+    for await (const chunk of stream) {
+      buffer += decoder.decode(chunk, { stream: true });
+      let nl;
+      while ((nl = buffer.indexOf("\n")) !== -1) {
+        line(buffer.slice(0, nl));
+        buffer = buffer.slice(nl + 1);
+      }
+    }
+  } catch {
+    // The worker is gone.
+  }
+  if (buffer) writeAll(encoder.encode(buffer));
+}
+
+/** Removes `path` if it is a unix socket (never a file or a folder). */
+function removeSocket(path: string): void {
+  try {
+    if (Deno.lstatSync(path).isSocket) {
+      Deno.removeSync(path, { recursive: false });
+    }
+  } catch {
+    // Not there.
+  }
+}
+
+const supervisorHost: ProcessHost = {
+  spawn(env, events): ChildHandle {
+    const child = new Deno.Command(Deno.execPath(), {
+      // This same command, as a worker; -A because the parent, which may
+      // start processes (--allow-run), could grant itself anything anyway.
+      args: ["run", "-A", "--unstable-net", Deno.mainModule, ...Deno.args],
+      env,
+      stdin: "null",
+      stdout: "piped",
+      stderr: "inherit",
+    }).spawn();
+    const read = pump(child.stdout, (m) => events.message(m));
+    Promise.all([child.status, read]).then(([status]) =>
+      events.exit(
+        status.signal === null ? status.code : null,
+        status.signal,
+      )
+    );
+    return { pid: child.pid, kill: (signal) => child.kill(signal) };
+  },
+  onSignal(signal, handler) {
+    try {
+      Deno.addSignalListener(signal, handler);
+    } catch {
+      // Windows has only SIGINT (and SIGBREAK).
+    }
+  },
+  readText(path) {
+    try {
+      return Deno.readTextFileSync(path);
+    } catch {
+      return null;
+    }
+  },
+  makeTempDir() {
+    // In memory where there is /dev/shm: a disk can stall the writes.
+    let dir: string | undefined;
+    try {
+      Deno.statSync("/dev/shm");
+      dir = "/dev/shm";
+    } catch {
+      // Not Linux: the system's temporary directory.
+    }
+    return Deno.makeTempDirSync({ prefix: "wsgi-", dir });
+  },
+  remove(path) {
+    try {
+      Deno.removeSync(path, { recursive: true });
+    } catch {
+      // Already gone.
+    }
+  },
+  removeSocket,
+  watch(dir, onChange) {
+    const watcher = Deno.watchFs(dir, { recursive: true });
+    (async () => {
+      try {
+        for await (const event of watcher) event.paths.forEach(onChange);
+      } catch {
+        // Closed.
+      }
+    })();
+    return () => watcher.close();
+  },
+};
+
+function workerSide(): WorkerSide {
+  const parent = Deno.ppid;
+  return {
+    reusePort: true,
+    send(message) {
+      try {
+        writeAll(encoder.encode(`${MARK}${JSON.stringify(message)}\n`));
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    onTerm(handler) {
+      Deno.addSignalListener("SIGINT", () => {});
+      Deno.addSignalListener("SIGTERM", handler);
+    },
+    scoreboard(path) {
+      const file = Deno.openSync(path, {
+        write: true,
+        create: true,
+        truncate: true,
+      });
+      return (line) => {
+        file.seekSync(0, 0);
+        file.writeSync(encoder.encode(line));
+      };
+    },
+    orphaned: () => Deno.ppid !== parent,
+    removeSocket,
+  };
+}
+
+const denoHost: CliHost = {
+  runtime: "deno",
+  version: Deno.version.deno,
+  args: () => Deno.args,
+  cwd: () => Deno.cwd(),
+  env(name) {
+    // Asked only when granted: no permission prompt for a default.
+    const granted =
+      Deno.permissions.querySync({ name: "env", variable: name }).state ===
+        "granted";
+    return granted ? Deno.env.get(name) : undefined;
+  },
+  exists(path) {
+    try {
+      Deno.statSync(path);
+      return true;
+    } catch {
+      return false;
+    }
+  },
+  removeSocket,
+  cores: () => navigator.hardwareConcurrency,
+  exit: (code) => Deno.exit(code),
+  onSignal(handler) {
+    Deno.addSignalListener("SIGINT", handler);
+    if (Deno.build.os !== "windows") Deno.addSignalListener("SIGTERM", handler);
+  },
+  freePort(host) {
+    const listener = Deno.listen({ hostname: host, port: 0 });
+    const port = listener.addr.port;
+    listener.close();
+    return Promise.resolve(port);
+  },
+  cannotSupervise() {
+    const run = Deno.permissions.querySync({ name: "run" }).state;
+    return run === "granted" ? null : "--workers on Deno starts " +
+      "`deno run -A --unstable-net` workers: run this command with -A";
+  },
+  supervisor: () => Promise.resolve(supervisorHost),
+  worker: () => Promise.resolve(workerSide()),
+};
+
+/** The command line's view of Deno. */
+export function cliHost(): Promise<CliHost> {
+  return Promise.resolve(denoHost);
+}

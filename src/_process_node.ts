@@ -1,0 +1,229 @@
+// The process side of the command line on Node: `--workers` runs on
+// node:cluster (one socket in the parent, handed round-robin to the
+// workers: it works on Node 20, where `reusePort` does not, and retiring a
+// worker drops no queued connection). The file helpers are shared with Bun,
+// which implements these node: modules too.
+import type { CliHost } from "./_cli_host.ts";
+import type {
+  ChildHandle,
+  ProcessHost,
+  SupervisorSignal,
+  WorkerMessage,
+} from "./_supervisor.ts";
+import type { WorkerSide } from "./_worker.ts";
+
+// The few Node APIs used here, declared so that no Node types are needed.
+interface NodeProcess {
+  argv: string[];
+  env: Record<string, string | undefined>;
+  pid: number;
+  ppid: number;
+  platform: string;
+  versions: { node: string };
+  cwd(): string;
+  exit(code: number): never;
+  on(signal: string, handler: (...args: unknown[]) => void): void;
+  send?(message: unknown): boolean;
+  connected?: boolean;
+  kill(pid: number, signal: string): void;
+}
+interface NodeFs {
+  existsSync(path: string): boolean;
+  lstatSync(path: string): { isSocket(): boolean };
+  unlinkSync(path: string): void;
+  readFileSync(path: string, encoding: "utf8"): string;
+  mkdtempSync(prefix: string): string;
+  rmSync(path: string, options: { recursive: boolean; force: boolean }): void;
+  openSync(path: string, flags: string): number;
+  writeSync(fd: number, text: string, position: number): number;
+  watch(
+    dir: string,
+    options: { recursive: boolean },
+    listener: (event: string, file: string | null) => void,
+  ): { close(): void };
+}
+interface NodeOs {
+  tmpdir(): string;
+  cpus(): unknown[];
+  availableParallelism?(): number;
+}
+interface NodeNet {
+  createServer(): {
+    listen(port: number, host: string, callback: () => void): void;
+    once(event: "error", listener: (error: Error) => void): void;
+    address(): { port: number } | null;
+    close(): void;
+  };
+}
+interface ClusterWorker {
+  process: { pid: number; kill(signal: string): void };
+  on(event: "message", listener: (message: WorkerMessage) => void): void;
+  on(
+    event: "exit",
+    listener: (code: number | null, signal: string | null) => void,
+  ): void;
+}
+interface Cluster {
+  isWorker: boolean;
+  schedulingPolicy: number;
+  SCHED_NONE: number;
+  fork(env: Record<string, string>): ClusterWorker;
+}
+
+const proc = (globalThis as unknown as { process: NodeProcess }).process;
+
+// A variable specifier keeps type checkers from resolving node: modules.
+async function nodeModule<T>(name: string): Promise<T> {
+  const mod = await import(name) as { default?: T };
+  return (mod.default ?? mod) as T;
+}
+let fs!: NodeFs;
+
+/** Removes `path` if it is a unix socket (never a file or a folder). */
+function removeSocket(path: string): void {
+  try {
+    if (fs.lstatSync(path).isSocket()) fs.unlinkSync(path);
+  } catch {
+    // Not there.
+  }
+}
+let os!: NodeOs;
+let net!: NodeNet;
+/** Loads node:fs, node:os and node:net (no top-level await: CommonJS). */
+export async function loadNodeModules(): Promise<void> {
+  [fs, os, net] = await Promise.all([
+    nodeModule<NodeFs>("node:fs"),
+    nodeModule<NodeOs>("node:os"),
+    nodeModule<NodeNet>("node:net"),
+  ]);
+}
+
+const SIGNALS_ON_WINDOWS = new Set(["SIGINT"]);
+
+/** The parts of a ProcessHost that node:fs provides (Node and Bun). */
+export function nodeFiles(): Omit<ProcessHost, "spawn"> {
+  return {
+    onSignal(signal: SupervisorSignal, handler: () => void): void {
+      if (proc.platform === "win32" && !SIGNALS_ON_WINDOWS.has(signal)) return;
+      proc.on(signal, () => handler());
+    },
+    readText(path) {
+      try {
+        return fs.readFileSync(path, "utf8");
+      } catch {
+        return null;
+      }
+    },
+    // In memory where there is /dev/shm: a disk can stall the writes.
+    makeTempDir: () =>
+      fs.mkdtempSync(
+        `${fs.existsSync("/dev/shm") ? "/dev/shm" : os.tmpdir()}/wsgi-`,
+      ),
+    remove: (path) => fs.rmSync(path, { recursive: true, force: true }),
+    removeSocket,
+    watch(dir, onChange) {
+      const watcher = fs.watch(
+        dir,
+        { recursive: true },
+        (_event, file) => onChange(file ?? ""),
+      );
+      return () => watcher.close();
+    },
+  };
+}
+
+/** The worker's side, but for `send` (Node's and Bun's IPC `process.send`). */
+export function nodeWorkerSide(reusePort: boolean): WorkerSide {
+  const parent = proc.ppid;
+  return {
+    reusePort,
+    send(message) {
+      // send() answers false also when its queue is long: the channel's
+      // state says whether the parent is there.
+      try {
+        proc.send?.(message);
+      } catch {
+        return false;
+      }
+      return proc.connected !== false;
+    },
+    onTerm(handler) {
+      proc.on("SIGINT", () => {});
+      proc.on("SIGTERM", () => handler());
+      // The parent's IPC channel closing means the parent is gone.
+      proc.on("disconnect", () => handler());
+    },
+    scoreboard(path) {
+      const fd = fs.openSync(path, "w");
+      return (line) => void fs.writeSync(fd, line, 0);
+    },
+    orphaned: () => proc.ppid !== parent,
+    removeSocket,
+  };
+}
+
+/** The CLI's host facilities common to Node and Bun. */
+export function nodeCliHost(
+  runtime: "node" | "bun",
+  version: string,
+): Omit<CliHost, "supervisor" | "worker" | "cannotSupervise"> {
+  return {
+    runtime,
+    version,
+    args: () => proc.argv.slice(2),
+    cwd: () => proc.cwd(),
+    env: (name) => proc.env[name],
+    exists: (path) => fs.existsSync(path),
+    removeSocket,
+    cores: () => os.availableParallelism?.() ?? os.cpus().length,
+    exit: (code) => proc.exit(code),
+    onSignal(handler) {
+      proc.on("SIGINT", handler);
+      proc.on("SIGTERM", handler);
+    },
+    freePort: (host) =>
+      new Promise((resolve, reject) => {
+        const server = net.createServer();
+        server.once("error", reject);
+        server.listen(0, host, () => {
+          const port = server.address()!.port;
+          server.close();
+          resolve(port);
+        });
+      }),
+  };
+}
+
+/** The command line's view of Node. */
+export async function cliHost(): Promise<CliHost> {
+  await loadNodeModules();
+  return nodeHost;
+}
+
+const nodeHost: CliHost = {
+  ...nodeCliHost("node", proc.versions?.node ?? ""),
+  cannotSupervise: () => null,
+  async supervisor() {
+    const cluster = await nodeModule<Cluster>("node:cluster");
+    // The workers accept from the one shared socket themselves (not the
+    // parent's round-robin): a stuck worker takes no new connection, a
+    // retiring one leaves its queue to the others, and a connection per
+    // request costs a third of round-robin's (serving.md §1.4).
+    cluster.schedulingPolicy = cluster.SCHED_NONE;
+    return {
+      ...nodeFiles(),
+      spawn(env, events): ChildHandle {
+        // cluster.fork() runs this same script, with its arguments and
+        // Node's flags, as a worker.
+        const worker = cluster.fork(env);
+        worker.on("message", (m) => events.message(m));
+        worker.on("exit", (code, signal) => events.exit(code, signal));
+        return {
+          pid: worker.process.pid,
+          kill: (signal) => worker.process.kill(signal),
+        };
+      },
+    };
+  },
+  worker: () => Promise.resolve(nodeWorkerSide(false)),
+};

@@ -1,0 +1,108 @@
+// One worker of `wsgi --workers N`, runtime-free: beats for the parent,
+// imports the application, serves every bind, notes each request for the
+// timeout's log, asks to retire after --max-requests, and on SIGTERM
+// finishes its requests and exits 0. Ctrl-C reaches the whole process
+// group: a worker ignores SIGINT and waits for its parent's SIGTERM.
+import type { WSGIApplication, WSGIEnvironment } from "./types.ts";
+import { makeServer, type ServerOptions, type WSGIServer } from "./server.ts";
+import type { WorkerConfig, WorkerMessage } from "./_supervisor.ts";
+
+/** The worker's view of the runtime (src/_process_{deno,bun,node}.ts). */
+export interface WorkerSide {
+  /** Whether workers share a port by `SO_REUSEPORT` (not node:cluster). */
+  readonly reusePort: boolean;
+  /** Tells the parent; false when the parent is gone. */
+  send(message: WorkerMessage): boolean;
+  /** Calls `handler` on SIGTERM; SIGINT is ignored from now on. */
+  onTerm(handler: () => void): void;
+  /** A writer of the scoreboard file: one cheap synchronous write. */
+  scoreboard(path: string): (line: string) => void;
+  /** The parent's pid has changed (it died): stop. */
+  orphaned(): boolean;
+  /** Removes a unix socket file (only a socket) the newest worker takes over. */
+  removeSocket(path: string): void;
+}
+
+/**
+ * Runs one worker: resolves with its exit code (0 after SIGTERM, 2 when the
+ * application cannot be loaded or a bind fails: a boot failure).
+ */
+export async function runWorker(
+  config: WorkerConfig,
+  side: WorkerSide,
+  load: () => Promise<WSGIApplication>,
+  options: ServerOptions,
+  fail: (line: string) => void,
+): Promise<number> {
+  let stop!: () => void;
+  const stopped = new Promise<void>((resolve) => (stop = resolve));
+  side.onTerm(() => stop());
+  // Beats from the start, so that a slow import is not a stuck worker; a
+  // synchronous loop anywhere (import or request) stops them.
+  const beat = setInterval(() => {
+    if (!side.send({ t: "beat" }) || side.orphaned()) stop();
+  }, config.beatMs);
+  let servers: WSGIServer[] = [];
+  try {
+    let app: WSGIApplication;
+    try {
+      app = await load();
+    } catch (error) {
+      fail(`wsgi: ${(error as Error).message}`);
+      return 2;
+    }
+    const note = side.scoreboard(config.scoreboard);
+    let last = "";
+    let count = 0;
+    const max = config.maxRequests;
+    const multiprocess = config.multiprocess;
+    const served: WSGIApplication = (environ: WSGIEnvironment, start) => {
+      // PEP 3333: wsgi.multiprocess is true when another process may
+      // serve the same application.
+      if (multiprocess) environ["wsgi.multiprocess"] = true;
+      const query = environ.QUERY_STRING;
+      const line =
+        `${environ.REQUEST_METHOD} ${environ.SCRIPT_NAME}${environ.PATH_INFO}${
+          query ? `?${query}` : ""
+        }\n`;
+      // One write (a syscall, 2-3 µs) per request, skipped when the line
+      // is the one already there: the parent reads it only when this
+      // worker stops beating, since a stuck loop can tell it nothing.
+      if (line !== last) note(last = line);
+      if (++count === max) side.send({ t: "retire", requests: count });
+      return app(environ, start);
+    };
+    for (const bind of config.binds) {
+      // Without a shared socket (reusePort), the newest worker takes a unix
+      // path over; the one it replaces finishes on its own connections.
+      if (side.reusePort && bind.host.startsWith("unix:")) {
+        side.removeSocket(bind.host.slice(5));
+      }
+    }
+    servers = config.binds.map((bind) =>
+      makeServer(bind.host, bind.port, served, {
+        ...options,
+        reusePort: side.reusePort && !bind.host.startsWith("unix:"),
+      })
+    );
+    const bound = await Promise.allSettled(servers.map((s) => s.ready));
+    const failed = bound.findIndex((r) => r.status === "rejected");
+    if (failed !== -1) {
+      const bind = config.binds[failed];
+      const error = (bound[failed] as PromiseRejectedResult).reason as Error;
+      fail(
+        `wsgi: worker cannot listen on ${bind.host}${
+          bind.host.startsWith("unix:") ? "" : `:${bind.port}`
+        }: ${error.message}`,
+      );
+      await Promise.all(servers.map((s) => s.shutdown()));
+      return 2;
+    }
+    side.send({ t: "listening" });
+    await stopped;
+    await Promise.all(servers.map((s) => s.shutdown()));
+    return 0;
+  } finally {
+    clearInterval(beat);
+  }
+}
