@@ -20,24 +20,24 @@
  *
  * @module
  */
-export * from "./src/types.ts";
-export * from "./src/environ.ts";
-export * from "./src/handler.ts";
-export * from "./src/server.ts";
-export * from "./src/file_wrapper.ts";
-export * from "./src/demo_app.ts";
-export * from "./src/util.ts";
-export * from "./src/headers.ts";
-export * from "./src/cgi.ts";
-export * from "./src/test_client.ts";
-export * from "./src/validate.ts";
+export * from "./src/core/types.ts";
+export * from "./src/core/environ.ts";
+export * from "./src/core/handler.ts";
+export * from "./src/runtime/server.ts";
+export * from "./src/core/file_wrapper.ts";
+export * from "./src/wsgiref/demo_app.ts";
+export * from "./src/wsgiref/util.ts";
+export * from "./src/wsgiref/headers.ts";
+export * from "./src/wsgiref/cgi.ts";
+export * from "./src/wsgiref/test_client.ts";
+export * from "./src/wsgiref/validate.ts";
 
 // #region main (stripped from the npm build, which has its own bin)
-import { hasCommandLine } from "./src/_runtime.ts";
+import { hasCommandLine } from "./src/runtime/_detect.ts";
 // Bundled into a worker by esbuild (wrangler), this line is the worker's
 // own, and workerd makes import.meta.main true from compatibility date
 // 2026-11-17: start the command line only where there is one.
 if ((import.meta as { main?: boolean }).main && hasCommandLine()) {
-  import("./src/cli.ts").then((cli) => cli.run());
+  import("./src/process/cli.ts").then((cli) => cli.run());
 }
 // #endregion main

@@ -68,7 +68,7 @@ async function readDenoConfig(): Promise<DenoConfig> {
   return config;
 }
 
-/** deno.json's exports as a map, `{ "./cli": "./src/cli.ts", ... }`. */
+/** deno.json's exports as a map, `{ "./cli": "./src/process/cli.ts", ... }`. */
 function exportsOf(config: DenoConfig): Record<string, string> {
   const map = typeof config.exports === "string"
     ? { ".": config.exports }
@@ -88,7 +88,7 @@ function exportsOf(config: DenoConfig): Record<string, string> {
   return map;
 }
 
-/** `./src/cli.ts` → `./esm/src/cli.js` (or `.d.ts`). */
+/** `./src/process/cli.ts` → `./esm/src/process/cli.js` (or `.d.ts`). */
 function built(path: string, dir: string, ext: ".js" | ".d.ts"): string {
   return `./${dir}/${path.slice(2, -3)}${ext}`;
 }

@@ -4,7 +4,7 @@
 Run from the repository root:  python3 scripts/gen_util_cases.py
 
 Every expected value in the table is what CPython answers for the same
-input, so the TypeScript port (src/util.ts) is checked against the real
+input, so the TypeScript port (src/wsgiref/util.ts) is checked against the real
 thing without needing Python at test time. The table sits between the
 "BEGIN GENERATED" and "END GENERATED" lines of tests/util.test.ts; this
 script rewrites only that region. A Python exception becomes

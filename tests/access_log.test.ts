@@ -17,8 +17,8 @@ import {
   logTime,
   nowLogTime,
   PIPE_BUF,
-} from "../src/_access_log.ts";
-import { consoleErrors } from "../src/_errors.ts";
+} from "../src/core/_access_log.ts";
+import { consoleErrors } from "../src/core/_errors.ts";
 
 const g = globalThis as Record<string, unknown>;
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");

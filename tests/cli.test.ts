@@ -1,7 +1,7 @@
 // The command line, run for real on the current runtime: `deno run
 // --allow-net --allow-read mod.ts ...` under deno test, `bun mod.ts ...`
 // under bun test, and under node --test a small script that imports
-// src/cli.ts and calls run() (tests/fixtures/node_cli.ts, as the npm
+// src/process/cli.ts and calls run() (tests/fixtures/node_cli.ts, as the npm
 // package's bin does). Each test spawns the process, talks to it over
 // HTTP, and stops it with a signal.
 import { test } from "node:test";

@@ -4,8 +4,8 @@
 // the core's checkHeaders.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { WSGIHeaders } from "../src/headers.ts";
-import type { HeaderPair } from "../src/types.ts";
+import { WSGIHeaders } from "../src/wsgiref/headers.ts";
+import type { HeaderPair } from "../src/core/types.ts";
 
 function sample(): HeaderPair[] {
   return [["Content-Type", "text/plain"], ["X-A", "1"], ["x-a", "2"]];

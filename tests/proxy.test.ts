@@ -25,7 +25,7 @@ import {
   parseNode,
   peerTrusted,
   splitList,
-} from "../src/_forwarded.ts";
+} from "../src/core/_forwarded.ts";
 
 const IPV6 = await new Promise<boolean>((resolve) => {
   const probe = netServer();

@@ -12,8 +12,8 @@ import {
   requestUri,
   setupTestingDefaults,
   shiftPathInfo,
-} from "../src/util.ts";
-import type { InputStream } from "../src/types.ts";
+} from "../src/wsgiref/util.ts";
+import type { InputStream } from "../src/core/types.ts";
 
 /** A hand-made environ, complete or not, as the util functions take. */
 type Environ = Record<string, unknown>;

@@ -5,17 +5,20 @@
 // correct apps run through handleRequest without complaint.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { validator, WSGIValidationError } from "../src/validate.ts";
-import { MemoryErrorStream, setupTestingDefaults } from "../src/util.ts";
-import { handleRequest } from "../src/handler.ts";
-import { demoApp } from "../src/demo_app.ts";
+import { validator, WSGIValidationError } from "../src/wsgiref/validate.ts";
+import {
+  MemoryErrorStream,
+  setupTestingDefaults,
+} from "../src/wsgiref/util.ts";
+import { handleRequest } from "../src/core/handler.ts";
+import { demoApp } from "../src/wsgiref/demo_app.ts";
 import type {
   HeaderPair,
   InputStream,
   StartResponse,
   WSGIApplication,
   WSGIEnvironment,
-} from "../src/types.ts";
+} from "../src/core/types.ts";
 
 const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
 const dec = (b: Uint8Array): string => new TextDecoder().decode(b);

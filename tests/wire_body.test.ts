@@ -7,7 +7,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { makeServer, type WSGIApplication } from "../mod.ts";
 import { exchange, get, header } from "./_raw_http.ts";
-import { decodeUtf8Strict } from "../src/_utf8.ts";
+import { decodeUtf8Strict } from "../src/core/_utf8.ts";
 
 const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
 

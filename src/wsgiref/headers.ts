@@ -4,9 +4,9 @@
  *
  * @module
  */
-import type { HeaderPair } from "./types.ts";
-import { firstNonLatin1, nativeToBytes } from "./_latin1.ts";
-import { TOKEN } from "./_response_state.ts";
+import type { HeaderPair } from "../core/types.ts";
+import { firstNonLatin1, nativeToBytes } from "../core/_latin1.ts";
+import { TOKEN } from "../core/_response_state.ts";
 
 // The same rules as `checkHeaders` in _response_state.ts, minus its
 // hop-by-hop ban (wsgiref's Headers lets an app build any list; the server

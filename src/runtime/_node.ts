@@ -3,16 +3,16 @@
 // `IncomingMessage` (its raw `url` and `rawHeaders`), and the response
 // written straight to `ServerResponse`: no Web `Request` or `Response` is
 // made per request, which would cost more than the whole raw request.
-import { serveFacts } from "./_serve.ts";
-import type { Outcome, Pump } from "./_exchange.ts";
-import type { RequestFacts } from "./environ.ts";
-import { consoleErrors, logError } from "./_errors.ts";
-import { concat } from "./_bytes.ts";
+import { serveFacts } from "../core/_serve.ts";
+import type { Outcome, Pump } from "../core/_exchange.ts";
+import type { RequestFacts } from "../core/environ.ts";
+import { consoleErrors, logError } from "../core/_errors.ts";
+import { concat } from "../core/_bytes.ts";
 import type { Backend, Listen } from "./_backend.ts";
 import { accessLogger, flushingBackend } from "./_backend.ts";
 import { fdStderr, flushFdStderr } from "./_stderr_fd.ts";
-import { type Limits, resolveLimits } from "./_limits.ts";
-import { headersTooLarge } from "./_serve.ts";
+import { type Limits, resolveLimits } from "../core/_limits.ts";
+import { headersTooLarge } from "../core/_serve.ts";
 
 // The few Node APIs used here, declared so that neither the build nor the
 // published types need @types/node.

@@ -7,9 +7,9 @@
  *
  * @module
  */
-import type { WSGIApplication } from "./types.ts";
-import { demoApp } from "./demo_app.ts";
-import { makeServer, type ServerOptions } from "./server.ts";
+import type { WSGIApplication } from "../core/types.ts";
+import { demoApp } from "../wsgiref/demo_app.ts";
+import { makeServer, type ServerOptions } from "../runtime/server.ts";
 import type { CliHost } from "./_cli_host.ts";
 import {
   type Bind,
@@ -295,12 +295,12 @@ async function loadApp(spec: string, host: CliHost): Promise<WSGIApplication> {
 async function loadHost(): Promise<CliHost> {
   const g = globalThis as Record<string, unknown>;
   if (typeof g.Deno === "object") {
-    return await (await import("./_process_deno.ts")).cliHost();
+    return await (await import("./_deno.ts")).cliHost();
   }
   if (typeof g.Bun === "object") {
-    return await (await import("./_process_bun.ts")).cliHost();
+    return await (await import("./_bun.ts")).cliHost();
   }
-  return await (await import("./_process_node.ts")).cliHost();
+  return await (await import("./_node.ts")).cliHost();
 }
 
 /** `host:port` or `unix:/path`, for messages. */

@@ -1,11 +1,11 @@
 // The server object every runtime shares: binding happens in the
 // background (the runtime's shim may be loaded by dynamic import), and the
 // object answers for it.
-import type { WSGIApplication } from "./types.ts";
-import type { ServerOptions, WSGIServer } from "./server.ts";
+import type { WSGIApplication } from "../core/types.ts";
+import type { ServerOptions, WSGIServer } from "./types.ts";
 import type { Backend, Listen } from "./_backend.ts";
-import { withTrust } from "./_forwarded.ts";
-import { checkOptions, type OptionNames } from "./_options.ts";
+import { withTrust } from "../core/_forwarded.ts";
+import { checkOptions, type OptionNames } from "../core/_options.ts";
 
 /**
  * Every `ServerOptions` name (server.ts), checked by every `makeServer`
@@ -33,7 +33,7 @@ const SERVER_OPTION_NAMES: OptionNames<ServerOptions> = {
   maxHeaderCount: true,
   maxHeaderSize: true,
 };
-import { resolveLimits } from "./_limits.ts";
+import { resolveLimits } from "../core/_limits.ts";
 
 /** Wraps a runtime's listener as a `WSGIServer`. */
 export function createServer(

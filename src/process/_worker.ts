@@ -3,8 +3,12 @@
 // timeout's log, asks to retire after --max-requests, and on SIGTERM
 // finishes its requests and exits 0. Ctrl-C reaches the whole process
 // group: a worker ignores SIGINT and waits for its parent's SIGTERM.
-import type { WSGIApplication, WSGIEnvironment } from "./types.ts";
-import { makeServer, type ServerOptions, type WSGIServer } from "./server.ts";
+import type { WSGIApplication, WSGIEnvironment } from "../core/types.ts";
+import {
+  makeServer,
+  type ServerOptions,
+  type WSGIServer,
+} from "../runtime/server.ts";
 import type { WorkerConfig, WorkerMessage } from "./_supervisor.ts";
 
 /** The worker's view of the runtime (src/_process_{deno,bun,node}.ts). */

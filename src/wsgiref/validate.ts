@@ -13,7 +13,7 @@ import type {
   WSGIApplication,
   WSGIBody,
   WSGIEnvironment,
-} from "./types.ts";
+} from "../core/types.ts";
 import {
   check,
   checkContentType,

@@ -9,7 +9,7 @@ import {
   nodeCliHost,
   nodeFiles,
   nodeWorkerSide,
-} from "./_process_node.ts";
+} from "./_node.ts";
 
 // The few Bun APIs used here, declared so that no Bun types are needed.
 interface BunSubprocess {

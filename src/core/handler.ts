@@ -9,35 +9,16 @@ import type {
   InputStream,
   WSGIApplication,
 } from "./types.ts";
-import type { EnvironOptions, RequestFacts } from "./environ.ts";
-import { MAX_BODY_SIZE, serveFacts, toResponse } from "./_serve.ts";
+import type { RequestFacts } from "./environ.ts";
+import {
+  MAX_BODY_SIZE,
+  serveFacts,
+  toResponse,
+  type WSGIOptions,
+} from "./_serve.ts";
 import { checkOptions, type OptionNames } from "./_options.ts";
 
-/**
- * Options for serving an application.
- *
- * @example Usage
- * ```ts
- * import type { WSGIOptions } from "@wsgi/wsgi";
- * const options: WSGIOptions = { maxBodySize: 1024 * 1024 };
- * ```
- */
-export interface WSGIOptions extends EnvironOptions {
-  /**
-   * The largest request body accepted, in bytes; a larger one gets
-   * `413 Content Too Large` and the application is not called.
-   * @default {10485760} (10 MiB)
-   */
-  maxBodySize?: number;
-  /**
-   * Read the whole body before calling the application, so that
-   * `wsgi.input` reads are synchronous, as in Python. With `false`,
-   * `wsgi.input` is an {@linkcode AsyncInputStream}: `await
-   * input.read()` pulls the body as it arrives (for large uploads).
-   * @default {true}
-   */
-  bufferInput?: boolean;
-}
+export type { WSGIOptions };
 
 // Every WSGIOptions name, checked once by toFetchHandler and handleRequest
 // (unknown names are a TypeError, see _options.ts). Adding an option? List

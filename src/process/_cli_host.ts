@@ -1,5 +1,5 @@
-// What the command line needs from a runtime: src/_process_deno.ts,
-// src/_process_bun.ts and src/_process_node.ts each provide one.
+// What the command line needs from a runtime: src/process/_deno.ts,
+// src/process/_bun.ts and src/process/_node.ts each provide one.
 import type { ProcessHost } from "./_supervisor.ts";
 import type { WorkerSide } from "./_worker.ts";
 

@@ -1,6 +1,6 @@
 /**
- * `makeServer` on Deno alone, without runtime detection: import
- * `@wsgi/wsgi/deno` to pick this runtime's server directly.
+ * `makeServer` on Node alone, without runtime detection: import
+ * `@wsgi/wsgi/node` to pick this runtime's server directly.
  *
  * @module
  */
@@ -8,17 +8,17 @@ import type {
   AsyncInputStream,
   InputStream,
   WSGIApplication,
-} from "./types.ts";
+} from "../core/types.ts";
 import { createServer } from "./_create_server.ts";
-import type { ServerOptions, WSGIServer } from "./server.ts";
-import { listen } from "./_deno.ts";
+import type { ServerOptions, WSGIServer } from "./types.ts";
+import { listen } from "./_node.ts";
 
 /**
- * `makeServer` on Deno, without runtime detection.
+ * `makeServer` on Node, without runtime detection.
  *
  * @example Usage
  * ```ts ignore
- * import { makeServer } from "@wsgi/wsgi/deno";
+ * import { makeServer } from "@wsgi/wsgi/node";
  * import { demoApp } from "@wsgi/wsgi";
  * await makeServer("127.0.0.1", 8000, demoApp).serveForever();
  * ```

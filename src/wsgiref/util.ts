@@ -4,13 +4,13 @@
  *
  * @module
  */
-import type { ErrorStream } from "./types.ts";
+import type { ErrorStream } from "../core/types.ts";
 
 // Every function here takes any object as the environ, complete or not (a
 // `WSGIEnvironment` is one), as wsgiref's take any dict: the values are
 // checked where they are read.
-import { BufferedInput } from "./_input.ts";
-import { nativeToBytes } from "./_latin1.ts";
+import { BufferedInput } from "../core/_input.ts";
+import { nativeToBytes } from "../core/_latin1.ts";
 
 const q = JSON.stringify;
 

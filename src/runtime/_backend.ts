@@ -1,7 +1,7 @@
-// What each runtime's shim (src/deno.ts, src/bun.ts, src/node.ts) provides.
-import type { WSGIApplication } from "./types.ts";
-import type { ServerOptions } from "./server.ts";
-import { accessLine, type LineBatcher } from "./_access_log.ts";
+// What each runtime's shim (src/runtime/deno.ts, src/runtime/bun.ts, src/runtime/node.ts) provides.
+import type { WSGIApplication } from "../core/types.ts";
+import type { ServerOptions } from "./types.ts";
+import { accessLine, type LineBatcher } from "../core/_access_log.ts";
 
 /** A listening runtime server. */
 export interface Backend {

@@ -1,7 +1,7 @@
 // wsgiref.validate's wrappers: wsgi.input, wsgi.errors and the body
 // iterable, each checking every call that passes through it. Used by
 // validate.ts.
-import type { ErrorStream, WSGIBody } from "./types.ts";
+import type { ErrorStream, WSGIBody } from "../core/types.ts";
 import {
   bytes,
   check,

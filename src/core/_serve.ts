@@ -2,8 +2,12 @@
 // environ, running the application, and turning the outcome into a Web
 // Response. The shims and the public handlers in handler.ts share it.
 import type { HeaderPair, WSGIApplication } from "./types.ts";
-import { getHeader, makeEnviron, type RequestFacts } from "./environ.ts";
-import type { WSGIOptions } from "./handler.ts";
+import {
+  type EnvironOptions,
+  getHeader,
+  makeEnviron,
+  type RequestFacts,
+} from "./environ.ts";
 import { hasHeader, type Outcome, runApp } from "./_exchange.ts";
 import { consoleErrors, logError } from "./_errors.ts";
 import { BufferedInput, StreamingInput } from "./_input.ts";
@@ -11,6 +15,32 @@ import { type BodySource, iterate, readBody } from "./_body.ts";
 import { concat } from "./_bytes.ts";
 import { BodyTimeout, stallGuard } from "./_limits.ts";
 import { decodeUtf8Strict } from "./_utf8.ts";
+
+/**
+ * Options for serving an application.
+ *
+ * @example Usage
+ * ```ts
+ * import type { WSGIOptions } from "@wsgi/wsgi";
+ * const options: WSGIOptions = { maxBodySize: 1024 * 1024 };
+ * ```
+ */
+export interface WSGIOptions extends EnvironOptions {
+  /**
+   * The largest request body accepted, in bytes; a larger one gets
+   * `413 Content Too Large` and the application is not called.
+   * @default {10485760} (10 MiB)
+   */
+  maxBodySize?: number;
+  /**
+   * Read the whole body before calling the application, so that
+   * `wsgi.input` reads are synchronous, as in Python. With `false`,
+   * `wsgi.input` is an {@linkcode AsyncInputStream}: `await
+   * input.read()` pulls the body as it arrives (for large uploads).
+   * @default {true}
+   */
+  bufferInput?: boolean;
+}
 
 /** The default `maxBodySize`: 10 MiB. */
 export const MAX_BODY_SIZE: number = 10 * 1024 * 1024;

@@ -3,7 +3,11 @@
  *
  * @module
  */
-import type { StartResponse, WSGIBody, WSGIEnvironment } from "./types.ts";
+import type {
+  StartResponse,
+  WSGIBody,
+  WSGIEnvironment,
+} from "../core/types.ts";
 
 // Python's repr() of a str, close enough for the demo's listing.
 function repr(value: unknown): string {

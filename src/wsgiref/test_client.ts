@@ -9,19 +9,19 @@ import type {
   AsyncInputStream,
   InputStream,
   WSGIApplication,
-} from "./types.ts";
+} from "../core/types.ts";
 import {
   type ConnectionInfo,
   handleRequest,
   type WSGIOptions,
-} from "./handler.ts";
+} from "../core/handler.ts";
 import {
   CAPTURE,
   type CapturingErrorStream,
   consoleErrors,
   logError,
-} from "./_errors.ts";
-import { checkOptions, type OptionNames } from "./_options.ts";
+} from "../core/_errors.ts";
+import { checkOptions, type OptionNames } from "../core/_options.ts";
 
 /**
  * Options for {@linkcode testClient}: how the environ is filled

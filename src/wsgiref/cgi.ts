@@ -12,18 +12,18 @@ import type {
   InputStream,
   WSGIApplication,
   WSGIEnvironment,
-} from "./types.ts";
-import { type Outcome, runApp } from "./_exchange.ts";
-import { consoleErrors, logError } from "./_errors.ts";
-import { BufferedInput, StreamingInput } from "./_input.ts";
-import { bytesToNative, nativeToBytes } from "./_latin1.ts";
-import { fileWrapper } from "./file_wrapper.ts";
-import { MAX_BODY_SIZE, plainOutcome, tooLarge } from "./_serve.ts";
-import { readBody } from "./_body.ts";
+} from "../core/types.ts";
+import { type Outcome, runApp } from "../core/_exchange.ts";
+import { consoleErrors, logError } from "../core/_errors.ts";
+import { BufferedInput, StreamingInput } from "../core/_input.ts";
+import { bytesToNative, nativeToBytes } from "../core/_latin1.ts";
+import { fileWrapper } from "../core/file_wrapper.ts";
+import { MAX_BODY_SIZE, plainOutcome, tooLarge } from "../core/_serve.ts";
+import { readBody } from "../core/_body.ts";
 import { type CgiIO, processIO } from "./_cgi_io.ts";
 
 export type { CgiIO };
-import { checkOptions, type OptionNames } from "./_options.ts";
+import { checkOptions, type OptionNames } from "../core/_options.ts";
 
 /**
  * Options for {@linkcode runCgi}.

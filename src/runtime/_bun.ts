@@ -1,12 +1,12 @@
-// The Bun shim behind makeServer: `Bun.serve`. Only this file, src/bun.ts
-// and the command line's src/_process_bun.ts touch `Bun`.
+// The Bun shim behind makeServer: `Bun.serve`. Only this file, src/runtime/bun.ts
+// and the command line's src/process/_bun.ts touch `Bun`.
 import {
   answer,
   headGuard,
   type PeerLookup,
   WebFacts,
 } from "./_web_request.ts";
-import { resolveLimits } from "./_limits.ts";
+import { resolveLimits } from "../core/_limits.ts";
 import type { Backend, Listen } from "./_backend.ts";
 import { accessLogger, flushingBackend } from "./_backend.ts";
 import { fdStderr, flushFdStderr } from "./_stderr_fd.ts";

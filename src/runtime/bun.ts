@@ -8,9 +8,9 @@ import type {
   AsyncInputStream,
   InputStream,
   WSGIApplication,
-} from "./types.ts";
+} from "../core/types.ts";
 import { createServer } from "./_create_server.ts";
-import type { ServerOptions, WSGIServer } from "./server.ts";
+import type { ServerOptions, WSGIServer } from "./types.ts";
 import { listen } from "./_bun.ts";
 
 /**

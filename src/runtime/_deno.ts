@@ -1,15 +1,15 @@
-// The Deno shim behind makeServer: `Deno.serve`. Only this file, src/deno.ts
-// and the command line's src/_process_deno.ts touch `Deno`.
+// The Deno shim behind makeServer: `Deno.serve`. Only this file, src/runtime/deno.ts
+// and the command line's src/process/_deno.ts touch `Deno`.
 import {
   answer,
   headGuard,
   type PeerLookup,
   WebFacts,
 } from "./_web_request.ts";
-import { bytesToNative, nativeToBytes } from "./_latin1.ts";
+import { bytesToNative, nativeToBytes } from "../core/_latin1.ts";
 import type { Backend, Listen } from "./_backend.ts";
 import { accessLogger, flushingBackend } from "./_backend.ts";
-import { LineBatcher } from "./_access_log.ts";
+import { LineBatcher } from "../core/_access_log.ts";
 
 // The few Deno APIs used here, declared so that no Deno type package is
 // needed to type-check or to consume the published types.

@@ -1,7 +1,7 @@
 // wsgiref.validate's checks on the environ, the status and the headers
 // (wsgiref.md §1.5), and the error they throw. Used by validate.ts.
-import type { WSGIEnvironment } from "./types.ts";
-import { firstNonLatin1 } from "./_latin1.ts";
+import type { WSGIEnvironment } from "../core/types.ts";
+import { firstNonLatin1 } from "../core/_latin1.ts";
 
 /**
  * Thrown by a {@linkcode validator}-wrapped application when the server or

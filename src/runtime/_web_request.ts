@@ -2,14 +2,14 @@
 // `Bun.serve`: its facts for makeEnviron, and the handler both shims share.
 // The peer lookup, the request-target (each runtime builds `Request.url`
 // its own way) and the body (each drops some) come from the shim.
-import type { RequestFacts } from "./environ.ts";
-import type { WSGIApplication } from "./types.ts";
-import type { ServerOptions } from "./server.ts";
-import type { Outcome } from "./_exchange.ts";
-import { type OnBodyEnd, serveFacts, toResponse } from "./_serve.ts";
+import type { RequestFacts } from "../core/environ.ts";
+import type { WSGIApplication } from "../core/types.ts";
+import type { ServerOptions } from "./types.ts";
+import type { Outcome } from "../core/_exchange.ts";
+import { type OnBodyEnd, serveFacts, toResponse } from "../core/_serve.ts";
 import type { AccessLog } from "./_backend.ts";
-import { headersTooLarge } from "./_serve.ts";
-import { headTooLarge, type Limits, resolveLimits } from "./_limits.ts";
+import { headersTooLarge } from "../core/_serve.ts";
+import { headTooLarge, type Limits, resolveLimits } from "../core/_limits.ts";
 
 /** The client's address and port. */
 export interface Peer {

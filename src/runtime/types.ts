@@ -1,18 +1,13 @@
 /**
- * `makeServer(host, port, app)` and `serveForever()`: wsgiref's
- * `simple_server`, on Deno, Bun and Node.
+ * The server's public types, {@linkcode ServerOptions} and
+ * {@linkcode WSGIServer}: the contract between `makeServer` and the
+ * runtime shims, which import it from here rather than from server.ts (so
+ * that imports run one way: server.ts loads the shims).
  *
  * @module
  */
-import type {
-  AsyncInputStream,
-  InputStream,
-  WSGIApplication,
-} from "./types.ts";
-import type { WSGIOptions } from "./handler.ts";
-import type { Listen } from "./_backend.ts";
-import { createServer } from "./_create_server.ts";
-import { runtimeName } from "./_runtime.ts";
+import type { WSGIApplication } from "../core/types.ts";
+import type { WSGIOptions } from "../core/handler.ts";
 
 // Adding an option? List its name in SERVER_OPTION_NAMES (_create_server.ts,
 // where every makeServer checks it): unknown names are a TypeError.
@@ -124,75 +119,4 @@ export interface WSGIServer {
    * requests in flight finish; resolves when done.
    */
   shutdown(): Promise<void>;
-}
-
-/** Which runtime this is; the server shim to load. */
-function detect(): "deno" | "bun" | "node" {
-  // runtimeName() tells workerd first: it can pass for Node (nodejs_compat),
-  // where makeServer would "bind" a port no client can reach.
-  const name = runtimeName();
-  if (name === "deno" || name === "bun" || name === "node") return name;
-  const where = name === "workerd" ? "workerd (Cloudflare Workers)" : "here";
-  throw new Error(
-    `makeServer() runs on Deno, Bun or Node, not ${where}: serve ` +
-      "toFetchHandler(app) instead (export default { fetch: toFetchHandler(app) })",
-  );
-}
-
-async function loadListen(): Promise<Listen> {
-  // Each shim is imported only on its own runtime: Deno never loads
-  // node:http, and the core stays importable anywhere.
-  switch (detect()) {
-    case "deno":
-      return (await import("./_deno.ts")).listen;
-    case "bun":
-      return (await import("./_bun.ts")).listen;
-    default:
-      return (await import("./_node.ts")).listen;
-  }
-}
-
-/**
- * Binds a server for a WSGI application, as wsgiref's `make_server` does;
- * call `serveForever()` to serve. Port 0 picks a free port (see
- * `serverPort` and `url` once `ready`). The runtime is detected: `Deno.serve`
- * on Deno, `Bun.serve` on Bun, `node:http` on Node.
- *
- * @example Usage
- * ```ts
- * import { makeServer, type StartResponse } from "@wsgi/wsgi";
- * import assert from "node:assert/strict";
- * function app(_environ: unknown, startResponse: StartResponse) {
- *   startResponse("200 OK", [["Content-Type", "text/plain; charset=utf-8"]]);
- *   return [new TextEncoder().encode("¡Hola, mundo!")];
- * }
- * const server = makeServer("127.0.0.1", 0, app, { log: false });
- * await server.ready;
- * const response = await fetch(server.url);
- * assert.equal(await response.text(), "¡Hola, mundo!");
- * await server.shutdown();
- * ```
- *
- * @param host The address to bind: `"127.0.0.1"`, `"::1"`, `"0.0.0.0"`...,
- *   or `"unix:/path/to.sock"` for a unix socket (then `port` is ignored).
- * @param port The port; 0 for any free port.
- * @param app The WSGI application.
- * @param options TLS, access log, abort signal, body limit, and so on.
- * @returns The server, already binding.
- */
-export function makeServer<
-  Input extends InputStream | AsyncInputStream = InputStream,
->(
-  host: string,
-  port: number,
-  app: WSGIApplication<Input>,
-  options: ServerOptions = {},
-): WSGIServer {
-  return createServer(
-    loadListen(),
-    host,
-    port,
-    app as WSGIApplication,
-    options,
-  );
 }

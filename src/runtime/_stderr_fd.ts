@@ -1,7 +1,7 @@
 // The access log's way to stderr on Node and on Bun: `fs.writeSync` on
 // file descriptor 2, and a flush at process exit. Only the Node and Bun
 // shims load this file (both implement node:fs).
-import { LineBatcher } from "./_access_log.ts";
+import { LineBatcher } from "../core/_access_log.ts";
 
 // The few Node APIs used here, declared so that no @types/node is needed.
 interface NodeFs {
