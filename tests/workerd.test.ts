@@ -95,14 +95,19 @@ function run(cmd: string, args: string[]): Promise<void> {
 /** Source files, relative to the root, that the worker is made of. */
 function sources(): string[] {
   const out = ["mod.ts", "tests/fixtures/workerd_worker.ts"];
-  for (const dir of ["src", "examples"]) {
-    for (const name of readdirTs(join(root, dir))) out.push(`${dir}/${name}`);
-  }
+  for (const dir of ["src", "examples"]) out.push(...readdirTs(dir));
   return out;
 }
 
+/** The .ts files under `dir` (relative to the root), its folders too. */
 function readdirTs(dir: string): string[] {
-  return readdirSync(dir).filter((n) => n.endsWith(".ts")).sort();
+  const out: string[] = [];
+  for (const entry of readdirSync(join(root, dir), { withFileTypes: true })) {
+    const path = `${dir}/${entry.name}`;
+    if (entry.isDirectory()) out.push(...readdirTs(path));
+    else if (entry.name.endsWith(".ts")) out.push(path);
+  }
+  return out.sort();
 }
 
 let built: Promise<string> | null = null;
