@@ -1,7 +1,7 @@
 // The command line's words: its usage text, and argv (with the environment
 // variables gunicorn also reads) parsed into Args. Running them is cli.ts.
 import type { CliHost } from "./_cli_host.ts";
-import type { Bind } from "./_supervisor.ts";
+import type { Bind } from "./_worker_protocol.ts";
 
 export const USAGE = `Usage: wsgi [MODULE[:NAME]] [OPTIONS]
 

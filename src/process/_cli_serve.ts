@@ -7,7 +7,8 @@ import { makeServer, type ServerOptions } from "../runtime/server.ts";
 import type { Args } from "./_cli_args.ts";
 import { loadApp } from "./_cli_app.ts";
 import type { CliHost } from "./_cli_host.ts";
-import { type Bind, Supervisor, type WorkerConfig } from "./_supervisor.ts";
+import { Supervisor } from "./_supervisor.ts";
+import type { Bind, WorkerConfig } from "./_worker_protocol.ts";
 import { runWorker } from "./_worker.ts";
 
 /** `host:port` or `unix:/path`, for messages. */

@@ -12,7 +12,7 @@ import { type Args, parseArgs, USAGE } from "./_cli_args.ts";
 import { loadApp } from "./_cli_app.ts";
 import type { CliHost } from "./_cli_host.ts";
 import { serveHere, supervise, work } from "./_cli_serve.ts";
-import { WORKER_ENV } from "./_supervisor.ts";
+import { WORKER_ENV } from "./_worker_protocol.ts";
 
 async function loadHost(): Promise<CliHost> {
   const g = globalThis as Record<string, unknown>;
