@@ -8,8 +8,8 @@
 import { headersTooLarge, serveFacts } from "../core/_serve.ts";
 import type { Outcome } from "../core/_exchange.ts";
 import { consoleErrors, logError } from "../core/_errors.ts";
-import type { Backend, Listen } from "./_backend.ts";
-import { accessLogger, flushingBackend } from "./_backend.ts";
+import type { Listen } from "./_backend.ts";
+import { accessLogger, flushingBackend, stoppableBackend } from "./_backend.ts";
 import { fdStderr, flushFdStderr } from "./_stderr_fd.ts";
 import { type Limits, resolveLimits } from "../core/_limits.ts";
 import { hasBody, NodeFacts } from "./_facts_node.ts";
@@ -199,27 +199,18 @@ export const listen: Listen = async (host, port, app, options) => {
   });
   const address = server.address();
   if (address && typeof address === "object") boundPort = address.port;
-  let done!: () => void;
-  const finished = new Promise<void>((resolve) => (done = resolve));
-  let stopping: Promise<void> | null = null;
-  const backend: Backend = {
-    hostname: host,
-    port: boundPort,
-    finished,
-    shutdown() {
-      stopping ??= new Promise<void>((resolve) => {
+  const backend = stoppableBackend(
+    host,
+    boundPort,
+    () =>
+      new Promise<void>((resolve) => {
         closing = true;
         // close() stops accepting and resolves once every connection is
         // gone; idle keep-alive connections are closed now, busy ones when
         // their response ends (see `closing` above).
-        server.close(() => {
-          done();
-          resolve();
-        });
+        server.close(() => resolve());
         server.closeIdleConnections();
-      });
-      return stopping;
-    },
-  };
+      }),
+  );
   return flushingBackend(backend, flushFdStderr);
 };
