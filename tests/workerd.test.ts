@@ -101,8 +101,15 @@ function sources(): string[] {
   return out;
 }
 
+/** The .ts files under `dir`, its layer folders included (src/core/...). */
 function readdirTs(dir: string): string[] {
-  return readdirSync(dir).filter((n) => n.endsWith(".ts")).sort();
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory()
+      ? readdirTs(join(dir, e.name)).map((n) => `${e.name}/${n}`)
+      : e.name.endsWith(".ts")
+      ? [e.name]
+      : []
+  ).sort();
 }
 
 let built: Promise<string> | null = null;
