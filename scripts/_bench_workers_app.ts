@@ -1,5 +1,6 @@
-// Applications for scripts/bench_workers.ts: the tutorial's hello, and one
-// that spends about 200 µs of CPU per request (a stand-in for real work).
+// Applications for the workers rows of scripts/bench.ts: the tutorial's
+// hello, and one that spends about 200 µs of CPU per request (a stand-in for
+// real work).
 import type { StartResponse } from "../mod.ts";
 
 const BODY = new TextEncoder().encode("¡Hola, mundo!");

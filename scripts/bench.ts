@@ -3,6 +3,7 @@
 //   deno run -A scripts/bench.ts [--quick] [--write] [--no-pin]
 //                                [--runtime deno,bun,node] [--no-python]
 //                                [--rounds N] [--duration S] [--connections C]
+//                                [--only compare,detail,workers]
 //
 // (`npm run bench` runs it.) For each runtime (deno, bun and node 24, all
 // from node_modules/.bin) it starts one child process per server
@@ -28,8 +29,19 @@
 // Servers run on CPU 1 and wrk on CPU 0 (taskset), so that neither steals
 // the other's core; --no-pin turns that off.
 //
-// --quick: the comparison only (no detail cases), 1 round of 2 s: a few
-// minutes. The default is 5 rounds of 3 s (about 20 minutes): on a shared
+// The workers rows run the command line (mod.ts) on
+// scripts/_bench_workers_app.ts: the supervisor's own cost, as CPU per
+// request of the hello app served by one plain process (`wsgi app`, that is
+// makeServer) against one supervised worker (`wsgi --workers 1 app`), the
+// parent's CPU and its worker's summed, pinned like the rest; and 1 against
+// 2 workers on an app that spends about 200 µs of CPU per request, in req/s
+// (unpinned, server and wrk alike: two workers need both cores).
+//
+// --only picks the kinds of rows (compare: the comparison and CPython;
+// detail: the detail cases; workers: the rows above), for a short look at
+// one of them; it does not go with --write.
+// --quick: the comparison and the workers rows (no detail cases), 1 round
+// of 2 s: a few minutes. The default is 5 rounds of 3 s (about 20 minutes): on a shared
 // machine, more and shorter rounds give a steadier median. --write rewrites
 // BENCHMARKS.md (then formatted with deno fmt) and benchmarks.svg, the
 // chart of requests per second the README shows; without it, the chart goes
@@ -38,6 +50,8 @@ const ROOT = new URL("../", import.meta.url).pathname;
 const BIN = `${ROOT}node_modules/.bin/`;
 const SERVER = `${ROOT}scripts/_bench_server.ts`;
 const PY_APP = `${ROOT}scripts/bench_app.py`;
+const CLI = `${ROOT}mod.ts`;
+const WORKERS_APP = `${ROOT}scripts/_bench_workers_app.ts`;
 const CHART = `${ROOT}benchmarks.svg`;
 const RUNTIMES = ["deno", "bun", "node"] as const;
 type Runtime = typeof RUNTIMES[number];
@@ -56,8 +70,14 @@ type Mode =
   | "wsgi-file-copy"
   | "wsgiref"
   | "gunicorn"
-  | "waitress";
-type Workload = "hello" | "stream" | "file";
+  | "waitress"
+  | "cli-hello"
+  | "cli-hello-w1"
+  | "cli-cpu"
+  | "cli-cpu-w2";
+type Workload = "hello" | "stream" | "file" | "cpu";
+type Kind = "compare" | "detail" | "workers";
+const KINDS: Kind[] = ["compare", "detail", "workers"];
 type HeaderSet = "host" | "browser";
 
 // The issue's targets: CPU per request as a multiple of the raw server's,
@@ -71,13 +91,18 @@ const TARGETS = {
 
 /** What is measured against what: the first mode is each group's baseline. */
 interface Group {
-  /** "compare": the table a user decides by; "detail": against raw only. */
-  kind: "compare" | "detail";
+  /**
+   * "compare": the table a user decides by; "detail": against raw only;
+   * "workers": the command line, supervised or not.
+   */
+  kind: Kind;
   workload: Workload;
   modes: Mode[];
   headers: HeaderSet[];
   /** wrk's connections; null: the configured number. */
   connections: number | null;
+  /** false: never pinned (the workers need both cores). */
+  pin?: false;
 }
 const GROUPS: Group[] = [
   {
@@ -109,7 +134,31 @@ const GROUPS: Group[] = [
     headers: ["host"],
     connections: 2,
   },
+  // --workers: the supervisor's own cost on the hello app (CPU per
+  // request), then 1 against 2 workers on 200 µs of CPU a request (req/s).
+  {
+    kind: "workers",
+    workload: "hello",
+    modes: ["cli-hello", "cli-hello-w1"],
+    headers: ["host"],
+    connections: null,
+  },
+  {
+    kind: "workers",
+    workload: "cpu",
+    modes: ["cli-cpu", "cli-cpu-w2"],
+    headers: ["host"],
+    connections: null,
+    pin: false,
+  },
 ];
+/** The command line's cases: its arguments, and the app it serves. */
+const CLI_CASES: Partial<Record<Mode, { args: string[]; app: string }>> = {
+  "cli-hello": { args: [], app: "hello" },
+  "cli-hello-w1": { args: ["--workers", "1"], app: "hello" },
+  "cli-cpu": { args: [], app: "cpu" },
+  "cli-cpu-w2": { args: ["--workers", "2"], app: "cpu" },
+};
 /** CPython's servers, measured once (not per runtime). */
 const PYTHON_GROUP: Group = {
   kind: "compare",
@@ -138,6 +187,10 @@ const CASE_NAMES: Record<Mode, string> = {
   "wsgiref": "wsgiref",
   "gunicorn": "gunicorn",
   "waitress": "waitress",
+  "cli-hello": "hello, one process (`wsgi app`)",
+  "cli-hello-w1": "hello, one supervised worker (`--workers 1`)",
+  "cli-cpu": "200 µs CPU a request, one process",
+  "cli-cpu-w2": "200 µs CPU a request, `--workers 2`",
 };
 const RAW_SERVER: Record<Runtime, string> = {
   deno: "Deno.serve",
@@ -174,10 +227,12 @@ interface Config {
   write: boolean;
   quick: boolean;
   pin: boolean;
+  /** --only: the kinds of rows measured; null: all (--quick: no detail). */
+  only: Kind[] | null;
 }
 
 const USAGE =
-  "usage: deno run -A scripts/bench.ts [--quick] [--write] [--no-pin] [--runtime deno,bun,node] [--no-python] [--rounds N] [--duration S] [--connections C]";
+  "usage: deno run -A scripts/bench.ts [--quick] [--write] [--no-pin] [--runtime deno,bun,node] [--no-python] [--rounds N] [--duration S] [--connections C] [--only compare,detail,workers]";
 
 function usage(message: string): never {
   console.error(`bench: ${message}`);
@@ -197,6 +252,7 @@ function parseArgs(args: string[]): Config {
     write: false,
     quick: false,
     pin: true,
+    only: null,
   };
   const number = (flag: string, value: string | undefined): number => {
     const n = Number(value);
@@ -253,6 +309,19 @@ function parseArgs(args: string[]): Config {
       case "--connections":
         config.connections = number(flag, value());
         break;
+      case "--only": {
+        const kinds = (value() ?? "").split(",").filter(Boolean);
+        const wrong = kinds.find((k) => !(KINDS as string[]).includes(k));
+        if (wrong !== undefined || kinds.length === 0) {
+          usage(
+            `--only takes a list of ${KINDS.join(", ")}, got ${
+              JSON.stringify(wrong ?? "")
+            }`,
+          );
+        }
+        config.only = KINDS.filter((k) => kinds.includes(k));
+        break;
+      }
       case "--help":
       case "-h":
         console.log(USAGE);
@@ -261,6 +330,9 @@ function parseArgs(args: string[]): Config {
       default:
         usage(`unknown argument ${JSON.stringify(args[i])}`);
     }
+  }
+  if (config.write && config.only !== null) {
+    usage("--write measures every row: it does not go with --only");
   }
   if (config.quick) {
     config.rounds = 1;
@@ -271,9 +343,16 @@ function parseArgs(args: string[]): Config {
   return config;
 }
 
-/** The groups a run measures on a runtime: --quick keeps the comparison. */
+/** The groups a run measures on a runtime: --quick drops the detail. */
 function groupsFor(config: Config): Group[] {
-  return config.quick ? GROUPS.filter((g) => g.kind === "compare") : GROUPS;
+  const kinds = config.only ??
+    (config.quick ? KINDS.filter((k) => k !== "detail") : KINDS);
+  return GROUPS.filter((g) => kinds.includes(g.kind));
+}
+
+/** The settings for one group's runs: some groups are never pinned. */
+function groupConfig(config: Config, group: Group): Config {
+  return group.pin === false ? { ...config, pin: false } : config;
 }
 
 // --- tools -----------------------------------------------------------------
@@ -427,8 +506,16 @@ async function startServer(
   file: string,
   dir: string,
 ): Promise<Server> {
+  const cli = CLI_CASES[mode];
+  const cliArgs = cli === undefined
+    ? []
+    : [CLI, ...cli.args, "--port", "0", "-q", `${WORKERS_APP}:${cli.app}`];
   const cmd = engine === "python"
     ? [PYTHON, PY_APP, mode]
+    : cli !== undefined
+    ? engine === "deno"
+      ? [BIN + engine, "run", "-A", ...cliArgs]
+      : [BIN + engine, ...cliArgs]
     : engine === "deno"
     ? [BIN + engine, "run", "-A", SERVER, mode, "0", file]
     : [BIN + engine, SERVER, mode, "0", file];
@@ -452,7 +539,8 @@ async function startServer(
       const { done, value } = await reader.read();
       if (done) break;
       seen += value;
-      const m = /^PORT (\d+)$/m.exec(seen);
+      // _bench_server.ts says "PORT n"; the command line, "... port n (".
+      const m = /^PORT (\d+)$|port (\d+) \(/m.exec(seen);
       if (m) {
         // Keep draining stdout so that the child never blocks on it.
         (async () => {
@@ -461,7 +549,7 @@ async function startServer(
         return {
           mode,
           pid: child.pid,
-          port: Number(m[1]),
+          port: Number(m[1] ?? m[2]),
           child,
           log,
           stderr,
@@ -479,17 +567,38 @@ async function startServer(
 }
 
 async function stopServer(server: Server): Promise<void> {
-  const kill = (signal: Deno.Signal): void => {
+  // A supervisor's workers, should it have to be killed.
+  const workers = descendants(server.pid);
+  const kill = (pid: number, signal: Deno.Signal): void => {
     try {
-      server.child.kill(signal);
+      Deno.kill(pid, signal);
     } catch {
       // Already gone.
     }
   };
-  kill("SIGTERM");
-  const timer = setTimeout(() => kill("SIGKILL"), 3000);
+  kill(server.pid, "SIGTERM");
+  const timer = setTimeout(() => kill(server.pid, "SIGKILL"), 3000);
   await server.child.status;
   clearTimeout(timer);
+  for (const pid of workers) kill(pid, "SIGKILL");
+}
+
+/** The live descendants of a process (/proc/<pid>/task/<tid>/children). */
+function descendants(pid: number): number[] {
+  const out: number[] = [];
+  try {
+    for (const task of Deno.readDirSync(`/proc/${pid}/task`)) {
+      const children = Deno.readTextFileSync(
+        `/proc/${pid}/task/${task.name}/children`,
+      ).trim();
+      for (const child of children ? children.split(" ") : []) {
+        out.push(Number(child), ...descendants(Number(child)));
+      }
+    }
+  } catch {
+    // A process that has just exited.
+  }
+  return out;
 }
 
 /**
@@ -498,21 +607,15 @@ async function stopServer(server: Server): Promise<void> {
  */
 function cpuSeconds(pid: number): number {
   let total = 0;
-  try {
-    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
-    // The command name (field 2) may hold spaces: split after its ")".
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    total += (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
-    for (const task of Deno.readDirSync(`/proc/${pid}/task`)) {
-      const children = Deno.readTextFileSync(
-        `/proc/${pid}/task/${task.name}/children`,
-      ).trim();
-      for (const child of children ? children.split(" ") : []) {
-        total += cpuSeconds(Number(child));
-      }
+  for (const p of [pid, ...descendants(pid)]) {
+    try {
+      const stat = Deno.readTextFileSync(`/proc/${p}/stat`);
+      // The command name (field 2) may hold spaces: split after its ")".
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      total += (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
+    } catch {
+      // A process that has just exited.
     }
-  } catch {
-    // A process that has just exited.
   }
   return total;
 }
@@ -675,7 +778,13 @@ async function benchEngine(
     for (const group of groups) {
       for (const mode of group.modes) {
         if (servers.has(mode)) continue;
-        const server = await startServer(config, engine, mode, file, dir);
+        const server = await startServer(
+          groupConfig(config, group),
+          engine,
+          mode,
+          file,
+          dir,
+        );
         servers.set(mode, server);
         await check(server, engine);
       }
@@ -699,7 +808,7 @@ async function benchEngine(
           const samples: Sample[] = [];
           for (const row of groupRows) {
             const sample = await measure(
-              config,
+              groupConfig(config, group),
               servers.get(row.mode)!,
               lua,
               connections,
@@ -917,6 +1026,39 @@ function detailTable(rows: Row[], rounds: number): string {
   return lines.join("\n");
 }
 
+/**
+ * The command line, supervised or not: the supervisor's CPU per request on
+ * hello, and what a second worker adds on an app with CPU work.
+ */
+function workersTable(rows: Row[], rounds: number): string {
+  const head = ["runtime", "case", "req/s", "CPU µs/req", "ratio"];
+  const lines = [
+    `| ${head.join(" | ")} |`,
+    `|${head.map((_, i) => i < 2 ? "---" : "--:").join("|")}|`,
+  ];
+  for (const row of rows.filter((r) => r.kind === "workers")) {
+    const errors = errorsOf(row);
+    // hello: what the supervisor costs (CPU); 200 µs: what a worker adds.
+    const ratios = row.workload === "hello" ? row.cpuRatios : row.rpsRatios;
+    lines.push(
+      `| ${
+        [
+          row.engine,
+          `${CASE_NAMES[row.mode]}${errors ? ` ⚠ ${errors} errors` : ""}`,
+          rpsOf(row).toFixed(0),
+          cpuOf(row).toFixed(1),
+          row.baseline
+            ? "1.00"
+            : `${row.workload === "hello" ? "CPU" : "req/s"} ×${
+              median(ratios).toFixed(2)
+            }${rangeText(ratios, rounds)}`,
+        ].join(" | ")
+      } |`,
+    );
+  }
+  return lines.join("\n");
+}
+
 // --- the chart -------------------------------------------------------------
 
 /** One bar of the chart. */
@@ -1123,6 +1265,23 @@ For the 1 MiB stream, kernel time (copying to the socket) is 75–90% of the
 CPU, and its variance between runs is larger than the whole difference
 between raw and wsgi.
 
+## Workers
+
+${workersTable(rows, config.rounds)}
+
+**Reading it.** The command line (\`mod.ts\`) serving
+\`scripts/_bench_workers_app.ts\` with \`-q\` (no access log). *hello, one
+process* is \`wsgi app\`: one unsupervised \`makeServer()\`; *one supervised
+worker* is \`wsgi --workers 1 app\`: the parent, with its heartbeat, and one
+worker serving; its *ratio* is the CPU per request of the parent and its
+worker together over the plain process's, measured in the same round and
+pinned to CPU 1 like every row above: what supervision costs. *200 µs CPU a
+request*: an app that spins for 200 µs before answering hello, served by one
+process and by \`--workers 2\`, neither the servers nor wrk pinned (two
+workers need both cores, and wrk shares them); its *ratio* is req/s over the
+one process's: what a second worker adds on ${host.cores} cores, of which
+wrk takes a part.
+
 ## Method
 
 One load generator for all, wrk (\`-t${config.threads} -c${config.connections}\`,
@@ -1171,11 +1330,12 @@ async function main(): Promise<void> {
       `bench: warning: the load average is ${loadBefore}; other processes will skew the figures`,
     );
   }
-  const python: PythonSetup = config.python
-    ? await pythonSetup()
-    : { modes: [], notes: [], versions: [] };
-  for (const note of python.notes) console.error(`bench: ${note}`);
   const groups = groupsFor(config);
+  const python: PythonSetup =
+    config.python && groups.some((g) => g.kind === "compare")
+      ? await pythonSetup()
+      : { modes: [], notes: [], versions: [] };
+  for (const note of python.notes) console.error(`bench: ${note}`);
   let runs = 0;
   for (const group of groups) {
     runs += group.modes.length * group.headers.length;
@@ -1189,9 +1349,13 @@ async function main(): Promise<void> {
         .join(", ")
     }; ${config.rounds} round(s) of ${config.duration} s; wrk -t${config.threads} -c${config.connections}${
       config.pin ? "; pinned" : ""
-    }${config.quick ? "; --quick: the comparison only" : ""}; about ${
-      Math.ceil(estimate / 60)
-    } min`,
+    }${
+      config.only !== null
+        ? `; --only ${config.only.join(",")}`
+        : config.quick
+        ? "; --quick: no detail cases"
+        : ""
+    }; about ${Math.ceil(estimate / 60)} min`,
   );
   const dir = await Deno.makeTempDir({ prefix: "wsgi-bench-" });
   const script = `${dir}/browser.lua`;
@@ -1232,17 +1396,22 @@ async function main(): Promise<void> {
   } finally {
     await Deno.remove(dir, { recursive: true }).catch(() => {});
   }
-  console.log(compareTable(rows, config.rounds));
-  console.log();
-  console.log(detailTable(rows, config.rounds));
+  const kinds = new Set(rows.map((r) => r.kind));
+  const tables = [
+    kinds.has("compare") ? compareTable(rows, config.rounds) : "",
+    kinds.has("detail") ? detailTable(rows, config.rounds) : "",
+    kinds.has("workers") ? workersTable(rows, config.rounds) : "",
+  ];
+  console.log(tables.filter((t) => t !== "").join("\n\n"));
   for (const note of python.notes) console.log(`\n${note}`);
-  const chart = chartSvg(
-    "Requests per second: the tutorial's hello, browser headers",
-    `wrk -c${config.connections}, one core for the server; ${
-      new Date().toISOString().slice(0, 10)
-    }; see BENCHMARKS.md for CPU per request`,
-    bars(rows),
-  );
+  const chart = (): string =>
+    chartSvg(
+      "Requests per second: the tutorial's hello, browser headers",
+      `wrk -c${config.connections}, one core for the server; ${
+        new Date().toISOString().slice(0, 10)
+      }; see BENCHMARKS.md for CPU per request`,
+      bars(rows),
+    );
   if (config.write) {
     const versions = [
       ...await Promise.all(config.runtimes.map(versionOf)),
@@ -1268,15 +1437,15 @@ async function main(): Promise<void> {
     );
     // The repository's own formatting, so that `deno fmt --check` holds.
     await output(Deno.execPath(), ["fmt", "--quiet", path]);
-    await Deno.writeTextFile(CHART, chart);
+    await Deno.writeTextFile(CHART, chart());
     await output(Deno.execPath(), ["fmt", "--quiet", CHART]);
     console.error("bench: wrote BENCHMARKS.md and benchmarks.svg");
-  } else {
+  } else if (kinds.has("compare")) {
     const path = await Deno.makeTempFile({
       prefix: "wsgi-bench-",
       suffix: ".svg",
     });
-    await Deno.writeTextFile(path, chart);
+    await Deno.writeTextFile(path, chart());
     console.error(`bench: the chart is in ${path} (--write puts it in place)`);
   }
 }

@@ -3,7 +3,8 @@
 // `reusePort` (`Bun.serve` bypasses node:net, so node:cluster cannot hand
 // it a socket). Files, signals and ports go through Bun's node: modules.
 import type { CliHost } from "./_cli_host.ts";
-import type { ChildHandle, WorkerMessage } from "./_supervisor.ts";
+import type { ChildHandle } from "./_process_host.ts";
+import type { WorkerMessage } from "./_worker_protocol.ts";
 import {
   loadNodeModules,
   nodeCliHost,

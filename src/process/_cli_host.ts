@@ -1,6 +1,6 @@
 // What the command line needs from a runtime: src/process/_deno.ts,
 // src/process/_bun.ts and src/process/_node.ts each provide one.
-import type { ProcessHost } from "./_supervisor.ts";
+import type { ProcessHost } from "./_process_host.ts";
 import type { WorkerSide } from "./_worker.ts";
 
 /** Process facilities for the CLI (only the CLI installs signal handlers). */

@@ -4,7 +4,8 @@
 // Deno has no IPC channel for them: a worker writes its messages to
 // stdout, one marked line each, and the parent passes all else through.
 import type { CliHost } from "./_cli_host.ts";
-import type { ChildHandle, ProcessHost, WorkerMessage } from "./_supervisor.ts";
+import type { ChildHandle, ProcessHost } from "./_process_host.ts";
+import type { WorkerMessage } from "./_worker_protocol.ts";
 import type { WorkerSide } from "./_worker.ts";
 
 // The few Deno APIs used here, declared so that no Deno types are needed.

@@ -8,8 +8,8 @@ import type {
   ChildHandle,
   ProcessHost,
   SupervisorSignal,
-  WorkerMessage,
-} from "./_supervisor.ts";
+} from "./_process_host.ts";
+import type { WorkerMessage } from "./_worker_protocol.ts";
 import type { WorkerSide } from "./_worker.ts";
 
 // The few Node APIs used here, declared so that no Node types are needed.

@@ -1,78 +1,27 @@
 // The supervisor behind `wsgi --workers N`: gunicorn's arbiter, runtime-free.
-// It starts worker processes through a ProcessHost (src/_process_*.ts),
-// which each import the application and serve; it replaces the dead, kills
-// the stuck (heartbeat `--timeout`), recycles after `--max-requests`,
-// reloads on SIGHUP, adds and removes on SIGTTIN/SIGTTOU and stops
-// gracefully on SIGTERM/SIGINT. The parent never imports the application.
-
-/** What a worker tells its parent. */
-export type WorkerMessage =
-  | { t: "listening" }
-  | { t: "beat" }
-  | { t: "retire"; requests: number };
-
-/** Where a worker serves: a TCP host and port, or `unix:/path` (port 0). */
-export interface Bind {
-  host: string;
-  port: number;
-}
-
-/** What the parent passes to each worker (as JSON in `WSGI_WORKER`). */
-export interface WorkerConfig {
-  /** The binds, with port 0 already resolved to the shared port. */
-  binds: Bind[];
-  /** How often to beat, in ms (0: never). */
-  beatMs: number;
-  /** Retire after this many requests (0: never). */
-  maxRequests: number;
-  /** Where to write the request being served (for the timeout's log). */
-  scoreboard: string;
-  /** `wsgi.multiprocess`: more than one worker serves. */
-  multiprocess: boolean;
-}
-
-/** The environment variable that makes a started copy of the CLI a worker. */
-export const WORKER_ENV = "WSGI_WORKER";
-
-/** A worker process, as the parent holds it. */
-export interface ChildHandle {
-  readonly pid: number;
-  /** Sends a signal to the worker. */
-  kill(signal: "SIGTERM" | "SIGKILL"): void;
-}
-
-/** What the parent hears from a worker. */
-export interface ChildEvents {
-  message(message: WorkerMessage): void;
-  /** The worker has exited (`code` null when killed by `signal`). */
-  exit(code: number | null, signal: string | null): void;
-}
-
-/** The signals the supervisor handles. */
-export type SupervisorSignal =
-  | "SIGTERM"
-  | "SIGINT"
-  | "SIGHUP"
-  | "SIGTTIN"
-  | "SIGTTOU";
-
-/** The parent's view of the runtime (src/_process_{deno,bun,node}.ts). */
-export interface ProcessHost {
-  /** Starts a copy of this command line, as a worker, with `env` added. */
-  spawn(env: Record<string, string>, events: ChildEvents): ChildHandle;
-  /** Calls `handler` on the signal (no-op where it does not exist). */
-  onSignal(signal: SupervisorSignal, handler: () => void): void;
-  /** Reads a small file; null when missing. */
-  readText(path: string): string | null;
-  /** A new private temporary directory. */
-  makeTempDir(): string;
-  /** Removes a file or directory tree; quiet when missing. */
-  remove(path: string): void;
-  /** Removes a unix socket file (only a socket); quiet when missing. */
-  removeSocket(path: string): void;
-  /** Calls `onChange(path)` on changes under `dir`; returns a stopper. */
-  watch(dir: string, onChange: (path: string) => void): () => void;
-}
+// It starts worker processes through a ProcessHost (src/process/_deno.ts,
+// _bun.ts, _node.ts), which each import the application and serve; it
+// replaces the dead, kills the stuck (heartbeat `--timeout`), recycles after
+// `--max-requests`, reloads on SIGHUP, adds and removes on SIGTTIN/SIGTTOU
+// and stops gracefully on SIGTERM/SIGINT. The parent never imports the
+// application. Each worker's record, heartbeat deadline and crash back-off
+// are in _supervisor_workers.ts; `--reload`'s watcher in _reload_watch.ts.
+import type { ProcessHost } from "./_process_host.ts";
+import { watchSources } from "./_reload_watch.ts";
+import {
+  checkEveryMs,
+  CrashBackoff,
+  MAX_BOOT_FAILURES,
+  newWorker,
+  timedOut,
+  type Worker,
+  workerConfig,
+} from "./_supervisor_workers.ts";
+import {
+  type Bind,
+  WORKER_ENV,
+  type WorkerMessage,
+} from "./_worker_protocol.ts";
 
 /** The supervisor's settings (seconds as the command line has them). */
 export interface SupervisorSettings {
@@ -85,32 +34,6 @@ export interface SupervisorSettings {
   /** The folder to watch for `--reload`, or null. */
   reloadDir: string | null;
 }
-
-interface Worker {
-  handle: ChildHandle;
-  pid: number;
-  gen: number;
-  state: "booting" | "listening" | "retiring";
-  spawnedAt: number;
-  lastBeat: number;
-  /** Asked to retire (max-requests) once its replacement listens. */
-  retireWanted: boolean;
-  /** The worker this one replaces (max-requests). */
-  replaces: Worker | null;
-  /** Why the supervisor ended it, for the exit line. */
-  ending: string | null;
-  scoreboard: string;
-  killTimer: ReturnType<typeof setTimeout> | null;
-}
-
-/** A worker that does not start within this grace beats at all is stuck. */
-const BOOT_GRACE_MS = 10_000;
-/** This many boot failures in a row stop the server. */
-const MAX_BOOT_FAILURES = 3;
-/** Crashes further apart than this do not add to the back-off. */
-const CRASH_WINDOW_MS = 10_000;
-
-const SOURCE = /\.(?:[cm]?[jt]sx?|json)$/;
 
 /**
  * Runs the workers until stopped; resolves with the exit code: 0 after
@@ -128,7 +51,7 @@ export class Supervisor {
   #pending = 0;
   #everListened = false;
   #bootFailures = 0;
-  #crashes: number[] = [];
+  #backoff = new CrashBackoff();
   #stopping = false;
   #exitCode = 0;
   #done!: (code: number) => void;
@@ -161,28 +84,16 @@ export class Supervisor {
     h.onSignal("SIGHUP", () => this.reload("SIGHUP"));
     h.onSignal("SIGTTIN", () => this.#resize(+1));
     h.onSignal("SIGTTOU", () => this.#resize(-1));
-    const every = this.#s.timeout > 0
-      ? Math.min(1000, Math.max(100, this.#s.timeout * 250))
-      : 1000;
-    this.#tick = setInterval(() => this.#check(), every);
+    this.#tick = setInterval(
+      () => this.#check(),
+      checkEveryMs(this.#s.timeout),
+    );
     if (this.#s.reloadDir !== null) {
-      let timer: ReturnType<typeof setTimeout> | null = null;
-      const dir = this.#s.reloadDir;
-      this.#stopWatch = h.watch(dir, (changed) => {
-        // Deno names the file absolutely, Node and Bun relative to `dir`.
-        const path = changed.startsWith(dir)
-          ? changed.slice(dir.length)
-          : changed;
-        if (!SOURCE.test(path) || /(^|[\\/])(node_modules|\.)/.test(path)) {
-          return;
-        }
-        // Editors write a file in several steps: one reload for them all.
-        if (timer !== null) clearTimeout(timer);
-        timer = setTimeout(() => {
-          timer = null;
-          this.reload(`${path} changed`);
-        }, 200);
-      });
+      this.#stopWatch = watchSources(
+        h,
+        this.#s.reloadDir,
+        (why) => this.reload(why),
+      );
     }
     this.#maintain("start");
     return finished;
@@ -271,32 +182,8 @@ export class Supervisor {
         ![...this.#workers].some((r) => r.replaces === w)
       ) ?? null;
     const scoreboard = `${this.#tmp}/worker-${++this.#serial}`;
-    const jitter = this.#s.maxRequestsJitter > 0
-      ? Math.floor(Math.random() * (this.#s.maxRequestsJitter + 1))
-      : 0;
-    const config: WorkerConfig = {
-      binds: this.#s.binds,
-      beatMs: this.#s.timeout > 0
-        ? Math.min(1000, Math.max(50, this.#s.timeout * 250))
-        : 1000,
-      maxRequests: this.#s.maxRequests > 0 ? this.#s.maxRequests + jitter : 0,
-      scoreboard,
-      multiprocess: this.#target > 1,
-    };
-    const now = Date.now();
-    const w: Worker = {
-      handle: null as unknown as ChildHandle,
-      pid: 0,
-      gen,
-      state: "booting",
-      spawnedAt: now,
-      lastBeat: now,
-      retireWanted: false,
-      replaces,
-      ending: null,
-      scoreboard,
-      killTimer: null,
-    };
+    const config = workerConfig(this.#s, scoreboard, this.#target > 1);
+    const w = newWorker(gen, replaces, scoreboard, Date.now());
     w.handle = this.#host.spawn({ [WORKER_ENV]: JSON.stringify(config) }, {
       message: (m) => this.#message(w, m),
       exit: (code, signal) => this.#exited(w, code, signal),
@@ -379,11 +266,7 @@ export class Supervisor {
     if (this.#s.timeout <= 0) return;
     const now = Date.now();
     for (const w of this.#workers) {
-      if (w.ending === "timeout") continue;
-      const limit = this.#s.timeout * 1000 +
-        (w.state === "booting" ? BOOT_GRACE_MS : 0);
-      // A retiring worker has --graceful-timeout instead.
-      if (w.state === "retiring" || now - w.lastBeat <= limit) continue;
+      if (!timedOut(w, now, this.#s.timeout)) continue;
       const serving = (this.#host.readText(w.scoreboard) ?? "").split("\n")[0];
       this.#log(
         `wsgi: worker ${w.pid} timed out (no heartbeat for ${
@@ -430,12 +313,7 @@ export class Supervisor {
         return this.stop("boot failure");
       }
     }
-    const now = Date.now();
-    this.#crashes = this.#crashes.filter((t) => now - t < CRASH_WINDOW_MS);
-    this.#crashes.push(now);
-    // The first crash is replaced at once; a loop backs off up to 5 s.
-    const n = this.#crashes.length;
-    const delay = n <= 1 ? 0 : Math.min(5000, 100 * 2 ** (n - 2));
+    const delay = this.#backoff.next(Date.now());
     const why = w.ending === "timeout" ? "killed after --timeout" : how;
     this.#log(
       `wsgi: worker ${w.pid} ${

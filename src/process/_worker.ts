@@ -9,9 +9,9 @@ import {
   type ServerOptions,
   type WSGIServer,
 } from "../runtime/server.ts";
-import type { WorkerConfig, WorkerMessage } from "./_supervisor.ts";
+import type { WorkerConfig, WorkerMessage } from "./_worker_protocol.ts";
 
-/** The worker's view of the runtime (src/_process_{deno,bun,node}.ts). */
+/** The worker's view of the runtime (src/process/_deno.ts, _bun.ts, _node.ts). */
 export interface WorkerSide {
   /** Whether workers share a port by `SO_REUSEPORT` (not node:cluster). */
   readonly reusePort: boolean;

@@ -1,4 +1,4 @@
-// What each runtime's shim (src/runtime/deno.ts, src/runtime/bun.ts, src/runtime/node.ts) provides.
+// What each runtime's shim (src/runtime/_deno.ts, _bun.ts, _node.ts) provides.
 import type { WSGIApplication } from "../core/types.ts";
 import type { ServerOptions } from "./types.ts";
 import { accessLine, type LineBatcher } from "../core/_access_log.ts";
@@ -13,6 +13,29 @@ export interface Backend {
   finished: Promise<void>;
   /** Graceful shutdown. */
   shutdown(): Promise<void>;
+}
+
+/**
+ * A backend whose shutdown() runs `stop` once (a second call gets the same
+ * promise) and whose `finished` settles when `stop` has resolved.
+ */
+export function stoppableBackend(
+  hostname: string,
+  port: number,
+  stop: () => Promise<void>,
+): Backend {
+  let done!: () => void;
+  const finished = new Promise<void>((resolve) => (done = resolve));
+  let stopping: Promise<void> | null = null;
+  return {
+    hostname,
+    port,
+    finished,
+    shutdown() {
+      stopping ??= stop().then(done);
+      return stopping;
+    },
+  };
 }
 
 /** Binds and starts serving; rejects when it cannot bind. */

@@ -7,8 +7,8 @@ import {
   WebFacts,
 } from "./_web_request.ts";
 import { resolveLimits } from "../core/_limits.ts";
-import type { Backend, Listen } from "./_backend.ts";
-import { accessLogger, flushingBackend } from "./_backend.ts";
+import type { Listen } from "./_backend.ts";
+import { accessLogger, flushingBackend, stoppableBackend } from "./_backend.ts";
 import { fdStderr, flushFdStderr } from "./_stderr_fd.ts";
 
 // The few Bun APIs used here, declared so that no Bun type package is
@@ -115,19 +115,8 @@ export const listen: Listen = async (host, port, app, options) => {
     },
   });
   boundPort = server.port ?? 0;
-  let done!: () => void;
-  const finished = new Promise<void>((resolve) => (done = resolve));
-  let stopping: Promise<void> | null = null;
-  const backend: Backend = {
-    hostname: host,
-    port: boundPort,
-    finished,
-    shutdown() {
-      // stop() closes idle keep-alive connections at once and resolves
-      // when the requests in flight have finished.
-      stopping ??= server.stop().then(done);
-      return stopping;
-    },
-  };
+  // stop() closes idle keep-alive connections at once and resolves when
+  // the requests in flight have finished.
+  const backend = stoppableBackend(host, boundPort, () => server.stop());
   return flushingBackend(backend, flushFdStderr);
 };

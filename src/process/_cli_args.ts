@@ -1,0 +1,212 @@
+// The command line's words: its usage text, and argv (with the environment
+// variables gunicorn also reads) parsed into Args. Running them is cli.ts.
+import type { CliHost } from "./_cli_host.ts";
+import type { Bind } from "./_worker_protocol.ts";
+
+export const USAGE = `Usage: wsgi [MODULE[:NAME]] [OPTIONS]
+
+Serves a WSGI application: NAME exported by MODULE (its default export when
+NAME is omitted), or wsgiref's demo app when no MODULE is given.
+
+  --host HOST          address to bind (default $HOST, else 127.0.0.1;
+                       0.0.0.0 when only $PORT is set)
+  --port PORT          port to bind, 0 for any free port (default $PORT,
+                       else 8000)
+  --bind ADDRESS       HOST:PORT, [::1]:PORT or unix:PATH; repeatable
+                       (replaces --host and --port)
+  --quiet, -q          no access log
+  --check-config       import the app, check it, and exit
+
+Workers (supervised, as gunicorn):
+  --workers N|auto     worker processes (default $WEB_CONCURRENCY, else one
+                       unsupervised process); auto = one per core
+  --timeout S          kill and replace a worker silent for S seconds
+                       (default 30; 0 = never)
+  --graceful-timeout S time for requests in flight at stop and
+                       retirement (default 30)
+  --max-requests N     retire a worker after N requests (default 0 = never)
+  --max-requests-jitter J  add 0..J to each worker's --max-requests
+  --reload             restart workers when a source file changes (dev)
+
+Limits and proxies:
+  --forwarded-allow-ips LIST   proxies trusted for X-Forwarded-*/Forwarded
+                               (default $FORWARDED_ALLOW_IPS)
+  --headers-timeout S          time to receive a request's head
+  --keep-alive S               idle keep-alive connection timeout
+  --body-timeout S             time between body chunks
+  --limit-request-fields N     most header fields in a request
+  --limit-request-field-size N largest header field, in bytes
+
+  --help, -h           this text
+
+Signals (to the parent): TERM, INT stop gracefully; HUP reloads the code
+into new workers; TTIN, TTOU add and remove a worker.
+`;
+
+/** Parsed command-line arguments. */
+export interface Args {
+  spec: string | null;
+  host: string;
+  port: number;
+  binds: Bind[];
+  quiet: boolean;
+  help: boolean;
+  checkConfig: boolean;
+  /** null: one unsupervised process. */
+  workers: number | null;
+  timeout: number;
+  gracefulTimeout: number;
+  maxRequests: number;
+  maxRequestsJitter: number;
+  reload: boolean;
+  /** Passed to makeServer as they are. */
+  options: Record<string, unknown>;
+}
+
+/** A bad command line, or an app that does not import: exit code 2. */
+export class UsageError extends Error {}
+
+function parsePort(text: string, what: string): number {
+  const port = Number(text);
+  if (!/^\d+$/.test(text) || port > 65535) {
+    throw new UsageError(
+      `${what} must be 0-65535, got ${JSON.stringify(text)}`,
+    );
+  }
+  return port;
+}
+
+/** `HOST:PORT`, `[::1]:PORT`, `HOST`, `:PORT` or `unix:PATH`. */
+function parseBind(text: string): Bind {
+  if (text.startsWith("unix:")) {
+    if (text.length === 5) throw new UsageError(`--bind unix: needs a path`);
+    return { host: text, port: 0 };
+  }
+  const m = /^(?:\[([^\]]+)\]|([^:\[\]]*))(?::(.*))?$/.exec(text);
+  if (!m) {
+    throw new UsageError(
+      `--bind must be HOST:PORT, [IPv6]:PORT or unix:PATH, got ${
+        JSON.stringify(text)
+      }`,
+    );
+  }
+  const host = m[1] ?? (m[2] || "127.0.0.1");
+  return {
+    host,
+    port: m[3] === undefined ? 8000 : parsePort(m[3], "--bind's port"),
+  };
+}
+
+/** The arguments, with $HOST, $PORT, $WEB_CONCURRENCY and $FORWARDED_ALLOW_IPS. */
+export function parseArgs(argv: string[], host: CliHost): Args {
+  const envHost = host.env("HOST");
+  const envPort = host.env("PORT");
+  const args: Args = {
+    spec: null,
+    // gunicorn: a platform that sets only PORT expects every interface.
+    host: envHost || (envPort ? "0.0.0.0" : "127.0.0.1"),
+    port: envPort ? parsePort(envPort, "$PORT") : 8000,
+    binds: [],
+    quiet: false,
+    help: false,
+    checkConfig: false,
+    workers: null,
+    timeout: 30,
+    gracefulTimeout: 30,
+    maxRequests: 0,
+    maxRequestsJitter: 0,
+    reload: false,
+    options: {},
+  };
+  const workers = (text: string, what: string): number => {
+    if (text === "auto") return host.cores();
+    if (!/^\d+$/.test(text) || Number(text) < 1) {
+      throw new UsageError(
+        `${what} must be a number of workers or "auto", got ${
+          JSON.stringify(text)
+        }`,
+      );
+    }
+    return Number(text);
+  };
+  const concurrency = host.env("WEB_CONCURRENCY");
+  if (concurrency) args.workers = workers(concurrency, "$WEB_CONCURRENCY");
+  const allowIps = host.env("FORWARDED_ALLOW_IPS");
+  if (allowIps !== undefined) args.options.forwardedAllowIps = ipList(allowIps);
+  for (let i = 0; i < argv.length; i++) {
+    let arg = argv[i];
+    let value: string | undefined;
+    const eq = arg.indexOf("=");
+    if (arg.startsWith("--") && eq !== -1) {
+      value = arg.slice(eq + 1);
+      arg = arg.slice(0, eq);
+    }
+    const next = (): string => {
+      if (value !== undefined) return value;
+      if (i + 1 >= argv.length) throw new UsageError(`${arg} needs a value`);
+      return argv[++i];
+    };
+    /** A number of seconds (fractions allowed). */
+    const seconds = (): number => {
+      const text = next();
+      const n = Number(text);
+      if (!/^\d+(?:\.\d+)?$/.test(text) || !Number.isFinite(n)) {
+        throw new UsageError(
+          `${arg} must be a number of seconds, got ${JSON.stringify(text)}`,
+        );
+      }
+      return n;
+    };
+    const count = (): number => {
+      const text = next();
+      if (!/^\d+$/.test(text)) {
+        throw new UsageError(
+          `${arg} must be a whole number, got ${JSON.stringify(text)}`,
+        );
+      }
+      return Number(text);
+    };
+    if (arg === "--help" || arg === "-h") args.help = true;
+    else if (arg === "--quiet" || arg === "-q") args.quiet = true;
+    else if (arg === "--check-config") args.checkConfig = true;
+    else if (arg === "--reload") args.reload = true;
+    else if (arg === "--host") args.host = next();
+    else if (arg === "--port" || arg === "-p") {
+      args.port = parsePort(next(), "--port");
+    } else if (arg === "--bind" || arg === "-b") {
+      args.binds.push(parseBind(next()));
+    } else if (arg === "--workers" || arg === "-w") {
+      args.workers = workers(next(), arg);
+    } else if (arg === "--timeout" || arg === "-t") args.timeout = seconds();
+    else if (arg === "--graceful-timeout") args.gracefulTimeout = seconds();
+    else if (arg === "--max-requests") args.maxRequests = count();
+    else if (arg === "--max-requests-jitter") {
+      args.maxRequestsJitter = count();
+    } else if (arg === "--forwarded-allow-ips") {
+      args.options.forwardedAllowIps = ipList(next());
+    } else if (arg === "--headers-timeout") {
+      args.options.headersTimeout = seconds() * 1000;
+    } else if (arg === "--keep-alive") {
+      args.options.keepAliveTimeout = seconds() * 1000;
+    } else if (arg === "--body-timeout") {
+      args.options.bodyTimeout = seconds() * 1000;
+    } else if (arg === "--limit-request-fields") {
+      args.options.maxHeaderCount = count();
+    } else if (arg === "--limit-request-field-size") {
+      args.options.maxHeaderSize = count();
+    } else if (arg.startsWith("-")) {
+      throw new UsageError(`unknown option ${JSON.stringify(arg)}`);
+    } else if (args.spec === null) args.spec = arg;
+    else throw new UsageError(`unexpected argument ${JSON.stringify(arg)}`);
+  }
+  if (args.binds.length === 0) {
+    args.binds.push({ host: args.host, port: args.port });
+  }
+  return args;
+}
+
+/** `"*"`, or a comma-separated list of addresses. */
+function ipList(text: string): string | string[] {
+  const list = text.split(",").map((s) => s.trim()).filter((s) => s !== "");
+  return list.length === 1 && list[0] === "*" ? "*" : list;
+}

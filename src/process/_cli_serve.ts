@@ -1,0 +1,175 @@
+// The command line's three ways to run: one unsupervised process
+// (serveHere), the supervisor's parent (supervise), and a worker it
+// started (work).
+import type { WSGIApplication } from "../core/types.ts";
+import { demoApp } from "../wsgiref/demo_app.ts";
+import { makeServer, type ServerOptions } from "../runtime/server.ts";
+import type { Args } from "./_cli_args.ts";
+import { loadApp } from "./_cli_app.ts";
+import type { CliHost } from "./_cli_host.ts";
+import { Supervisor } from "./_supervisor.ts";
+import type { Bind, WorkerConfig } from "./_worker_protocol.ts";
+import { runWorker } from "./_worker.ts";
+
+/** `host:port` or `unix:/path`, for messages. */
+function showBind(bind: Bind): string {
+  if (bind.host.startsWith("unix:")) return bind.host;
+  return `${
+    bind.host.includes(":") ? `[${bind.host}]` : bind.host
+  }:${bind.port}`;
+}
+
+/** The line that says where the server listens. */
+function servingLine(bind: Bind, scheme = "http"): string {
+  if (bind.host.startsWith("unix:")) return `Serving HTTP on ${bind.host} ...`;
+  return `Serving HTTP on ${bind.host} port ${bind.port} (${scheme}://${
+    showBind(bind)
+  }/) ...`;
+}
+
+/** The one-line reason a bind failed. */
+function listenError(bind: Bind, error: unknown): string {
+  const code = (error as { code?: string }).code ?? (error as Error).name;
+  return `wsgi: cannot listen on ${showBind(bind)}: ${
+    /AddrInUse|EADDRINUSE/.test(String(code) + (error as Error).message)
+      ? "address already in use"
+      : (error as Error).message
+  }`;
+}
+
+/** One process, unsupervised: today's `wsgi app.ts:app`. */
+export async function serveHere(
+  args: Args,
+  host: CliHost,
+  options: ServerOptions,
+): Promise<number> {
+  let app: WSGIApplication = demoApp;
+  try {
+    if (args.spec !== null) app = await loadApp(args.spec, host);
+  } catch (error) {
+    console.error(`wsgi: ${(error as Error).message}`);
+    return 2;
+  }
+  // A socket file left by an earlier run would refuse the bind.
+  for (const bind of args.binds) {
+    if (bind.host.startsWith("unix:")) host.removeSocket(bind.host.slice(5));
+  }
+  const servers = args.binds.map((bind) =>
+    makeServer(bind.host, bind.port, app, options)
+  );
+  const bound = await Promise.allSettled(servers.map((s) => s.ready));
+  const failed = bound.findIndex((r) => r.status === "rejected");
+  if (failed !== -1) {
+    console.error(
+      listenError(
+        args.binds[failed],
+        (bound[failed] as PromiseRejectedResult).reason,
+      ),
+    );
+    await Promise.all(servers.map((s) => s.shutdown()));
+    return 2;
+  }
+  host.onSignal(() => servers.forEach((s) => void s.shutdown()));
+  servers.forEach((server, i) => {
+    const bind = args.binds[i];
+    console.log(
+      bind.host.startsWith("unix:")
+        ? servingLine(bind)
+        : `Serving HTTP on ${server.serverName} port ${server.serverPort} (${server.url}) ...`,
+    );
+  });
+  await Promise.all(servers.map((s) => s.serveForever()));
+  return 0;
+}
+
+/** The parent of `--workers N`: imports nothing of the app. */
+export async function supervise(args: Args, host: CliHost): Promise<number> {
+  const cannot = host.cannotSupervise();
+  if (cannot !== null) {
+    console.error(`wsgi: ${cannot}`);
+    return 2;
+  }
+  const workers = args.workers ?? 1;
+  if (
+    host.runtime !== "node" && workers > 1 &&
+    args.binds.some((b) => b.host.startsWith("unix:"))
+  ) {
+    console.error(
+      `wsgi: on ${host.runtime}, workers share a port by SO_REUSEPORT, which ` +
+        `unix sockets lack: use --workers 1 for unix:, or Node (one shared socket)`,
+    );
+    return 2;
+  }
+  const processes = await host.supervisor();
+  const binds: Bind[] = [];
+  for (const bind of args.binds) {
+    if (bind.host.startsWith("unix:")) {
+      // A socket file left by an earlier run would refuse the bind.
+      host.removeSocket(bind.host.slice(5));
+      binds.push(bind);
+      continue;
+    }
+    // Port 0: one free port, chosen here, shared by every worker.
+    try {
+      binds.push(
+        bind.port === 0
+          ? { host: bind.host, port: await host.freePort(bind.host) }
+          : bind,
+      );
+    } catch (error) {
+      console.error(listenError(bind, error));
+      return 2;
+    }
+  }
+  const spec = args.spec;
+  const modulePath = spec === null ? null : spec.slice(
+    0,
+    spec.lastIndexOf(":") > 1 ? spec.lastIndexOf(":") : undefined,
+  );
+  const reloadDir = !args.reload
+    ? null
+    : modulePath === null || /^[a-z][a-z0-9+.-]*:/i.test(modulePath)
+    ? host.cwd()
+    : (modulePath.startsWith("/") ? modulePath : `${host.cwd()}/${modulePath}`)
+      .replace(/\/[^/]*$/, "") || "/";
+  const supervisor = new Supervisor(
+    processes,
+    {
+      workers,
+      binds,
+      timeout: args.timeout,
+      gracefulTimeout: args.gracefulTimeout,
+      maxRequests: args.maxRequests,
+      maxRequestsJitter: args.maxRequestsJitter,
+      reloadDir,
+    },
+    (line) => console.error(line),
+    () => {
+      for (const bind of binds) console.log(servingLine(bind));
+      console.error(
+        `wsgi: ${workers} worker(s) serving${
+          reloadDir === null ? "" : `; --reload watches ${reloadDir}`
+        }`,
+      );
+    },
+  );
+  return await supervisor.run();
+}
+
+/** A worker started by the supervisor. */
+export async function work(
+  config: WorkerConfig,
+  args: Args,
+  host: CliHost,
+  options: ServerOptions,
+): Promise<number> {
+  const side = await host.worker();
+  return await runWorker(
+    config,
+    side,
+    () =>
+      args.spec === null ? Promise.resolve(demoApp) : loadApp(args.spec, host),
+    options,
+    (line) => console.error(line),
+  );
+}

@@ -1,0 +1,43 @@
+// The supervisor's view of the runtime: starting, signalling and watching
+// workers (src/process/_deno.ts, _bun.ts and _node.ts each provide one).
+import type { WorkerMessage } from "./_worker_protocol.ts";
+
+/** A worker process, as the parent holds it. */
+export interface ChildHandle {
+  readonly pid: number;
+  /** Sends a signal to the worker. */
+  kill(signal: "SIGTERM" | "SIGKILL"): void;
+}
+
+/** What the parent hears from a worker. */
+export interface ChildEvents {
+  message(message: WorkerMessage): void;
+  /** The worker has exited (`code` null when killed by `signal`). */
+  exit(code: number | null, signal: string | null): void;
+}
+
+/** The signals the supervisor handles. */
+export type SupervisorSignal =
+  | "SIGTERM"
+  | "SIGINT"
+  | "SIGHUP"
+  | "SIGTTIN"
+  | "SIGTTOU";
+
+/** The parent's view of the runtime (src/process/_deno.ts, _bun.ts, _node.ts). */
+export interface ProcessHost {
+  /** Starts a copy of this command line, as a worker, with `env` added. */
+  spawn(env: Record<string, string>, events: ChildEvents): ChildHandle;
+  /** Calls `handler` on the signal (no-op where it does not exist). */
+  onSignal(signal: SupervisorSignal, handler: () => void): void;
+  /** Reads a small file; null when missing. */
+  readText(path: string): string | null;
+  /** A new private temporary directory. */
+  makeTempDir(): string;
+  /** Removes a file or directory tree; quiet when missing. */
+  remove(path: string): void;
+  /** Removes a unix socket file (only a socket); quiet when missing. */
+  removeSocket(path: string): void;
+  /** Calls `onChange(path)` on changes under `dir`; returns a stopper. */
+  watch(dir: string, onChange: (path: string) => void): () => void;
+}

@@ -1,0 +1,31 @@
+// What the supervisor and its workers say to each other: the worker's
+// settings (JSON in WSGI_WORKER) and the messages it sends back.
+
+/** What a worker tells its parent. */
+export type WorkerMessage =
+  | { t: "listening" }
+  | { t: "beat" }
+  | { t: "retire"; requests: number };
+
+/** Where a worker serves: a TCP host and port, or `unix:/path` (port 0). */
+export interface Bind {
+  host: string;
+  port: number;
+}
+
+/** What the parent passes to each worker (as JSON in `WSGI_WORKER`). */
+export interface WorkerConfig {
+  /** The binds, with port 0 already resolved to the shared port. */
+  binds: Bind[];
+  /** How often to beat, in ms (0: never). */
+  beatMs: number;
+  /** Retire after this many requests (0: never). */
+  maxRequests: number;
+  /** Where to write the request being served (for the timeout's log). */
+  scoreboard: string;
+  /** `wsgi.multiprocess`: more than one worker serves. */
+  multiprocess: boolean;
+}
+
+/** The environment variable that makes a started copy of the CLI a worker. */
+export const WORKER_ENV = "WSGI_WORKER";
