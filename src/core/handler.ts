@@ -12,10 +12,12 @@ import type {
 import type { RequestFacts } from "./environ.ts";
 import {
   MAX_BODY_SIZE,
+  plainOutcome,
   serveFacts,
   toResponse,
   type WSGIOptions,
 } from "./_serve.ts";
+import { bytesToNative } from "./_latin1.ts";
 import { checkOptions, type OptionNames } from "./_options.ts";
 
 export type { WSGIOptions };
@@ -64,12 +66,51 @@ export interface ConnectionInfo {
 /** The default `maxBodySize`: 10 MiB. */
 export const DEFAULT_MAX_BODY_SIZE: number = MAX_BODY_SIZE;
 
+/**
+ * RFC 9110 §7.2: `Host = uri-host [ ":" port ]`, where uri-host (RFC 3986
+ * §3.2.2) is an IP-literal in brackets, or a reg-name or IPv4 address made
+ * of unreserved, pct-encoded and sub-delims characters. Empty is allowed
+ * (RFC 9112 §3.2: a target without an authority). None of these holds a
+ * "/", "?", "#", "@", "\\", a space or a byte >= 0x80.
+ */
+const VALID_HOST =
+  /^(?:\[[\w.:~!$&'()*+,;=%-]*\]|[\w.~!$&'()*+,;=%-]*)(?::\d*)?$/;
+
+const utf8Encoder = new TextEncoder();
+
+/**
+ * A target as a native string. A `Request.url` made by the URL parser is
+ * ASCII; Deno (and Bun, for a bare target) put the target's bytes there
+ * decoded as UTF-8. They are encoded back and shown one per character, as
+ * wsgiref shows them (`/caf\xc3\xa9` is `"/caf\u00c3\u00a9"`, never
+ * `"/café"`).
+ */
+function nativeTarget(target: string): string {
+  for (let i = 0; i < target.length; i++) {
+    if (target.charCodeAt(i) > 0x7f) {
+      return bytesToNative(utf8Encoder.encode(target));
+    }
+  }
+  return target;
+}
+
+/**
+ * The parts of `Request.url`. Deno and workerd compose it as scheme, "://",
+ * the Host header as sent, then the target; Bun normalises it, and gives
+ * the bare target when Host is missing, empty or not a host. The target
+ * starts at the first "/" or "?" after "://" only because `respond` has
+ * refused every Host that could hold one (see VALID_HOST).
+ */
 function parseUrl(url: string): {
   target: string;
   host: string;
   port: string;
   scheme: "http" | "https";
 } {
+  if (url.charCodeAt(0) === 47) {
+    // "/": Bun's bare target, with no scheme or host to cut off.
+    return { target: nativeTarget(url), host: "", port: "", scheme: "http" };
+  }
   const s = url.indexOf("://");
   const scheme = url.startsWith("https") ? "https" : "http";
   let end = url.length;
@@ -88,8 +129,8 @@ function parseUrl(url: string): {
   const target = rest === ""
     ? "/"
     : rest.charCodeAt(0) === 47
-    ? rest
-    : "/" + rest;
+    ? nativeTarget(rest)
+    : "/" + nativeTarget(rest);
   const at = authority.lastIndexOf("@");
   const hostPort = at === -1 ? authority : authority.slice(at + 1);
   const colon = hostPort.lastIndexOf(":");
@@ -155,17 +196,46 @@ async function respond(
   options: WSGIOptions,
   conn: ConnectionInfo,
   onWire: boolean,
+  server?: FetchHandlerInfo,
 ): Promise<Response> {
-  const url = parseUrl(request.url);
   const method = request.method;
+  // A header never changes which path the app sees. Deno and workerd put
+  // the Host header into Request.url as sent: `GET /real/path` with
+  // `Host: evil/admin` and `GET /admin/real/path` with `Host: evil` give
+  // the same URL, and with an absolute-form target Deno's URL is the
+  // target's, workerd's the Host's. No cut tells them apart, so a Host
+  // that is not a host is refused, as RFC 9112 §3.2 asks (400 for "a Host
+  // header field with an invalid field value", and for two Host lines,
+  // which arrive joined by ", "). One header read per request.
+  const host = request.headers.get("host");
+  if (host !== null && !VALID_HOST.test(host)) {
+    return toResponse(
+      plainOutcome(
+        400,
+        "Bad Request",
+        `Bad Request: the Host header is not a host[:port]: ${
+          JSON.stringify(host)
+        }\n`,
+      ),
+      method === "HEAD",
+      null,
+      onWire,
+    );
+  }
+  const url = parseUrl(request.url);
   const facts: RequestFacts = {
     method,
     target: url.target,
     protocol: conn.protocol,
     headers: request.headers,
     remoteAddr: conn.remoteAddr,
-    serverName: conn.serverName ?? url.host,
-    serverPort: conn.serverPort ?? url.port,
+    // A bare target (Bun's, without a Host) names no server: Bun's server
+    // does (PEP 3333: SERVER_NAME and SERVER_PORT are never empty).
+    serverName: conn.serverName ??
+      (url.host || server?.hostname || "localhost"),
+    serverPort: conn.serverPort ??
+      (url.port ||
+        (typeof server?.port === "number" ? String(server.port) : "80")),
     scheme: conn.scheme ?? url.scheme,
   };
   // REMOTE_PORT only where known (an environ key, not an empty one).
@@ -192,6 +262,13 @@ export interface FetchHandlerInfo {
   remoteAddr?: { hostname?: string; port?: number; transport?: string };
   /** Bun: looks up the client's address for a request. */
   requestIP?(request: Request): { address: string; port: number } | null;
+  /**
+   * Bun: the server's host name, `SERVER_NAME` when Bun's `request.url`
+   * names no host (no Host header, or an empty one).
+   */
+  hostname?: string;
+  /** Bun: the server's port, `SERVER_PORT` in that case. */
+  port?: number;
 }
 
 /**
@@ -295,6 +372,7 @@ export function toFetchHandler<
       options,
       conn,
       info !== undefined,
+      ctx === undefined ? info : undefined,
     );
   };
 }
