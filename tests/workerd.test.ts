@@ -528,6 +528,13 @@ test(`workerd ${NEWEST}: the README's runtime table column`, {
     const [high] = await exchange(port, bytes(get("/environ/caf\xe9")));
     const [control] = await exchange(port, bytes(get("/environ/a\x01b")));
     assert.deepEqual([high.status, control.status], [400, 400]);
+    // A Host that is not a host: workerd puts it into Request.url as sent
+    // (`evil/admin` made PATH_INFO `/admin/environ/real`); refused.
+    const [evil] = await exchange(
+      port,
+      "GET /environ/real HTTP/1.1\r\nHost: evil/admin\r\n\r\n",
+    );
+    assert.equal(evil.status, 400, text(evil));
 
     // SERVER_PROTOCOL of an HTTP/1.0 request.
     const [old] = await exchange(
