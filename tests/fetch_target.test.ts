@@ -226,7 +226,9 @@ test("toFetchHandler served: without a Host, the whole target", {
       assert.notEqual(seen.SERVER_NAME, "", request);
       assert.equal(seen.SERVER_PORT, String(port), request);
     }
-    const ten = JSON.parse(text(await send(port, "GET /ten?a=1 HTTP/1.0\r\n\r\n")));
+    const ten = JSON.parse(
+      text(await send(port, "GET /ten?a=1 HTTP/1.0\r\n\r\n")),
+    );
     assert.deepEqual([ten.PATH_INFO, ten.QUERY_STRING], ["/ten", "a=1"]);
   });
 });
@@ -244,7 +246,9 @@ test("toFetchHandler served: an absolute-form target keeps its own path", {
     );
     trueOrRefused(ok, "/abs/p", "q", "absolute form");
     assert.equal(ok.status, 200);
-    for (const target of ["http://other/abs/p?q", "http://evil/admin/abs/p?q"]) {
+    for (
+      const target of ["http://other/abs/p?q", "http://evil/admin/abs/p?q"]
+    ) {
       const odd = await send(
         port,
         `GET ${target} HTTP/1.1\r\nHost: evil/admin\r\n\r\n`,

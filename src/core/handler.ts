@@ -154,7 +154,9 @@ function parseUrl(url: string): {
 /**
  * Runs a WSGI application for one Web `Request` and returns its `Response`.
  * Never rejects: a failing application becomes wsgiref's 500 page, with the
- * stack written to `wsgi.errors`.
+ * stack written to `wsgi.errors`. A request whose Host header is not
+ * `host[:port]` (RFC 9110 §7.2) gets `400 Bad Request`: Deno and workerd
+ * put that header into `request.url`, where it could shift the path.
  *
  * @example Usage
  * ```ts
@@ -206,7 +208,11 @@ async function respond(
   // target's, workerd's the Host's. No cut tells them apart, so a Host
   // that is not a host is refused, as RFC 9112 §3.2 asks (400 for "a Host
   // header field with an invalid field value", and for two Host lines,
-  // which arrive joined by ", "). One header read per request.
+  // which arrive joined by ", "). One header read per request: under
+  // `deno serve`, for an app that reads no header it is about 5% more CPU
+  // per request (Deno then builds the Headers object, which an app that
+  // reads any header, or a body's length, builds anyway: then no cost
+  // beyond noise); under Bun 1-3% (measured, interleaved runs).
   const host = request.headers.get("host");
   if (host !== null && !VALID_HOST.test(host)) {
     return toResponse(
@@ -310,6 +316,8 @@ const FETCH_OPTION_NAMES: OptionNames<FetchHandlerOptions> = {
  * Bun's server, fills `REMOTE_ADDR` and `REMOTE_PORT`; called with a third
  * (Cloudflare's `fetch(request, env, ctx)`), the second is the Worker's
  * `env`, which says nothing about the client: see `remoteAddrHeader`.
+ * A Host header that is not `host[:port]` gets `400`, as with
+ * {@linkcode handleRequest}.
  *
  * @example Usage
  * ```ts
