@@ -10,6 +10,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { createServer as netServer, type Server } from "node:net";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { within } from "./_util.ts";
 
 const g = globalThis as Record<string, unknown>;
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
@@ -136,24 +137,6 @@ async function cleanup(cli: Cli): Promise<void> {
   if (live.has(cli.child)) {
     cli.child.kill("SIGKILL");
     await cli.exited;
-  }
-}
-
-/** Rejects when `promise` takes longer than `ms`. */
-async function within<T>(promise: Promise<T>, ms: number, what: string) {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  try {
-    return await Promise.race([
-      promise,
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(
-          () => reject(new Error(`${what}: not done within ${ms} ms`)),
-          ms,
-        );
-      }),
-    ]);
-  } finally {
-    clearTimeout(timer);
   }
 }
 

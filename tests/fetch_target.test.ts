@@ -25,40 +25,16 @@ import {
   type WSGIApplication,
 } from "../mod.ts";
 import { exchange, type RawResponse, text } from "./_raw_http.ts";
+import { enc, RUNTIME, within } from "./_util.ts";
 
-type Runtime = "deno" | "bun" | "node";
 const g = globalThis as Record<string, unknown>;
-const RUNTIME: Runtime = typeof g.Deno === "object"
-  ? "deno"
-  : typeof g.Bun === "object"
-  ? "bun"
-  : "node";
+
 const root = fileURLToPath(new URL("..", import.meta.url));
 const NO_SERVER = RUNTIME === "node"
   ? "Node has no fetch-handler server: Node users serve through makeServer " +
     "(tests/request_target.test.ts)"
   : false;
 if (NO_SERVER) console.log(`# fetch_target.test.ts: skipping: ${NO_SERVER}`);
-
-const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
-
-/** Rejects when `promise` takes longer than `ms`. */
-async function within<T>(promise: Promise<T>, ms: number, what: string) {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  try {
-    return await Promise.race([
-      promise,
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(
-          () => reject(new Error(`${what}: not done within ${ms} ms`)),
-          ms,
-        );
-      }),
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 /** An app that answers with what it saw, as JSON (native strings kept). */
 const echo: WSGIApplication = (environ, startResponse) => {

@@ -14,7 +14,6 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import {
   type AsyncInputStream,
-  type ErrorStream,
   type InputStream,
   makeServer,
   type ServerOptions,
@@ -43,56 +42,14 @@ import {
   type SeenLike,
   smuggling,
 } from "./_hostile_cases.ts";
-
-const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
-const sleep = (ms: number): Promise<void> =>
-  new Promise((resolve) => setTimeout(resolve, ms));
-const latin1 = (b: Uint8Array): string => {
-  let s = "";
-  for (let i = 0; i < b.length; i++) s += String.fromCharCode(b[i]);
-  return s;
-};
-
-/** Rejects when `promise` takes longer than `ms`. */
-async function within<T>(promise: Promise<T>, ms: number, what: string) {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  try {
-    return await Promise.race([
-      promise,
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(
-          () => reject(new Error(`${what}: not done within ${ms} ms`)),
-          ms,
-        );
-      }),
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-/** Polls `cond` every 10 ms; false when it is still false after `ms`. */
-async function until(cond: () => boolean, ms: number): Promise<boolean> {
-  const deadline = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > deadline) return false;
-    await sleep(10);
-  }
-  return true;
-}
-
-/** An error stream that keeps what it is given. */
-function collectingErrors(): ErrorStream & { text(): string } {
-  let all = "";
-  return {
-    write: (s) => void (all += s),
-    writelines: (seq) => {
-      for (const s of seq) all += s;
-    },
-    flush: () => {},
-    text: () => all,
-  };
-}
+import {
+  collectingErrors,
+  enc,
+  latin1,
+  sleep,
+  until,
+  within,
+} from "./_util.ts";
 
 /**
  * A raw control character, a Unicode line or paragraph separator, or a

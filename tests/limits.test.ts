@@ -12,18 +12,7 @@ import {
   type WSGIApplication,
 } from "../mod.ts";
 import { connect, type RawConnection } from "./_raw_http.ts";
-
-type Runtime = "deno" | "bun" | "node";
-const g = globalThis as Record<string, unknown>;
-const RUNTIME: Runtime = typeof g.Deno === "object"
-  ? "deno"
-  : typeof g.Bun === "object"
-  ? "bun"
-  : "node";
-
-const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
-const sleep = (ms: number): Promise<void> =>
-  new Promise((resolve) => setTimeout(resolve, ms));
+import { enc, RUNTIME, sleep } from "./_util.ts";
 
 let calls = 0;
 const app: WSGIApplication = (environ, startResponse) => {

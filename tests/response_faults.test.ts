@@ -8,34 +8,13 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import {
-  type ErrorStream,
   makeServer,
   type ServerOptions,
   type WriteFunction,
   type WSGIApplication,
 } from "../mod.ts";
 import { connect, get, type RawConnection } from "./_raw_http.ts";
-
-const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
-
-function latin1(bytes: Uint8Array): string {
-  let s = "";
-  for (let i = 0; i < bytes.length; i++) s += String.fromCharCode(bytes[i]);
-  return s;
-}
-
-/** An error stream that keeps what it is given. */
-function collectingErrors(): ErrorStream & { text(): string } {
-  let all = "";
-  return {
-    write: (s) => void (all += s),
-    writelines: (seq) => {
-      for (const s of seq) all += s;
-    },
-    flush: () => {},
-    text: () => all,
-  };
-}
+import { collectingErrors, enc, latin1 } from "./_util.ts";
 
 /** Starts a server, runs `fn`, always shuts it down; keeps the log lines. */
 async function withServer(

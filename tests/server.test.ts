@@ -9,7 +9,6 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { connect as netConnect, createServer as netServer } from "node:net";
 import {
-  type ErrorStream,
   type InputStream,
   makeServer,
   type ServerOptions,
@@ -27,46 +26,17 @@ import {
   text,
 } from "./_raw_http.ts";
 import { makeCerts } from "./_certs.ts";
+import {
+  collectingErrors,
+  enc,
+  RUNTIME,
+  type Runtime,
+  sleep,
+  until,
+  within,
+} from "./_util.ts";
 
-type Runtime = "deno" | "bun" | "node";
 const g = globalThis as Record<string, unknown>;
-const RUNTIME: Runtime = typeof g.Deno === "object"
-  ? "deno"
-  : typeof g.Bun === "object"
-  ? "bun"
-  : "node";
-
-const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
-const sleep = (ms: number): Promise<void> =>
-  new Promise((resolve) => setTimeout(resolve, ms));
-
-/** Rejects when `promise` takes longer than `ms`. */
-async function within<T>(promise: Promise<T>, ms: number, what: string) {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  try {
-    return await Promise.race([
-      promise,
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(
-          () => reject(new Error(`${what}: not done within ${ms} ms`)),
-          ms,
-        );
-      }),
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-/** Polls `cond` every 10 ms; false when it is still false after `ms`. */
-async function until(cond: () => boolean, ms: number): Promise<boolean> {
-  const deadline = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > deadline) return false;
-    await sleep(10);
-  }
-  return true;
-}
 
 /**
  * Starts a server on 127.0.0.1 (or `host`), port 0, runs `fn`, and always
@@ -115,19 +85,6 @@ function pick(environ: WSGIEnvironment, keys: string[]): Uint8Array {
   const out: Record<string, unknown> = {};
   for (const key of keys) out[key] = environ[key];
   return enc(JSON.stringify(out));
-}
-
-/** An error stream that keeps what it is given. */
-function collectingErrors(): ErrorStream & { text(): string } {
-  let all = "";
-  return {
-    write: (s) => void (all += s),
-    writelines: (seq) => {
-      for (const s of seq) all += s;
-    },
-    flush: () => {},
-    text: () => all,
-  };
 }
 
 /** The app most tests share: echoes the method, path and body length. */

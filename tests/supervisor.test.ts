@@ -14,6 +14,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { exchange, get, text } from "./_raw_http.ts";
+import { sleep } from "./_util.ts";
 
 const g = globalThis as Record<string, unknown>;
 const proc = g.process as {
@@ -87,8 +88,6 @@ function startCli(args: string[], env: Record<string, string> = {}): Cli {
     },
   };
 }
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** The pids the supervisor has started, from its log. */
 function workerPids(cli: Cli): number[] {

@@ -19,8 +19,8 @@ import type {
   WSGIApplication,
   WSGIEnvironment,
 } from "../src/core/types.ts";
+import { enc } from "./_util.ts";
 
-const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
 const dec = (b: Uint8Array): string => new TextDecoder().decode(b);
 const TEXT: HeaderPair[] = [["Content-Type", "text/plain"]];
 

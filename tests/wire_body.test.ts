@@ -8,8 +8,7 @@ import assert from "node:assert/strict";
 import { makeServer, type WSGIApplication } from "../mod.ts";
 import { exchange, get, header } from "./_raw_http.ts";
 import { decodeUtf8Strict } from "../src/core/_utf8.ts";
-
-const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
+import { enc } from "./_util.ts";
 
 // Each path answers these bytes; "/plain/..." answers without a
 // Content-Type, which must stay absent.
