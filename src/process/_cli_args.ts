@@ -35,7 +35,8 @@ Limits and proxies:
   --keep-alive S               idle keep-alive connection timeout
   --body-timeout S             time between body chunks
   --limit-request-fields N     most header fields in a request
-  --limit-request-field-size N largest header field, in bytes
+  --limit-request-field-size N most bytes of a request's head (request
+                               line and header fields together)
 
   --help, -h           this text
 
