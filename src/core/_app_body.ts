@@ -47,7 +47,7 @@ function badResult(value: unknown): TypeError {
  * for it whatever the result, as wsgiref and gunicorn do (the app may have
  * opened a file or a transaction for it).
  */
-export function closeResult(result: unknown, errors: ErrorStream): void {
+function closeResult(result: unknown, errors: ErrorStream): void {
   if (typeof result !== "object" && typeof result !== "function") return;
   if (result === null) return;
   try {
@@ -80,19 +80,14 @@ export class AppBody implements Pump {
       this.#array = result;
       return;
     }
-    if (
-      typeof result !== "object" || result === null ||
-      result instanceof Uint8Array
-    ) {
-      this.#closed = true;
-      state.ended = errors;
-      closeResult(result, errors);
-      throw badResult(result);
-    }
-    const r = result as Partial<Iterable<unknown> & AsyncIterable<unknown>>;
-    if (typeof r[Symbol.asyncIterator] === "function") {
+    // A string or a bare Uint8Array is iterable, but not a list of chunks.
+    const r = typeof result === "object" && result !== null &&
+        !(result instanceof Uint8Array)
+      ? result as Partial<Iterable<unknown> & AsyncIterable<unknown>>
+      : null;
+    if (r !== null && typeof r[Symbol.asyncIterator] === "function") {
       this.#asyncIter = r[Symbol.asyncIterator]!();
-    } else if (typeof r[Symbol.iterator] === "function") {
+    } else if (r !== null && typeof r[Symbol.iterator] === "function") {
       this.#iter = r[Symbol.iterator]!();
     } else {
       this.#closed = true;

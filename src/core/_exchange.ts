@@ -21,14 +21,20 @@ const ERROR_BODY = new TextEncoder().encode(
   "A server error occurred.  Please contact the administrator.",
 );
 
-/** wsgiref's error page (`BaseHandler.error_output`): 59 bytes of text. */
-function errorOutcome(errors: ErrorStream): Outcome {
+/** An answer of the server's own: a short text body, known whole. */
+function textOutcome(
+  code: number,
+  reason: string,
+  type: string,
+  text: Uint8Array,
+  errors: ErrorStream,
+): Outcome {
   return {
-    code: 500,
-    reason: "Internal Server Error",
-    headers: [["Content-Type", "text/plain"]],
-    length: ERROR_BODY.length,
-    body: [ERROR_BODY],
+    code,
+    reason,
+    headers: [["Content-Type", type]],
+    length: text.length,
+    body: [text],
     more: null,
     errors,
   };
@@ -182,19 +188,25 @@ async function failed(
       // A streamed wsgi.input stalled and the app let the error through:
       // the client's fault, answered as a buffered body's would be.
       const text = new TextEncoder().encode("The request body stalled\n");
-      return {
-        code: 408,
-        reason: "Request Timeout",
-        headers: [["Content-Type", "text/plain; charset=utf-8"]],
-        length: text.length,
-        body: [text],
-        more: null,
+      const out = textOutcome(
+        408,
+        "Request Timeout",
+        "text/plain; charset=utf-8",
+        text,
         errors,
-        close: true,
-      };
+      );
+      out.close = true;
+      return out;
     }
     logError(errors, error);
-    return errorOutcome(errors);
+    // wsgiref's error page (`BaseHandler.error_output`): 59 bytes of text.
+    return textOutcome(
+      500,
+      "Internal Server Error",
+      "text/plain",
+      ERROR_BODY,
+      errors,
+    );
   }
   // Output was already committed by write(): send it, then fail (the
   // stream's consumer logs the error).

@@ -1,6 +1,6 @@
 // What the environ is made from, as each runtime's shim describes a
-// request: kept apart from environ.ts so that the lazy environ, which
-// reads it, and makeEnviron, which builds that, import it without a circle.
+// request. Kept apart from environ.ts so that makeEnviron and the lazy
+// environ it builds (_lazy_environ.ts) both import it without a circle;
 // environ.ts re-exports it as part of the public API.
 
 /**
