@@ -14,8 +14,8 @@ import {
   readerPump,
 } from "./_outcome.ts";
 
-// The shims and the public handlers take these from here, with runApp.
-export type { DirectBody, Outcome, Pump } from "./_outcome.ts";
+// What runApp answers, for those that send it (the shims, _serve.ts, cgi.ts).
+export type { Outcome, Pump } from "./_outcome.ts";
 
 const ERROR_BODY = new TextEncoder().encode(
   "A server error occurred.  Please contact the administrator.",
