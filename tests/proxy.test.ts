@@ -16,16 +16,14 @@ import {
 } from "../mod.ts";
 import { connect, text } from "./_raw_http.ts";
 import { memoryErrors } from "./_capture.ts";
+import { compileTrust, peerTrusted } from "../src/core/_proxy_trust.ts";
 import {
-  compileTrust,
   parseForwarded,
   parseForwardedTail,
-  parseHost,
-  parseIP,
-  parseNode,
-  peerTrusted,
-  splitList,
-} from "../src/core/_forwarded.ts";
+} from "../src/core/_forwarded_header.ts";
+import { parseHost, parseNode } from "../src/core/_forwarded_node.ts";
+import { parseIP } from "../src/core/_ip.ts";
+import { splitList } from "../src/core/_field_values.ts";
 
 const IPV6 = await new Promise<boolean>((resolve) => {
   const probe = netServer();

@@ -444,8 +444,8 @@ test("204 and 304 carry no Content-Length and no body, even from a body", async 
     assert.equal(header(answers[1], "etag"), '"v1"');
     // RFC 9110 §8.6: never on a 204; on a 304 only the length a 200 would
     // have had, which the app's body does not tell. (wsgiref sends
-    // "Content-Length: 0" on both; src/core/_exchange.ts copies it.) The last
-    // answer parses only if no body bytes came before it.
+    // "Content-Length: 0" on both; src/core/_content_length.ts does not.) The
+    // last answer parses only if no body bytes came before it.
     for (const answer of answers) {
       assert.equal(header(answer, "content-length"), null);
       assert.equal(answer.body.length, 0);
