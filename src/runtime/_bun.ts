@@ -7,6 +7,8 @@ import {
   WebFacts,
 } from "./_web_request.ts";
 import { resolveLimits } from "../core/_limits.ts";
+import { badHost, isValidHost } from "../core/_host.ts";
+import { toResponse } from "../core/_serve.ts";
 import type { Listen } from "./_backend.ts";
 import { accessLogger, flushingBackend, stoppableBackend } from "./_backend.ts";
 import { fdStderr, flushFdStderr } from "./_stderr_fd.ts";
@@ -86,6 +88,15 @@ export const listen: Listen = async (host, port, app, options) => {
       ? { cert: options.cert, key: options.key }
       : undefined,
     fetch(request, srv) {
+      // RFC 9112 §3.2: a Host that is not host[:port], or sent twice
+      // (joined by ", "), gets a 400, as from the fetch handler (Bun
+      // itself answers 400 to an HTTP/1.1 request without Host). Read on
+      // every request: Bun gives a bare target for a bad Host, but builds
+      // a full URL from the first of two Host lines, good or bad.
+      const sent = request.headers.get("host");
+      if (sent !== null && !isValidHost(sent)) {
+        return toResponse(badHost(sent), request.method === "HEAD", null, true);
+      }
       // Bun gives no body to GET, HEAD and TRACE requests, even one sent
       // with Content-Length (it frames and discards it): CONTENT_LENGTH
       // then says "" (see WebFacts.bodyDropped), not a length wsgi.input

@@ -10,6 +10,8 @@ import { bytesToNative, nativeToBytes } from "../core/_latin1.ts";
 import type { Backend, Listen } from "./_backend.ts";
 import { accessLogger, flushingBackend } from "./_backend.ts";
 import { LineBatcher } from "../core/_access_log.ts";
+import { badHost, isValidHost } from "../core/_host.ts";
+import { toResponse } from "../core/_serve.ts";
 
 // The few Deno APIs used here, declared so that no Deno type package is
 // needed to type-check or to consume the published types.
@@ -239,15 +241,20 @@ export const listen: Listen = (host, port, app, options) => {
     onListen: (addr) => void (unix === null && (bound = addr)),
   }, (request, info) => {
     const inner = innerOf(request);
-    const target = denoTarget(
-      request.url,
-      inner ? inner.header("host") : request.headers.get("host"),
-    );
+    const sent = inner ? inner.header("host") : request.headers.get("host");
+    // RFC 9112 §3.2: a Host that is not host[:port] gets a 400, as from
+    // the fetch handler (Deno itself answers 400 to two Host lines).
+    if (sent !== null && !isValidHost(sent)) {
+      return toResponse(badHost(sent), request.method === "HEAD", null, true);
+    }
+    const target = denoTarget(request.url, sent);
     if (target === null) {
-      // RFC 9112 §3.2: a Host with an invalid value gets a 400.
-      return new Response("Bad Request: the Host header is not a host\n", {
-        status: 400,
-      });
+      return toResponse(
+        badHost(sent ?? ""),
+        request.method === "HEAD",
+        null,
+        true,
+      );
     }
     // Deno gives no body to GET and HEAD, even one sent with
     // Content-Length (it frames and discards it): such a body is taken from

@@ -1,19 +1,47 @@
 // The request side of the Node shim: a request's facts read straight from
 // node:http's `IncomingMessage`, with no Web `Request` made.
 import type { RequestFacts } from "../core/environ.ts";
+import { isValidHost } from "../core/_host.ts";
 import type { NodeRequest, NodeSocket } from "./_http_node.ts";
 
-/** True when the request has a body to read (RFC 9112 §6.3). */
-export function hasBody(raw: string[]): boolean {
+/** scanHead: the request has a body to read (RFC 9112 §6.3). */
+export const HAS_BODY = 1;
+/** scanHead: a Host line is not host[:port], or there are two. */
+export const BAD_HOST = 2;
+
+/**
+ * One pass over the raw header lines: whether the request has a body to
+ * read (RFC 9112 §6.3), and whether its Host is bad (RFC 9112 §3.2: 400
+ * for two Host lines or an invalid value; Node keeps both lines, and
+ * answers 400 itself to an HTTP/1.1 request without Host). BAD_HOST wins.
+ */
+export function scanHead(raw: string[]): number {
+  let found = 0;
+  let hosts = 0;
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i];
-    if (name.length === 14 && name.toLowerCase() === "content-length") {
-      if (raw[i + 1].trim() !== "0") return true;
+    const length = name.length;
+    if (length === 4) {
+      if (
+        name.toLowerCase() === "host" &&
+        (++hosts > 1 || !isValidHost(raw[i + 1]))
+      ) return BAD_HOST;
+    } else if (length === 14 && name.toLowerCase() === "content-length") {
+      if (raw[i + 1].trim() !== "0") found = HAS_BODY;
     } else if (
-      name.length === 17 && name.toLowerCase() === "transfer-encoding"
-    ) return true;
+      length === 17 && name.toLowerCase() === "transfer-encoding"
+    ) found = HAS_BODY;
   }
-  return false;
+  return found;
+}
+
+/** The Host lines' values, joined by ", " as the environ shows them. */
+export function hostValue(raw: string[]): string {
+  const values: string[] = [];
+  for (let i = 0; i < raw.length; i += 2) {
+    if (raw[i].toLowerCase() === "host") values.push(raw[i + 1]);
+  }
+  return values.join(", ");
 }
 
 /**

@@ -12,7 +12,8 @@ import type { Listen } from "./_backend.ts";
 import { accessLogger, flushingBackend, stoppableBackend } from "./_backend.ts";
 import { fdStderr, flushFdStderr } from "./_stderr_fd.ts";
 import { type Limits, resolveLimits } from "../core/_limits.ts";
-import { hasBody, NodeFacts } from "./_facts_node.ts";
+import { BAD_HOST, hostValue, NodeFacts, scanHead } from "./_facts_node.ts";
+import { badHost } from "../core/_host.ts";
 import {
   type HttpModule,
   type HttpsModule,
@@ -137,14 +138,15 @@ export const listen: Listen = async (host, port, app, options) => {
       );
       return;
     }
+    const head = scanHead(facts.headers);
+    if (head === BAD_HOST) {
+      // RFC 9112 §3.2: the same 400 as from the fetch handler.
+      respond(res, facts, peer, badHost(hostValue(facts.headers)));
+      return;
+    }
     let out: Outcome | Promise<Outcome>;
     try {
-      out = serveFacts(
-        app,
-        facts,
-        hasBody(facts.headers) ? req : null,
-        options,
-      );
+      out = serveFacts(app, facts, head === 0 ? null : req, options);
     } catch (error) {
       fail(res, error);
       return;
