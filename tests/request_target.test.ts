@@ -163,15 +163,21 @@ test("a Host that is not host[:port] is refused (400); a good one never changes 
       assert.match(text(response), /Host/, what);
     }
     assert.equal(app.calls, 0);
-    // RFC 9112 §3.2: two Host lines get a 400 too (Deno's own, here).
+    // RFC 9112 §3.2: two Host lines get a 400 too (Deno's own, here), but
+    // on Bun, which builds the URL from the first: telling them apart means
+    // building every request's Headers there, a quarter more CPU per
+    // request (README). The path is still the target's.
     for (const hosts of ["evil\r\nHost: t", "t\r\nHost: t"]) {
-      const twice = await send(
-        port,
-        `GET /real/path HTTP/1.1\r\nHost: ${hosts}\r\n\r\n`,
-      );
-      assert.equal(twice.status, 400, JSON.stringify(hosts));
+      const request = `GET /real/path HTTP/1.1\r\nHost: ${hosts}\r\n\r\n`;
+      if (RUNTIME === "bun") {
+        const got = await seen(port, request);
+        assert.equal(got.PATH_INFO, "/real/path", JSON.stringify(hosts));
+      } else {
+        const twice = await send(port, request);
+        assert.equal(twice.status, 400, JSON.stringify(hosts));
+      }
     }
-    assert.equal(app.calls, 0);
+    assert.equal(app.calls, RUNTIME === "bun" ? 2 : 0);
     // Where a request is served, the path is the target's, whatever Host.
     for (
       const host of ["", "t", "T", "EVIL:80", "[::1]:8", "a_b.example:8000"]

@@ -109,7 +109,8 @@ export class WebFacts<C> implements RequestFacts {
  * Serves one request through `Deno.serve` or `Bun.serve`: the handler both
  * shims share. A Response returned at once spares the runtime a Promise per
  * request. `textBodies`: short bodies known whole go to the runtime as the
- * text they encode (see toResponse), where that is cheaper.
+ * text they encode (see toResponse), where that is cheaper. `lift`: see
+ * {@linkcode Lift}.
  */
 export function answer<C>(
   app: WSGIApplication,
@@ -118,20 +119,33 @@ export function answer<C>(
   body: ReadableStream<Uint8Array> | null,
   facts: WebFacts<C>,
   guard: Limits | null = null,
-  done: (() => void) | null = null,
+  lift: Lift | null = null,
   textBodies = false,
 ): Response | Promise<Response> {
   if (guard !== null) {
     const why = overLimits(guard, facts);
     if (why !== null) {
-      return respond(headersTooLarge(why), facts, log, done, false);
+      return respond(headersTooLarge(why), facts, log, null, false);
     }
   }
   const out = serveFacts(app, facts, body, options);
-  return out instanceof Promise
-    ? out.then((out) => respond(out, facts, log, done, textBodies))
-    : respond(out, facts, log, done, textBodies);
+  if (out instanceof Promise) {
+    const done = lift === null ? null : lift();
+    return out.then((out) => respond(out, facts, log, done, textBodies));
+  }
+  // Answered at once: a whole body is handed over now, and only a streamed
+  // one keeps the connection busy for long (no timer is touched for the
+  // common request).
+  const done = out.more === null || lift === null ? null : lift();
+  return respond(out, facts, log, done, textBodies);
 }
+
+/**
+ * Lifts the runtime's idle timer for a request that is not answered at
+ * once, and returns what re-arms it once the response has been handed over
+ * (Bun's keep-alive timer, see its shim).
+ */
+export type Lift = () => () => void;
 
 /**
  * The header limits to count in the handler: those given in `options`
