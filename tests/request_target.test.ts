@@ -22,40 +22,13 @@ import {
   type RawResponse,
   text,
 } from "./_raw_http.ts";
-
-type Runtime = "deno" | "bun" | "node";
-const g = globalThis as Record<string, unknown>;
-const RUNTIME: Runtime = typeof g.Deno === "object"
-  ? "deno"
-  : typeof g.Bun === "object"
-  ? "bun"
-  : "node";
-
-const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
+import { enc, RUNTIME, within } from "./_util.ts";
 
 /** Bytes shown one per character, as native strings show them. */
 function latin1(bytes: Uint8Array): string {
   let s = "";
   for (const b of bytes) s += String.fromCharCode(b);
   return s;
-}
-
-/** Rejects when `promise` takes longer than `ms`. */
-async function within<T>(promise: Promise<T>, ms: number, what: string) {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  try {
-    return await Promise.race([
-      promise,
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(
-          () => reject(new Error(`${what}: not done within ${ms} ms`)),
-          ms,
-        );
-      }),
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 /** What the echo app reports. */
