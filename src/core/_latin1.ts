@@ -20,6 +20,22 @@ export function bytesToNative(bytes: Uint8Array): string {
   return out;
 }
 
+const utf8Encoder = new TextEncoder();
+
+/**
+ * Text to a native string: its UTF-8 bytes, one code unit per byte, as
+ * wsgiref shows what a runtime had decoded as UTF-8 (`/café` is
+ * `"/caf\u00c3\u00a9"`). ASCII text is returned as it is, without encoding.
+ */
+export function textToNative(text: string): string {
+  for (let i = 0; i < text.length; i++) {
+    if (text.charCodeAt(i) > 0x7f) {
+      return bytesToNative(utf8Encoder.encode(text));
+    }
+  }
+  return text;
+}
+
 /**
  * A native string back to its bytes. Throws a `TypeError` naming the string
  * when a code unit is above 0xFF (such a string is not a native string).

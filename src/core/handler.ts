@@ -16,7 +16,7 @@ import {
   toResponse,
   type WSGIOptions,
 } from "./_serve.ts";
-import { bytesToNative } from "./_latin1.ts";
+import { textToNative } from "./_latin1.ts";
 import { badHost, isValidHost } from "./_host.ts";
 import { checkOptions, type OptionNames } from "./_options.ts";
 
@@ -66,24 +66,6 @@ export interface ConnectionInfo {
 /** The default `maxBodySize`: 10 MiB. */
 export const DEFAULT_MAX_BODY_SIZE: number = MAX_BODY_SIZE;
 
-const utf8Encoder = new TextEncoder();
-
-/**
- * A target as a native string. A `Request.url` made by the URL parser is
- * ASCII; Deno (and Bun, for a bare target) put the target's bytes there
- * decoded as UTF-8. They are encoded back and shown one per character, as
- * wsgiref shows them (`/caf\xc3\xa9` is `"/caf\u00c3\u00a9"`, never
- * `"/café"`).
- */
-function nativeTarget(target: string): string {
-  for (let i = 0; i < target.length; i++) {
-    if (target.charCodeAt(i) > 0x7f) {
-      return bytesToNative(utf8Encoder.encode(target));
-    }
-  }
-  return target;
-}
-
 /**
  * The parts of `Request.url`. Deno and workerd compose it as scheme, "://",
  * the Host header as sent, then the target; Bun normalises it, and gives
@@ -99,7 +81,7 @@ function parseUrl(url: string): {
 } {
   if (url.charCodeAt(0) === 47) {
     // "/": Bun's bare target, with no scheme or host to cut off.
-    return { target: nativeTarget(url), host: "", port: "", scheme: "http" };
+    return { target: textToNative(url), host: "", port: "", scheme: "http" };
   }
   const s = url.indexOf("://");
   const scheme = url.startsWith("https") ? "https" : "http";
@@ -119,8 +101,8 @@ function parseUrl(url: string): {
   const target = rest === ""
     ? "/"
     : rest.charCodeAt(0) === 47
-    ? nativeTarget(rest)
-    : "/" + nativeTarget(rest);
+    ? textToNative(rest)
+    : "/" + textToNative(rest);
   const at = authority.lastIndexOf("@");
   const hostPort = at === -1 ? authority : authority.slice(at + 1);
   const colon = hostPort.lastIndexOf(":");

@@ -6,7 +6,7 @@ import {
   type PeerLookup,
   WebFacts,
 } from "./_web_request.ts";
-import { bytesToNative, nativeToBytes } from "../core/_latin1.ts";
+import { nativeToBytes, textToNative } from "../core/_latin1.ts";
 import type { Backend, Listen } from "./_backend.ts";
 import { accessLogger, flushingBackend } from "./_backend.ts";
 import { LineBatcher } from "../core/_access_log.ts";
@@ -128,22 +128,6 @@ function announcesBody(inner: DenoInnerRequest): boolean {
 }
 
 const utf8 = new TextDecoder("utf-8", { fatal: true });
-const utf8Encoder = new TextEncoder();
-
-/**
- * A target from Deno's URL, as a native string: Deno decodes the target's
- * bytes as UTF-8 (and refuses invalid UTF-8 with a 400), so bytes >= 0x80
- * are encoded back and shown one per character, as wsgiref shows them
- * (`/caf\xc3\xa9` is `"/caf\u00c3\u00a9"`, never `"/café"`).
- */
-function nativeTarget(target: string): string {
-  for (let i = 0; i < target.length; i++) {
-    if (target.charCodeAt(i) > 0x7f) {
-      return bytesToNative(utf8Encoder.encode(target));
-    }
-  }
-  return target;
-}
 
 /**
  * The request-target, recovered from the URL that Deno builds: its scheme,
@@ -165,7 +149,7 @@ export function denoTarget(url: string, host: string | null): string | null {
     // The common case: an ASCII Host, found where it belongs.
     let end = start + host.length;
     if (url.startsWith(host, start) && url.charCodeAt(end) === 47) {
-      return nativeTarget(url.slice(end));
+      return textToNative(url.slice(end));
     }
     let shown: string | null = null;
     try {
@@ -177,15 +161,15 @@ export function denoTarget(url: string, host: string | null): string | null {
     if (shown !== null && shown !== host) {
       end = start + shown.length;
       if (url.startsWith(shown, start) && url.charCodeAt(end) === 47) {
-        return nativeTarget(url.slice(end));
+        return textToNative(url.slice(end));
       }
     }
     if (host.includes("/")) return null;
   }
   for (let i = start; i < url.length; i++) {
     const c = url.charCodeAt(i);
-    if (c === 47) return nativeTarget(url.slice(i)); // "/"
-    if (c === 63) return nativeTarget("/" + url.slice(i)); // "?"
+    if (c === 47) return textToNative(url.slice(i)); // "/"
+    if (c === 63) return textToNative("/" + url.slice(i)); // "?"
   }
   return "/";
 }

@@ -16,7 +16,7 @@ import type {
 import { type Outcome, runApp } from "../core/_exchange.ts";
 import { consoleErrors, logError } from "../core/_errors.ts";
 import { BufferedInput, StreamingInput } from "../core/_input.ts";
-import { bytesToNative, nativeToBytes } from "../core/_latin1.ts";
+import { nativeToBytes, textToNative } from "../core/_latin1.ts";
 import { fileWrapper } from "../core/file_wrapper.ts";
 import { MAX_BODY_SIZE, plainOutcome, tooLarge } from "../core/_serve.ts";
 import { readBody } from "../core/_body.ts";
@@ -98,7 +98,6 @@ function needsTranscode(key: string): boolean {
 
 const PREFIXES = ["HTTP_", "SSL_", "REDIRECT_"];
 const WSGI_VERSION: readonly number[] = Object.freeze([1, 0]);
-const encoder = new TextEncoder();
 
 /**
  * wsgiref's `read_environ()`, without the rest of the process environment.
@@ -120,9 +119,7 @@ function readEnviron(
       !META.has(key) && !extra.has(key) &&
       !PREFIXES.some((p) => key.startsWith(p))
     ) continue;
-    environ[key] = needsTranscode(key)
-      ? bytesToNative(encoder.encode(value))
-      : value;
+    environ[key] = needsTranscode(key) ? textToNative(value) : value;
   }
   // PEP 3333 lets a server omit these when empty; every other server in
   // this library sets them, and apps read them as properties.
