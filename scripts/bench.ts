@@ -46,6 +46,7 @@
 // BENCHMARKS.md (then formatted with deno fmt) and benchmarks.svg, the
 // chart of requests per second the README shows; without it, the chart goes
 // to a temporary file whose path is printed.
+import { portLine } from "./_port_line.ts";
 const ROOT = new URL("../", import.meta.url).pathname;
 const BIN = `${ROOT}node_modules/.bin/`;
 const SERVER = `${ROOT}scripts/_bench_server.ts`;
@@ -531,39 +532,15 @@ async function startServer(
     env: { NO_COLOR: "1", PYTHONUNBUFFERED: "1" },
   }).spawn();
   const stderr = tailOf(log);
-  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-  let seen = "";
-  const timeout = setTimeout(() => child.kill("SIGKILL"), 30_000);
-  try {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      seen += value;
-      // _bench_server.ts says "PORT n"; the command line, "... port n (".
-      const m = /^PORT (\d+)$|port (\d+) \(/m.exec(seen);
-      if (m) {
-        // Keep draining stdout so that the child never blocks on it.
-        (async () => {
-          for (;;) if ((await reader.read()).done) return;
-        })().catch(() => {});
-        return {
-          mode,
-          pid: child.pid,
-          port: Number(m[1] ?? m[2]),
-          child,
-          log,
-          stderr,
-        };
-      }
-    }
-  } finally {
-    clearTimeout(timeout);
-  }
-  throw new Error(
-    `The ${engine} server for ${
-      JSON.stringify(mode)
-    } exited before listening:\n${seen}${stderr()}`,
-  );
+  // _bench_server.ts says "PORT n"; the command line, "... port n (".
+  const port = await portLine(
+    child,
+    /^PORT (\d+)$|port (\d+) \(/m,
+    `The ${engine} server for ${JSON.stringify(mode)}`,
+  ).catch((error) => {
+    throw new Error(`${(error as Error).message}${stderr()}`);
+  });
+  return { mode, pid: child.pid, port, child, log, stderr };
 }
 
 async function stopServer(server: Server): Promise<void> {

@@ -26,6 +26,7 @@
 // RSS at the end of the first quarter and at the end are printed too.
 // --write puts the figures in BENCHMARKS.md's "Soak" section (replacing the
 // previous one).
+import { portLine } from "./_port_line.ts";
 
 type Runtime = "deno" | "bun" | "node";
 
@@ -123,26 +124,8 @@ async function startServer(runtime: Runtime): Promise<Server> {
     stderr: "inherit",
     env: { NO_COLOR: "1" },
   }).spawn();
-  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-  let seen = "";
-  const timeout = setTimeout(() => child.kill("SIGKILL"), 30_000);
-  try {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      seen += value;
-      const m = /^PORT (\d+)$/m.exec(seen);
-      if (m) {
-        (async () => {
-          for (;;) if ((await reader.read()).done) return;
-        })().catch(() => {});
-        return { pid: child.pid, port: Number(m[1]), child };
-      }
-    }
-  } finally {
-    clearTimeout(timeout);
-  }
-  throw new Error(`the ${runtime} server exited before listening: ${seen}`);
+  const port = await portLine(child, /^PORT (\d+)$/m, `the ${runtime} server`);
+  return { pid: child.pid, port, child };
 }
 
 async function stopServer(server: Server): Promise<void> {
