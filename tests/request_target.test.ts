@@ -22,7 +22,7 @@ import {
   type RawResponse,
   text,
 } from "./_raw_http.ts";
-import { enc, RUNTIME, within } from "./_util.ts";
+import { enc, RUNTIME, until, within } from "./_util.ts";
 
 /** Bytes shown one per character, as native strings show them. */
 function latin1(bytes: Uint8Array): string {
@@ -111,7 +111,9 @@ test("a Host that is not host[:port] is refused (400); a good one never changes 
   // first segment (defect 2). RFC 9112 §3.2: a Host with an invalid value
   // gets a 400; the same rule as the fetch handler, on every runtime.
   const app = echo();
-  await withServer(app, {}, async (port) => {
+  const lines: string[] = [];
+  const log = (line: string) => void lines.push(line);
+  await withServer(app, { log }, async (port) => {
     for (
       const host of [
         "evil/admin",
@@ -136,6 +138,14 @@ test("a Host that is not host[:port] is refused (400); a good one never changes 
       assert.match(text(response), /Host/, what);
     }
     assert.equal(app.calls, 0);
+    // Each refusal is access-logged, as every other answer is (the log is
+    // written in batches: wait for the lines).
+    await until(() => lines.length >= 11, 1000);
+    assert.equal(
+      lines.filter((line) => /" 400 \d+$/.test(line)).length,
+      11,
+      lines.join("\n"),
+    );
     // RFC 9112 §3.2: two Host lines get a 400 too (Deno's own, here), but
     // on Bun, which builds the URL from the first: telling them apart means
     // building every request's Headers there, a quarter more CPU per

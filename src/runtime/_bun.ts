@@ -4,11 +4,11 @@ import {
   answer,
   headGuard,
   type PeerLookup,
+  refuse,
   WebFacts,
 } from "./_web_request.ts";
 import { resolveLimits } from "../core/_limits.ts";
 import { badHost, isValidHost } from "../core/_host.ts";
-import { toResponse } from "../core/_serve.ts";
 import type { Listen } from "./_backend.ts";
 import { accessLogger, flushingBackend, stoppableBackend } from "./_backend.ts";
 import { fdStderr, flushFdStderr } from "./_stderr_fd.ts";
@@ -109,9 +109,6 @@ export const listen: Listen = async (host, port, app, options) => {
           sent = request.headers.get("host") ?? authority;
         }
       }
-      if (sent !== null && !isValidHost(sent)) {
-        return toResponse(badHost(sent), request.method === "HEAD", null, true);
-      }
       // Bun gives no body to GET, HEAD and TRACE requests, even one sent
       // with Content-Length (it frames and discards it): CONTENT_LENGTH
       // then says "" (see WebFacts.bodyDropped), not a length wsgi.input
@@ -129,6 +126,9 @@ export const listen: Listen = async (host, port, app, options) => {
         bunTarget(url),
         body === null,
       );
+      if (sent !== null && !isValidHost(sent)) {
+        return refuse(badHost(sent), facts, log);
+      }
       const lift = (): () => void => {
         srv.timeout(request, 0);
         return () => {

@@ -4,6 +4,7 @@ import {
   answer,
   headGuard,
   type PeerLookup,
+  refuse,
   WebFacts,
 } from "./_web_request.ts";
 import { nativeToBytes, textToNative } from "../core/_latin1.ts";
@@ -11,7 +12,6 @@ import type { Backend, Listen } from "./_backend.ts";
 import { accessLogger, flushingBackend } from "./_backend.ts";
 import { LineBatcher } from "../core/_access_log.ts";
 import { badHost, isValidHost } from "../core/_host.ts";
-import { toResponse } from "../core/_serve.ts";
 
 // The few Deno APIs used here, declared so that no Deno type package is
 // needed to type-check or to consume the published types.
@@ -226,19 +226,21 @@ export const listen: Listen = (host, port, app, options) => {
   }, (request, info) => {
     const inner = innerOf(request);
     const sent = inner ? inner.header("host") : request.headers.get("host");
+    const target = denoTarget(request.url, sent);
+    const facts = new WebFacts(
+      request,
+      info,
+      denoPeer,
+      unix ?? host,
+      unix === null ? bound.port : 80,
+      scheme,
+      target ?? "/",
+      false,
+    );
     // RFC 9112 §3.2: a Host that is not host[:port] gets a 400, as from
     // the fetch handler (Deno itself answers 400 to two Host lines).
-    if (sent !== null && !isValidHost(sent)) {
-      return toResponse(badHost(sent), request.method === "HEAD", null, true);
-    }
-    const target = denoTarget(request.url, sent);
-    if (target === null) {
-      return toResponse(
-        badHost(sent ?? ""),
-        request.method === "HEAD",
-        null,
-        true,
-      );
+    if (target === null || (sent !== null && !isValidHost(sent))) {
+      return refuse(badHost(sent ?? ""), facts, log);
     }
     // Deno gives no body to GET and HEAD, even one sent with
     // Content-Length (it frames and discards it): such a body is taken from
@@ -252,16 +254,7 @@ export const listen: Listen = (host, port, app, options) => {
         : inner !== null && announcesBody(inner)
         ? withheldBody(request, inner)
         : null;
-    const facts = new WebFacts(
-      request,
-      info,
-      denoPeer,
-      unix ?? host,
-      unix === null ? bound.port : 80,
-      scheme,
-      target,
-      body === null,
-    );
+    facts.bodyDropped = body === null;
     // A short body goes to Deno as text: the same bytes on the wire,
     // without the copy Deno makes of every Uint8Array body.
     return answer(app, options, log, body, facts, guard, null, true);

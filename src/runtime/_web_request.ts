@@ -182,6 +182,18 @@ function overLimits<C>(limits: Limits, facts: WebFacts<C>): string | null {
   return headTooLarge(limits, count, size);
 }
 
+/**
+ * Answers a request the shim refuses before the application runs (a Host
+ * that is not a host), access-logged as every other answer is.
+ */
+export function refuse<C>(
+  out: Outcome,
+  facts: WebFacts<C>,
+  log: AccessLog | null,
+): Response {
+  return respond(out, facts, log, null, false);
+}
+
 function respond<C>(
   out: Outcome,
   facts: WebFacts<C>,
