@@ -10,7 +10,14 @@ import {
 import { resolveLimits } from "../core/_limits.ts";
 import { badHost, isValidHost } from "../core/_host.ts";
 import type { Listen } from "./_backend.ts";
-import { accessLogger, flushingBackend, stoppableBackend } from "./_backend.ts";
+import {
+  accessLogger,
+  fileLog,
+  flushingBackend,
+  stoppableBackend,
+} from "./_backend.ts";
+import { appendOps } from "./_log_files.ts";
+import { gateFor } from "../core/_overload.ts";
 import { fdStderr, flushFdStderr } from "./_stderr_fd.ts";
 
 // The few Bun APIs used here, declared so that no Bun type package is
@@ -35,6 +42,8 @@ interface BunGlobal {
 }
 
 const Bun = (globalThis as unknown as { Bun: BunGlobal }).Bun;
+const process = (globalThis as unknown as { process: { pid: number } })
+  .process;
 
 /** Bun's peer: asked of the server for the request. */
 const bunPeer: PeerLookup<BunServer> = (request, server) =>
@@ -60,7 +69,14 @@ export function bunTarget(url: string): string {
 export const listen: Listen = async (host, port, app, options) => {
   const toStderr = options.log !== false && typeof options.log !== "function";
   const stderr = toStderr ? await fdStderr() : null;
-  const log = accessLogger(options, () => stderr!);
+  const log = accessLogger(options, {
+    stderr: () => stderr!,
+    file: fileLog(await appendOps()),
+    pid: process.pid,
+  });
+  const gate = gateFor(options.maxConcurrency);
+  // The time a request came is taken only when something reads it.
+  const timed = gate !== null || log?.timed === true;
   const scheme = options.cert ? "https" : "http";
   const limits = resolveLimits(options);
   // Bun has one idle timer per connection (`idleTimeout`, whole seconds,
@@ -126,6 +142,7 @@ export const listen: Listen = async (host, port, app, options) => {
         bunTarget(url),
         body === null,
       );
+      if (timed) facts.start = performance.now();
       if (sent !== null && !isValidHost(sent)) {
         return refuse(badHost(sent), facts, log);
       }
@@ -139,6 +156,7 @@ export const listen: Listen = async (host, port, app, options) => {
           }
         };
       };
+      facts.gate = gate;
       return answer(app, options, log, body, facts, guard, lift);
     },
   });

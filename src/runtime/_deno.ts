@@ -9,7 +9,9 @@ import {
 } from "./_web_request.ts";
 import { nativeToBytes, textToNative } from "../core/_latin1.ts";
 import type { Backend, Listen } from "./_backend.ts";
-import { accessLogger, flushingBackend } from "./_backend.ts";
+import { accessLogger, fileLog, flushingBackend } from "./_backend.ts";
+import { denoAppend } from "./_log_file_deno.ts";
+import { gateFor } from "../core/_overload.ts";
 import { LineBatcher } from "../core/_access_log.ts";
 import { badHost, isValidHost } from "../core/_host.ts";
 
@@ -46,6 +48,7 @@ interface DenoGlobal {
     ) => Response | Promise<Response>,
   ): DenoHttpServer;
   stderr: { writeSync(bytes: Uint8Array): number };
+  pid: number;
 }
 
 const Deno = (globalThis as unknown as { Deno: DenoGlobal }).Deno;
@@ -204,7 +207,14 @@ const flushStderr = (): void => stderrLog?.flush();
 
 /** Binds `Deno.serve` for a WSGI application. */
 export const listen: Listen = (host, port, app, options) => {
-  const log = accessLogger(options, stderr);
+  const log = accessLogger(options, {
+    stderr,
+    file: fileLog(denoAppend),
+    pid: Deno.pid,
+  });
+  const gate = gateFor(options.maxConcurrency);
+  // The time a request came is taken only when something reads it.
+  const timed = gate !== null || log?.timed === true;
   const scheme = options.cert ? "https" : "http";
   // Deno.serve (2.9.6) takes no timeout or size option and calls the
   // handler only once the head is parsed: headersTimeout and
@@ -237,6 +247,7 @@ export const listen: Listen = (host, port, app, options) => {
       target ?? "/",
       false,
     );
+    if (timed) facts.start = performance.now();
     // RFC 9112 §3.2: a Host that is not host[:port] gets a 400, as from
     // the fetch handler (Deno itself answers 400 to two Host lines).
     if (target === null || (sent !== null && !isValidHost(sent))) {
@@ -257,6 +268,7 @@ export const listen: Listen = (host, port, app, options) => {
     facts.bodyDropped = body === null;
     // A short body goes to Deno as text: the same bytes on the wire,
     // without the copy Deno makes of every Uint8Array body.
+    facts.gate = gate;
     return answer(app, options, log, body, facts, guard, null, true);
   });
   const backend: Backend = {

@@ -1,6 +1,7 @@
 // The request side of the Node shim: a request's facts read straight from
 // node:http's `IncomingMessage`, with no Web `Request` made.
 import type { RequestFacts } from "../core/environ.ts";
+import type { WSGIEnvironment } from "../core/types.ts";
 import { isValidHost } from "../core/_host.ts";
 import type { NodeRequest, NodeSocket } from "./_http_node.ts";
 
@@ -57,6 +58,10 @@ export class NodeFacts implements RequestFacts {
   serverName: string;
   serverPort: number;
   scheme: "http" | "https";
+  // For the access log (see LoggedFacts).
+  environ: WSGIEnvironment | null = null;
+  start = 0;
+  ran = 0;
   #socket: NodeSocket;
   #peer: { address: string; port: number | undefined } | null = null;
 

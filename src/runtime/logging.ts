@@ -1,0 +1,47 @@
+/**
+ * The access and error logs' files, and the overload counters: what a
+ * process manager or a metrics endpoint asks of the servers of this
+ * process. See docs/logging.md.
+ *
+ * @module
+ */
+import { reopenAll } from "./_log_files.ts";
+import {
+  type OverloadCounters,
+  overloadCounters as counters,
+} from "../core/_overload.ts";
+
+export type { OverloadCounters };
+
+/**
+ * Reopens every log file this process writes (`accessLog.file`, the
+ * command line's `--access-logfile` and `--error-logfile`), after writing
+ * the lines held to the file as it was: call it once logrotate has moved
+ * the files (gunicorn does on SIGUSR1; the command line installs that
+ * handler, the library never does).
+ *
+ * @example Usage
+ * ```ts
+ * import { reopenLogFiles } from "@wsgi/wsgi";
+ * reopenLogFiles(); // no file open yet: nothing to do
+ * ```
+ */
+export function reopenLogFiles(): void {
+  reopenAll();
+}
+
+/**
+ * The process's overload figures: requests refused with 503 by a server at
+ * its `maxConcurrency` (a counter that never goes backwards), and requests
+ * running now in servers that have a limit.
+ *
+ * @example Usage
+ * ```ts
+ * import { overloadCounters } from "@wsgi/wsgi";
+ * const { refused, inFlight } = overloadCounters();
+ * console.log(`refused ${refused}, in flight ${inFlight}`);
+ * ```
+ */
+export function overloadCounters(): OverloadCounters {
+  return counters();
+}
