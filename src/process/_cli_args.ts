@@ -2,6 +2,7 @@
 // variables gunicorn also reads) parsed into Args. Running them is cli.ts.
 import type { CliHost } from "./_cli_host.ts";
 import type { Bind } from "./_worker_protocol.ts";
+import { logFlag, LogFlagError } from "./_cli_log_args.ts";
 
 export const USAGE = `Usage: wsgi [MODULE[:NAME]] [OPTIONS]
 
@@ -38,10 +39,22 @@ Limits and proxies:
   --limit-request-field-size N most bytes of a request's head (request
                                line and header fields together)
 
+Logs and overload (docs/logging.md):
+  --access-logfile PATH        append the access log to PATH (- : stderr)
+  --access-logformat FORMAT    gunicorn's format, e.g. '%(h)s "%(r)s" %(s)s
+                               %(b)s %(D)s' (atoms: h l u t r m U q H s B b
+                               f a T M D L p {header}i {header}o {key}e)
+  --access-log-json            one JSON object a line (OpenTelemetry names)
+  --error-logfile PATH         tracebacks and the server's own messages to
+                               PATH (- : stderr)
+  --max-concurrency N          requests at once per worker; more get 503
+                               with Retry-After at once (default 0 = no cap)
+
   --help, -h           this text
 
 Signals (to the parent): TERM, INT stop gracefully; HUP reloads the code
-into new workers; TTIN, TTOU add and remove a worker.
+into new workers; TTIN, TTOU add and remove a worker; USR1 reopens the
+log files (after logrotate).
 `;
 
 /** Parsed command-line arguments. */
@@ -62,6 +75,8 @@ export interface Args {
   reload: boolean;
   /** Passed to makeServer as they are. */
   options: Record<string, unknown>;
+  /** `--error-logfile`: a path, `-` or null (stderr). */
+  errorLog: string | null;
 }
 
 /** A bad command line, or an app that does not import: exit code 2. */
@@ -118,6 +133,7 @@ export function parseArgs(argv: string[], host: CliHost): Args {
     maxRequestsJitter: 0,
     reload: false,
     options: {},
+    errorLog: null,
   };
   const workers = (text: string, what: string): number => {
     if (text === "auto") return host.cores();
@@ -195,6 +211,8 @@ export function parseArgs(argv: string[], host: CliHost): Args {
       args.options.maxHeaderCount = count();
     } else if (arg === "--limit-request-field-size") {
       args.options.maxHeaderSize = count();
+    } else if (logFlagOrUsage(arg, next, args)) {
+      // --access-log* , --error-logfile, --max-concurrency
     } else if (arg.startsWith("-")) {
       throw new UsageError(`unknown option ${JSON.stringify(arg)}`);
     } else if (args.spec === null) args.spec = arg;
@@ -204,6 +222,19 @@ export function parseArgs(argv: string[], host: CliHost): Args {
     args.binds.push({ host: args.host, port: args.port });
   }
   return args;
+}
+
+function logFlagOrUsage(
+  arg: string,
+  next: () => string,
+  args: Args,
+): boolean {
+  try {
+    return logFlag(arg, next, args);
+  } catch (error) {
+    if (error instanceof LogFlagError) throw new UsageError(error.message);
+    throw error;
+  }
 }
 
 /** `"*"`, or a comma-separated list of addresses. */

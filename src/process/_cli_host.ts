@@ -23,6 +23,11 @@ export interface CliHost {
   exit(code: number): never;
   /** Calls `handler` on SIGINT and SIGTERM. */
   onSignal(handler: () => void): void;
+  /**
+   * Calls `handler` on SIGUSR1 (logrotate) and SIGWINCH (the supervisor's
+   * forward of it); no-op where they do not exist.
+   */
+  onReopen(handler: () => void): void;
   /** Removes a stale unix socket file (only a socket). */
   removeSocket(path: string): void;
   /** A free TCP port on `host` (for port 0 shared by workers). */

@@ -10,6 +10,15 @@ import type { CliHost } from "./_cli_host.ts";
 import { Supervisor } from "./_supervisor.ts";
 import type { Bind, WorkerConfig } from "./_worker_protocol.ts";
 import { runWorker } from "./_worker.ts";
+import { reopenLogFiles } from "../runtime/logging.ts";
+
+/** Where the server's own messages go: --error-logfile, else stderr. */
+function say(options: ServerOptions): (line: string) => void {
+  const errors = options.errors;
+  return errors
+    ? (line) => errors.write(line + "\n")
+    : (line) => console.error(line);
+}
 
 /** `host:port` or `unix:/path`, for messages. */
 function showBind(bind: Bind): string {
@@ -70,6 +79,7 @@ export async function serveHere(
     return 2;
   }
   host.onSignal(() => servers.forEach((s) => void s.shutdown()));
+  host.onReopen(reopenLogFiles);
   servers.forEach((server, i) => {
     const bind = args.binds[i];
     console.log(
@@ -83,7 +93,11 @@ export async function serveHere(
 }
 
 /** The parent of `--workers N`: imports nothing of the app. */
-export async function supervise(args: Args, host: CliHost): Promise<number> {
+export async function supervise(
+  args: Args,
+  host: CliHost,
+  options: ServerOptions = {},
+): Promise<number> {
   const cannot = host.cannotSupervise();
   if (cannot !== null) {
     console.error(`wsgi: ${cannot}`);
@@ -143,10 +157,10 @@ export async function supervise(args: Args, host: CliHost): Promise<number> {
       maxRequestsJitter: args.maxRequestsJitter,
       reloadDir,
     },
-    (line) => console.error(line),
+    say(options),
     () => {
       for (const bind of binds) console.log(servingLine(bind));
-      console.error(
+      say(options)(
         `wsgi: ${workers} worker(s) serving${
           reloadDir === null ? "" : `; --reload watches ${reloadDir}`
         }`,
@@ -164,12 +178,15 @@ export async function work(
   options: ServerOptions,
 ): Promise<number> {
   const side = await host.worker();
+  // Before the first request: the supervisor forwards log rotation only
+  // to a worker that listens.
+  host.onReopen(reopenLogFiles);
   return await runWorker(
     config,
     side,
     () =>
       args.spec === null ? Promise.resolve(demoApp) : loadApp(args.spec, host),
     options,
-    (line) => console.error(line),
+    say(options),
   );
 }

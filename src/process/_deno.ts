@@ -242,6 +242,13 @@ const denoHost: CliHost = {
     Deno.addSignalListener("SIGINT", handler);
     if (Deno.build.os !== "windows") Deno.addSignalListener("SIGTERM", handler);
   },
+  onReopen(handler) {
+    if (Deno.build.os === "windows") return;
+    // Deno (2.9.2+) also starts its inspector on SIGUSR1, listener or not
+    // (docs/logging.md); the supervisor's SIGWINCH does not.
+    Deno.addSignalListener("SIGUSR1", handler);
+    Deno.addSignalListener("SIGWINCH", handler);
+  },
   freePort(host) {
     const listener = Deno.listen({ hostname: host, port: 0 });
     const port = listener.addr.port;

@@ -181,6 +181,12 @@ export function nodeCliHost(
       proc.on("SIGINT", handler);
       proc.on("SIGTERM", handler);
     },
+    onReopen(handler) {
+      if (proc.platform === "win32") return;
+      // A listener also keeps Node from starting its inspector on SIGUSR1.
+      proc.on("SIGUSR1", () => handler());
+      proc.on("SIGWINCH", () => handler());
+    },
     freePort: (host) =>
       new Promise((resolve, reject) => {
         const server = net.createServer();

@@ -8,6 +8,7 @@
 // are in _supervisor_workers.ts; `--reload`'s watcher in _reload_watch.ts.
 import type { ProcessHost } from "./_process_host.ts";
 import { watchSources } from "./_reload_watch.ts";
+import { reopenLogFiles } from "../runtime/logging.ts";
 import {
   checkEveryMs,
   CrashBackoff,
@@ -84,6 +85,7 @@ export class Supervisor {
     h.onSignal("SIGHUP", () => this.reload("SIGHUP"));
     h.onSignal("SIGTTIN", () => this.#resize(+1));
     h.onSignal("SIGTTOU", () => this.#resize(-1));
+    h.onSignal("SIGUSR1", () => this.#reopen());
     this.#tick = setInterval(
       () => this.#check(),
       checkEveryMs(this.#s.timeout),
@@ -253,7 +255,21 @@ export class Supervisor {
     }, this.#s.gracefulTimeout * 1000);
   }
 
-  #kill(w: Worker, signal: "SIGTERM" | "SIGKILL"): void {
+  /**
+   * SIGUSR1 (logrotate's postrotate): the parent's log files, then each
+   * listening worker's, by SIGWINCH: its default is to be ignored, so a
+   * worker that has no handler yet is not killed (Bun dies of SIGUSR1)
+   * and no inspector starts (Node and Deno start one on SIGUSR1).
+   */
+  #reopen(): void {
+    reopenLogFiles();
+    this.#log("wsgi: SIGUSR1: log files reopened; telling the workers");
+    for (const w of this.#workers) {
+      if (w.state === "listening") this.#kill(w, "SIGWINCH");
+    }
+  }
+
+  #kill(w: Worker, signal: "SIGTERM" | "SIGKILL" | "SIGWINCH"): void {
     try {
       w.handle.kill(signal);
     } catch {
