@@ -383,3 +383,49 @@ test("server: JSON lines parse for hostile header values sent on the wire", asyn
     assert.ok(seen, `${JSON.stringify(v)} in ${JSON.stringify(agents)}`);
   }
 });
+
+test("docs/logging.md: its ts blocks run, and its format atoms are every atom", async () => {
+  const root = new URL("../", import.meta.url);
+  const doc = await (await import("node:fs")).promises.readFile(
+    new URL("docs/logging.md", root),
+    "utf8",
+  );
+  const blocks = [...doc.matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1]);
+  assert.ok(blocks.length >= 2, "ts blocks");
+  const { mkdtempSync, writeFileSync, rmSync } = await import("node:fs");
+  const { tmpdir } = await import("node:os");
+  const { join } = await import("node:path");
+  const { pathToFileURL } = await import("node:url");
+  const dir = mkdtempSync(join(tmpdir(), "wsgi-doc-"));
+  const mod = new URL("mod.ts", root).href;
+  const said: string[] = [];
+  const log = console.log;
+  console.log = (...args: unknown[]) => void said.push(args.join(" "));
+  try {
+    for (const [i, block] of blocks.entries()) {
+      const file = join(dir, `block${i}.ts`);
+      writeFileSync(
+        file,
+        block.replaceAll('"@wsgi/wsgi"', JSON.stringify(mod)),
+      );
+      await import(pathToFileURL(file).href);
+    }
+  } finally {
+    console.log = log;
+    rmSync(dir, { recursive: true, force: true });
+  }
+  // The first block's line is what its comment says, but the duration.
+  assert.match(
+    said[0],
+    /^127\.0\.0\.1 "GET \/hello\?x=1 HTTP\/1\.1" 200 5 \d+$/,
+  );
+  assert.match(said[1], /^wsgi_overload_refused_total \d+$/);
+  // Every atom of the compiler is in the table.
+  for (const atom of "h l u t r m U q H s B b f a T M D L p".split(" ")) {
+    assert.match(
+      doc,
+      new RegExp(`^\\| (\`[A-Za-z]\`, )?\`${atom}\``, "m"),
+      atom,
+    );
+  }
+});
