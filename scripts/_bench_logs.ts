@@ -1,23 +1,25 @@
 // The access log's cost per request, by format: `log: false`, wsgiref's
-// default line, gunicorn's format string (its default plus %(D)s) and
-// JSON, measured in one interleaved run (scripts/bench.ts --logs):
+// default line (on this branch, and on the commit it started from: main),
+// gunicorn's format string (its default plus %(D)s) and JSON, measured in
+// one interleaved run (scripts/bench.ts --logs):
 //
 //   deno run -A scripts/bench.ts --logs [--rounds N] [--duration S]
 //                                [--runtime deno,bun,node]
 //
 // For each runtime: (1) in one process, the cost of each access logger per
-// record (scripts/_bench_logs_server.ts micro: main's default line as it
-// was before the formats, beside today's default, format and JSON; the
-// median of 7 interleaved rounds of 200000 records); (2) four servers
-// (_bench_logs_server.ts), their stderr to a file, loaded by wrk (16
-// connections, browser-like headers) in turn within each round, servers
-// on CPU 1 and wrk on CPU 0: CPU per request from /proc/<pid>/stat, the
-// median over rounds, and the ratio to `log: false` measured in the same
-// round. Prints a Markdown section for BENCHMARKS.md.
+// record (scripts/_bench_logs_micro.ts); (2) five servers
+// (scripts/_bench_logs_server.ts; "main" runs it in a `git archive` of the
+// merge-base with main), their stderr to a file, loaded by wrk (16
+// connections, browser-like headers) in turn within each round, servers on
+// CPU 1 and wrk on CPU 0: CPU per request from /proc/<pid>/stat, the median
+// over rounds, and the ratio to `log: false` measured in the same round.
+// Prints a Markdown section for BENCHMARKS.md.
 const ROOT = new URL("../", import.meta.url).pathname;
 const BIN = `${ROOT}node_modules/.bin/`;
-const SERVER = `${ROOT}scripts/_bench_logs_server.ts`;
-const MODES = ["off", "default", "format", "json"] as const;
+const SERVER = "scripts/_bench_logs_server.ts";
+const MICRO = "scripts/_bench_logs_micro.ts";
+/** "main": the default line on the commit this branch started from. */
+const MODES = ["off", "main", "default", "format", "json"] as const;
 const HEADERS: [string, string][] = [
   ["User-Agent", "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Firefox/133.0"],
   ["Accept", "text/html,application/xhtml+xml"],
@@ -25,10 +27,37 @@ const HEADERS: [string, string][] = [
   ["Referer", "http://127.0.0.1/"],
 ];
 
-function cmd(runtime: string, ...args: string[]): string[] {
+/** Runs `script` (from `root`, this tree or main's) on `runtime`. */
+function cmd(runtime: string, script: string, ...args: string[]): string[] {
   return runtime === "deno"
-    ? [BIN + "deno", "run", "-A", SERVER, ...args]
-    : [BIN + runtime, SERVER, ...args];
+    ? [BIN + "deno", "run", "-A", script, ...args]
+    : [BIN + runtime, script, ...args];
+}
+
+/**
+ * The commit this branch started from (merge-base with main), unpacked
+ * with this branch's server script: its makeServer is main's.
+ */
+async function mainTree(dir: string): Promise<string> {
+  const base = (await output("git", ["-C", ROOT, "merge-base", "HEAD", "main"]))
+    .trim();
+  const tree = `${dir}/main`;
+  Deno.mkdirSync(`${tree}/scripts`, { recursive: true });
+  const tar = `${dir}/main.tar`;
+  await output("git", [
+    "-C",
+    ROOT,
+    "archive",
+    "-o",
+    tar,
+    base,
+    "mod.ts",
+    "src",
+    "package.json",
+  ]);
+  await output("tar", ["-xf", tar, "-C", tree]);
+  Deno.copyFileSync(`${ROOT}${SERVER}`, `${tree}/${SERVER}`);
+  return tree;
 }
 
 async function output(program: string, args: string[]): Promise<string> {
@@ -50,14 +79,25 @@ interface Server {
   child: Deno.ChildProcess;
 }
 
-async function start(runtime: string, mode: string, dir: string) {
+async function start(
+  runtime: string,
+  mode: string,
+  dir: string,
+  mainRoot: string,
+) {
+  const root = mode === "main" ? mainRoot : ROOT;
+  const argv = cmd(
+    runtime,
+    `${root}${root.endsWith("/") ? "" : "/"}${SERVER}`,
+    mode === "main" ? "default" : mode,
+  );
   const child = new Deno.Command("sh", {
     args: [
       "-c",
       'f="$1"; shift; exec taskset -c 1 "$@" 2>>"$f"',
       "sh",
       `${dir}/${runtime}-${mode}.stderr`,
-      ...cmd(runtime, mode),
+      ...argv,
     ],
     stdout: "piped",
     stderr: "null",
@@ -119,14 +159,13 @@ export async function benchLogs(options: {
     )
       .join("\n") + "\n",
   );
+  const mainRoot = await mainTree(dir);
   const micro: string[] = [];
   const rows: string[] = [];
   try {
     for (const runtime of options.runtimes) {
-      const text = await output(
-        cmd(runtime, "micro")[0],
-        cmd(runtime, "micro").slice(1),
-      );
+      const [program, ...args] = cmd(runtime, ROOT + MICRO);
+      const text = await output(program, args);
       const ns: Record<string, string> = {};
       for (const m of text.matchAll(/MICRO (\S+) (\d+)/g)) ns[m[1]] = m[2];
       micro.push(
@@ -136,7 +175,9 @@ export async function benchLogs(options: {
       );
       console.error(`${runtime} micro: ${JSON.stringify(ns)}`);
       const servers: Record<string, Server> = {};
-      for (const mode of MODES) servers[mode] = await start(runtime, mode, dir);
+      for (const mode of MODES) {
+        servers[mode] = await start(runtime, mode, dir, mainRoot);
+      }
       const cpu: Record<string, number[]> = {};
       const rps: Record<string, number[]> = {};
       const ratio: Record<string, number[]> = {};
@@ -171,7 +212,7 @@ export async function benchLogs(options: {
           } | ${Math.round(median(rps[mode]))} |`,
         );
       }
-      console.error(rows.slice(-4).join("\n"));
+      console.error(rows.slice(-MODES.length).join("\n"));
     }
   } finally {
     Deno.removeSync(dir, { recursive: true });
@@ -195,7 +236,8 @@ ${micro.join("\n")}
 Per request, through makeServer() (the tutorial app, stderr to a file, wrk with
 16 connections and browser-like headers, ${options.rounds} interleaved rounds of
 ${options.duration} s; CPU µs per request, its ratio to \`log: false\` in the same
-round, req/s; medians):
+round, req/s; medians). _main_ is the default line served by the commit this
+branch started from (its own makeServer), beside this branch's _default_:
 
 | runtime | log | CPU µs/req | × off | req/s |
 | ------- | --- | ---------: | ----: | ----: |

@@ -51,6 +51,8 @@ function entry(over: {
         "Basic " + btoa("alice:secret"),
         "X-Req",
         "hello",
+        "X-Forwarded-For",
+        "10.0.0.9",
       ],
       scheme: "http",
       environ:
@@ -218,6 +220,8 @@ function hostileEntry(v: string): LogEntry {
       "Authorization",
       "Basic " + btoa(unescape(encodeURIComponent(v)) + ":pw"),
       "X-Req",
+      v,
+      "X-Forwarded-For",
       v,
     ],
     environ: { PATH_INFO: v, QUERY_STRING: v, REMOTE_ADDR: v, X_KEY: v },
@@ -427,5 +431,37 @@ test("docs/logging.md: its ts blocks run, and its format atoms are every atom", 
       new RegExp(`^\\| (\`[A-Za-z]\`, )?\`${atom}\``, "m"),
       atom,
     );
+  }
+});
+
+test("server: h is the forwarded client from a trusted proxy only", async () => {
+  for (
+    const [allow, want] of [[undefined, "203.0.113.7"], [
+      [],
+      "127.0.0.1",
+    ]] as const
+  ) {
+    const lines: string[] = [];
+    const server = makeServer("127.0.0.1", 0, app, {
+      log: (line) => void lines.push(line),
+      accessLog: { format: "%(h)s %({x-forwarded-for}i)s" },
+      ...(allow === undefined ? {} : { forwardedAllowIps: allow }),
+    });
+    await server.ready;
+    try {
+      await exchange(
+        server.serverPort,
+        "GET / HTTP/1.1\r\nHost: t\r\nX-Forwarded-For: 203.0.113.7\r\n" +
+          "Connection: close\r\n\r\n",
+      );
+      await exchange(
+        server.serverPort,
+        "GET / HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n",
+      );
+      assert.ok(await until(() => lines.length === 2, 3000));
+    } finally {
+      await server.shutdown();
+    }
+    assert.deepEqual(lines, [`${want} 203.0.113.7`, "127.0.0.1 -"]);
   }
 });

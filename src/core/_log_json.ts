@@ -70,7 +70,7 @@ export const jsonLine: LineFormat = (e: LogEntry): string => {
   if (referer !== null) record["http.request.header.referer"] = referer;
   const user = basicUser(e);
   if (user !== null) record["user.name"] = user;
-  if (f.start && f.ran) {
+  if (f.start && f.ran && f.ran > 0) {
     record["wsgi.request.wait_duration"] = micro((f.ran - f.start) / 1000);
   }
   if (!e.complete) record["error.type"] = "incomplete";

@@ -184,11 +184,12 @@ function run(
 ): Outcome | Promise<Outcome> {
   const environ = makeEnviron(facts, input, options);
   // A server's facts keep the environ for the access log, and when the app
-  // was called (see LoggedFacts); other callers' facts have no such field.
+  // was called if asked (see LoggedFacts); other callers' facts have no
+  // such field.
   const logged = facts as LoggedFacts;
   if (logged.environ === null) {
     logged.environ = environ;
-    if (logged.start) logged.ran = performance.now();
+    if (logged.ran === -1) logged.ran = performance.now();
   }
   if (chunked && (input as BufferedInput).length > 0) {
     // A chunked body was read in full: its length is now known, and apps

@@ -15,6 +15,8 @@ const NAMES: OptionNames<AccessLogOptions> = {
 export interface ResolvedAccessLog {
   format: LineFormat | null;
   timed: boolean;
+  /** JSON: the wait before the app ran is measured. */
+  waits: boolean;
   file: string | undefined;
 }
 
@@ -26,7 +28,12 @@ export function accessLogOptions(
   given: AccessLogOptions | undefined,
 ): ResolvedAccessLog {
   if (given === undefined) {
-    return { format: null, timed: false, file: undefined };
+    return {
+      format: null,
+      timed: false,
+      waits: false,
+      file: undefined,
+    };
   }
   checkOptions(given, NAMES, "makeServer() accessLog");
   const { format, json, file } = given;
@@ -49,8 +56,15 @@ export function accessLogOptions(
       "makeServer(): accessLog takes either format or json: true, not both",
     );
   }
-  if (json) return { format: jsonLine, timed: true, file };
-  if (format === undefined) return { format: null, timed: false, file };
+  if (json) return { format: jsonLine, timed: true, waits: true, file };
+  if (format === undefined) {
+    return { format: null, timed: false, waits: false, file };
+  }
   const compiled = compileFormat(format);
-  return { format: compiled.format, timed: compiled.timed, file };
+  return {
+    format: compiled.format,
+    timed: compiled.timed,
+    waits: false,
+    file,
+  };
 }

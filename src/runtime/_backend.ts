@@ -9,6 +9,7 @@ import {
 import type { Outcome } from "../core/_outcome.ts";
 import type { LoggedFacts } from "../core/_log_format.ts";
 import { accessLogOptions } from "./_access_log_options.ts";
+import { TRUST, type TrustedOptions } from "../core/_proxy_trust.ts";
 import { appendFile } from "./_log_files.ts";
 import type { AppendOps } from "./_append_ops.ts";
 
@@ -71,6 +72,8 @@ export interface AccessLog {
     complete: boolean,
   ): void;
   readonly timed: boolean;
+  /** The format reads the wait before the app ran (`facts.ran = -1`). */
+  readonly waits: boolean;
 }
 
 /** Where a shim's access log can go: its stderr, or an appended file. */
@@ -121,10 +124,11 @@ export function accessLogger(
           complete,
         ),
       );
-    return Object.assign(plain, { timed: false });
+    return Object.assign(plain, { timed: false, waits: false });
   }
   const format = how.format;
   const pid = places.pid;
+  const trust = (options as TrustedOptions)[TRUST];
   const formatted = (
     facts: LoggedFacts,
     out: Outcome,
@@ -143,9 +147,10 @@ export function accessLogger(
       complete,
       seconds: start > 0 ? (performance.now() - start) / 1000 : 0,
       pid,
+      trust,
     }));
   };
-  return Object.assign(formatted, { timed: how.timed });
+  return Object.assign(formatted, { timed: how.timed, waits: how.waits });
 }
 
 /** A shim's `LogPlaces.file`: the process's appended file at a path. */

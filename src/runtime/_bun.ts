@@ -75,8 +75,10 @@ export const listen: Listen = async (host, port, app, options) => {
     pid: process.pid,
   });
   const gate = gateFor(options.maxConcurrency);
-  // The time a request came is taken only when something reads it.
-  const timed = gate !== null || log?.timed === true;
+  // The time a request came is taken only when the log reads it
+  // (performance.now() costs 0.6 µs on Deno, 0.15 µs on Bun and Node).
+  const timed = log?.timed === true;
+  const waits = log?.waits === true;
   const scheme = options.cert ? "https" : "http";
   const limits = resolveLimits(options);
   // Bun has one idle timer per connection (`idleTimeout`, whole seconds,
@@ -143,6 +145,7 @@ export const listen: Listen = async (host, port, app, options) => {
         body === null,
       );
       if (timed) facts.start = performance.now();
+      if (waits) facts.ran = -1;
       if (sent !== null && !isValidHost(sent)) {
         return refuse(badHost(sent), facts, log);
       }

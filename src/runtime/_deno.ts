@@ -213,8 +213,10 @@ export const listen: Listen = (host, port, app, options) => {
     pid: Deno.pid,
   });
   const gate = gateFor(options.maxConcurrency);
-  // The time a request came is taken only when something reads it.
-  const timed = gate !== null || log?.timed === true;
+  // The time a request came is taken only when the log reads it
+  // (performance.now() costs 0.6 µs on Deno, 0.15 µs on Bun and Node).
+  const timed = log?.timed === true;
+  const waits = log?.waits === true;
   const scheme = options.cert ? "https" : "http";
   // Deno.serve (2.9.6) takes no timeout or size option and calls the
   // handler only once the head is parsed: headersTimeout and
@@ -248,6 +250,7 @@ export const listen: Listen = (host, port, app, options) => {
       false,
     );
     if (timed) facts.start = performance.now();
+    if (waits) facts.ran = -1;
     // RFC 9112 §3.2: a Host that is not host[:port] gets a 400, as from
     // the fetch handler (Deno itself answers 400 to two Host lines).
     if (target === null || (sent !== null && !isValidHost(sent))) {

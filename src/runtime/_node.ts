@@ -73,8 +73,9 @@ export const listen: Listen = async (host, port, app, options) => {
   });
   const gate = gateFor(options.maxConcurrency);
   const leave = (): void => gate!.leave();
-  // The time a request came is taken only when something reads it.
-  const timed = gate !== null || log?.timed === true;
+  // The time a request came is taken only when the log reads it.
+  const timed = log?.timed === true;
+  const waits = log?.waits === true;
   const scheme = options.cert ? "https" : "http";
   let closing = false;
   let boundPort = port;
@@ -133,6 +134,7 @@ export const listen: Listen = async (host, port, app, options) => {
       scheme,
     );
     facts.start = arrived;
+    if (waits) facts.ran = -1;
     // The access log is written when the body ends, perhaps after the
     // socket is gone: the peer is asked for now.
     const peer = log ? facts.remoteAddr : "";
