@@ -219,7 +219,8 @@ export async function benchLogs(options: {
   }
   const versions = (await Promise.all(
     options.runtimes.map(async (r) =>
-      `${r} ${(await output(BIN + r, ["--version"])).split("\n")[0].trim()}`
+      (await output(BIN + r, ["--version"])).split("\n")[0].trim()
+        .replace(/^(?!deno)/, `${r} `)
     ),
   )).join("; ");
   return `## Access-log formats (scripts/bench.ts --logs)

@@ -465,3 +465,23 @@ test("server: h is the forwarded client from a trusted proxy only", async () => 
     assert.deepEqual(lines, [`${want} 203.0.113.7`, "127.0.0.1 -"]);
   }
 });
+
+test("command line: a bad log flag is a usage error (exit 2) that names it", async () => {
+  const { main } = await import("../src/process/cli.ts");
+  const said: string[] = [];
+  const error = console.error;
+  console.error = (...args: unknown[]) => void said.push(args.join(" "));
+  try {
+    assert.equal(await main(["--access-logformat", "%(zz)s"]), 2);
+    assert.equal(await main(["--max-concurrency", "lots"]), 2);
+    assert.equal(
+      await main(["--access-logfile", "/nonexistent-dir/x/access.log"]),
+      2,
+    );
+  } finally {
+    console.error = error;
+  }
+  assert.match(said[0], /unknown atom "zz"/);
+  assert.match(said[1], /--max-concurrency must be a whole number .*"lots"/);
+  assert.match(said[2], /cannot open --access-logfile \/nonexistent-dir/);
+});

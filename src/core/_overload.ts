@@ -7,22 +7,18 @@
 import type { Outcome } from "./_outcome.ts";
 import { plainOutcome } from "./_serve.ts";
 
-/** Process-wide overload figures, summed over every server of the process. */
-export interface OverloadCounters {
-  /** Requests answered 503 because a server was at its `maxConcurrency`. */
-  refused: number;
-  /** Requests running now in servers that have a `maxConcurrency`. */
-  inFlight: number;
+// Process-wide, summed over every server of the process (logging.ts's
+// overloadCounters() reads them).
+const counters = { refused: 0, inFlight: 0 };
+
+/** Requests answered 503 because a server was at its `maxConcurrency`. */
+export function refusedCount(): number {
+  return counters.refused;
 }
 
-const counters: OverloadCounters = { refused: 0, inFlight: 0 };
-
-/**
- * A copy of the process's overload counters (for a metrics endpoint: the
- * counter `refused` never goes backwards).
- */
-export function overloadCounters(): OverloadCounters {
-  return { refused: counters.refused, inFlight: counters.inFlight };
+/** Requests running now in servers that have a `maxConcurrency`. */
+export function inFlightCount(): number {
+  return counters.inFlight;
 }
 
 /** The seconds a refused client is asked to wait (`Retry-After`). */

@@ -9,7 +9,7 @@
  */
 import type { AccessLogOptions, ServerOptions } from "../runtime/server.ts";
 import { accessLogOptions } from "../runtime/_access_log_options.ts";
-import { errorLogFile } from "../runtime/_log_files.ts";
+import { errorLogFile, openLogFile } from "../runtime/_log_files.ts";
 import { type Args, parseArgs, USAGE } from "./_cli_args.ts";
 import { loadApp } from "./_cli_app.ts";
 import type { CliHost } from "./_cli_host.ts";
@@ -64,6 +64,20 @@ export async function main(argv: string[]): Promise<number> {
     ...args.options,
     log: args.quiet ? false : undefined,
   } as ServerOptions;
+  const accessFile = (args.options.accessLog as AccessLogOptions | undefined)
+    ?.file;
+  if (accessFile !== undefined && accessFile !== "-") {
+    try {
+      await openLogFile(accessFile);
+    } catch (error) {
+      console.error(
+        `wsgi: cannot open --access-logfile ${accessFile}: ${
+          (error as Error).message
+        }`,
+      );
+      return 2;
+    }
+  }
   if (args.errorLog !== null && args.errorLog !== "-") {
     try {
       options.errors = await errorLogFile(args.errorLog);

@@ -117,6 +117,14 @@ export class FileErrorStream implements ErrorStream {
   }
 }
 
+/**
+ * Opens the process's log file at `path` now (the command line does, so
+ * that a path it cannot write is a clear error before anything starts).
+ */
+export async function openLogFile(path: string): Promise<void> {
+  appendFile(path, await appendOps());
+}
+
 /** The error stream of a log file (`"-"`: null, stay on stderr). */
 export async function errorLogFile(path: string): Promise<FileErrorStream> {
   return new FileErrorStream(appendFile(path, await appendOps()));

@@ -6,12 +6,24 @@
  * @module
  */
 import { reopenAll } from "./_log_files.ts";
-import {
-  type OverloadCounters,
-  overloadCounters as counters,
-} from "../core/_overload.ts";
+import { inFlightCount, refusedCount } from "../core/_overload.ts";
 
-export type { OverloadCounters };
+/**
+ * The process's overload figures, summed over every server of the process
+ * (see {@linkcode overloadCounters}).
+ *
+ * @example Usage
+ * ```ts
+ * import type { OverloadCounters } from "@wsgi/wsgi";
+ * const none: OverloadCounters = { refused: 0, inFlight: 0 };
+ * ```
+ */
+export interface OverloadCounters {
+  /** Requests answered 503 because a server was at its `maxConcurrency`. */
+  refused: number;
+  /** Requests running now in servers that have a `maxConcurrency`. */
+  inFlight: number;
+}
 
 /**
  * Reopens every log file this process writes (`accessLog.file`, the
@@ -43,5 +55,5 @@ export function reopenLogFiles(): void {
  * ```
  */
 export function overloadCounters(): OverloadCounters {
-  return counters();
+  return { refused: refusedCount(), inFlight: inFlightCount() };
 }
