@@ -104,6 +104,8 @@ test("the typed app runs: router, JSON API, form, inline and async apps", async 
     new URLSearchParams({ name: "Ana" }),
   );
   assert.equal(await greeted.text(), "<p>Hello, Ana!</p>");
+  const forwarded = await client.post("/forward", "héllo");
+  assert.equal(await forwarded.text(), "héllo 32");
   assert.equal((await client.get("/nowhere")).status, 404);
   const inline = await fetchHandler(new Request("http://localhost/abc"));
   assert.equal(await inline.text(), "/ABC");

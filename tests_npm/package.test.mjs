@@ -116,6 +116,11 @@ const readme = readFileSync(join(root, "README.md"), "utf8");
 function inReadme(command) {
   assert.ok(readme.includes(command), `README.md lost: ${command}`);
 }
+/** Fails unless the docs page (under docs/) has this text. */
+function inDocs(page, text) {
+  const doc = readFileSync(join(root, "docs", page), "utf8");
+  assert.ok(doc.includes(text), `docs/${page} lost: ${text}`);
+}
 
 let installing;
 /** Builds, packs and installs once; every test awaits it. */
@@ -560,8 +565,31 @@ test("from a clone, Node 24: node main.ts needs type module (or .mts) in an npm 
   served(await run(node24, ["main.ts"], { cwd: dir }), "node main.ts");
 });
 
-test("from a clone, Node 20: npm i -D typescript, npx tsc, node main.js", async () => {
-  const dir = await newcomerProject();
+// The tutorial's program as two modules, as a project soon is: main.ts
+// imports its app from ./app.ts, the name Deno, Bun and Node 24 run.
+const TWO_MODULES = {
+  "app.ts": `import type { StartResponse, WSGIEnvironment } from "wsgi";
+
+export function app(environ: WSGIEnvironment, startResponse: StartResponse) {
+  startResponse("200 OK", [["Content-Type", "text/plain; charset=utf-8"]]);
+  return [new TextEncoder().encode("¡Hola, mundo!" + environ.PATH_INFO)];
+}
+`,
+  "main.ts": `import { makeServer } from "wsgi";
+import { app } from "./app.ts";
+
+const server = makeServer("127.0.0.1", 0, app, { log: false });
+await server.ready;
+const response = await fetch(server.url);
+console.log("body:", await response.text());
+await server.shutdown();
+`,
+};
+
+test("from a clone, Node 20: npm i -D typescript, npx tsc of two modules, node main.js", async () => {
+  await install();
+  const dir = join(work, "node20");
+  await npmProject(dir);
   await run("npm", ["pkg", "set", "type=module"], { cwd: dir, env: cleanEnv });
   inReadme("npm i -D typescript");
   // README's `npm i -D typescript`, from the toolchain's copy (no network).
@@ -578,14 +606,29 @@ test("from a clone, Node 20: npm i -D typescript, npx tsc, node main.js", async 
     { cwd: dir, env: cleanEnv },
   );
   assertOk(ts, "npm i -D typescript");
-  const tscArgs = "--module nodenext --target es2022 main.ts";
+  for (const [name, text] of Object.entries(TWO_MODULES)) {
+    writeFileSync(join(dir, name), text);
+  }
+  const tscArgs =
+    "--module nodenext --target es2022 --rewriteRelativeImportExtensions main.ts";
   inReadme(`npx tsc ${tscArgs}`);
-  const tsc = await run("npx", ["tsc", ...tscArgs.split(" ")], {
-    cwd: dir,
-    env: cleanEnv,
-    timeout: 120_000,
-  });
-  assertOk(tsc, "npx tsc");
+  inDocs("install.md", `npx tsc ${tscArgs}`);
+  const tsc = (args) =>
+    run("npx", ["tsc", ...args.split(" ")], {
+      cwd: dir,
+      env: cleanEnv,
+      timeout: 120_000,
+    });
+  // Without the flag tsc refuses the .ts name (docs/install.md says so).
+  inDocs("install.md", "TS5097");
+  const refused = await tsc("--module nodenext --target es2022 main.ts");
+  assert.notEqual(refused.code, 0);
+  assert.match(refused.stdout + refused.stderr, /error TS5097/);
+  assertOk(await tsc(tscArgs), "npx tsc");
+  assert.match(
+    readFileSync(join(dir, "main.js"), "utf8"),
+    /from "\.\/app\.js"/,
+  );
   inReadme("node main.js");
   // The machine's Node (20 in CI), which cannot run main.ts itself.
   served(await run(nodes[0].path, ["main.js"], { cwd: dir }), "node main.js");
