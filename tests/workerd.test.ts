@@ -399,10 +399,11 @@ async function checkEdgeFacts(port: number): Promise<void> {
   const without = await (await fetch(url(port, "/remote/environ"))).json();
   assert.equal(without.REMOTE_ADDR, "");
 
+  // Thrown at once, as docs/api.md says, not a server whose ready rejects.
   const serve = await fetch(url(port, "/serve"));
   assert.equal(
     await serve.text(),
-    "makeServer() runs on Deno, Bun or Node, not workerd (Cloudflare " +
+    "threw: makeServer() runs on Deno, Bun or Node, not workerd (Cloudflare " +
       "Workers): serve toFetchHandler(app) instead (export default " +
       "{ fetch: toFetchHandler(app) })",
   );
