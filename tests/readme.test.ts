@@ -8,7 +8,14 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+import {
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+} from "node:fs";
+import { tmpdir } from "node:os";
 import { dirname, join, normalize } from "node:path";
 import { fileURLToPath } from "node:url";
 import {
@@ -105,7 +112,10 @@ test("every relative link in README.md and docs/*.md resolves, anchors too", () 
   assert.ok(checked > 40, `only ${checked} links found`);
   // The checker itself: GitHub's anchors for headings with code and colons.
   assert.equal(slug("All cores: `--workers`"), "all-cores---workers");
-  assert.equal(slug("The core: a Web `Request` in"), "the-core-a-web-request-in");
+  assert.equal(
+    slug("The core: a Web `Request` in"),
+    "the-core-a-web-request-in",
+  );
 });
 
 test("README links every program in examples/", () => {
@@ -180,6 +190,44 @@ test(
       clearTimeout(timer);
       child.kill("SIGTERM");
       await exited;
+    }
+  },
+);
+
+test(
+  "npm run docs: the API reference from the doc comments, every entry point",
+  { skip: onDeno ? false : "runs in the Deno suite" },
+  async () => {
+    const pkg = JSON.parse(read("package.json"));
+    assert.equal(pkg.scripts.docs, "deno run -A scripts/api_docs.ts");
+    assert.ok(api.includes("npm run docs"), "docs/api.md lost npm run docs");
+    const out = mkdtempSync(join(tmpdir(), "wsgi-api-"));
+    try {
+      const child = spawn(
+        join(root, "node_modules", ".bin", "deno"),
+        ["run", "-A", "scripts/api_docs.ts", "--output", out],
+        { cwd: root, stdio: ["ignore", "pipe", "pipe"] },
+      );
+      let output = "";
+      child.stdout.on("data", (d) => (output += d));
+      child.stderr.on("data", (d) => (output += d));
+      const timer = setTimeout(() => child.kill("SIGKILL"), 60_000);
+      const code = await new Promise((resolve) => child.on("close", resolve));
+      clearTimeout(timer);
+      assert.equal(code, 0, output);
+      const config = JSON.parse(read("deno.json"));
+      for (const key of Object.keys(config.exports)) {
+        const page = key === "." ? "index.html" : `${key.slice(2)}/index.html`;
+        assert.ok(existsSync(join(out, page)), `no ${page}: ${output}`);
+      }
+      const symbols = readFileSync(join(out, "all_symbols.html"), "utf8");
+      for (
+        const name of ["makeServer", "testClient", "toFetchHandler", "main"]
+      ) {
+        assert.match(symbols, new RegExp(`\\b${name}\\b`), name);
+      }
+    } finally {
+      rmSync(out, { recursive: true, force: true });
     }
   },
 );
