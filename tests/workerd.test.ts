@@ -13,7 +13,7 @@
 //   2026-11-17. `bun build` drops the line, so only this layout can show
 //   the command line staying inert inside a worker.
 //
-// workerd is the runtime under test here, not the test RUNTIME, so the
+// workerd is the runtime under test here, not the test runner, so the
 // checks run once, in the Node suite (`node --test`), and are skipped under
 // deno test and bun test.
 import { test } from "node:test";
