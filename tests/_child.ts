@@ -94,7 +94,10 @@ export function startChild(
       resolve(done);
     });
   });
-  const hard = setTimeout(() => child.kill("SIGKILL"), options.timeout ?? 60_000);
+  const hard = setTimeout(
+    () => child.kill("SIGKILL"),
+    options.timeout ?? 60_000,
+  );
   exited.then(() => {
     clearTimeout(hard);
     seen();
@@ -157,5 +160,9 @@ export async function run(
 ): Promise<RunResult> {
   const child = startChild(cmd, args, options);
   const exit = await child.exited;
-  return { ...exit, stdout: child.text("stdout"), stderr: child.text("stderr") };
+  return {
+    ...exit,
+    stdout: child.text("stdout"),
+    stderr: child.text("stderr"),
+  };
 }

@@ -7,7 +7,6 @@
 // tests_npm/package.test.mjs.)
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import {
   existsSync,
   mkdtempSync,
@@ -24,13 +23,15 @@ import {
   testClient,
   type WSGIEnvironment,
 } from "../mod.ts";
+import { run, startChild } from "./_child.ts";
+import { RUNTIME } from "./_util.ts";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const read = (path: string) => readFileSync(join(root, path), "utf8");
 const readme = read("README.md");
 /** docs/api.md: the API overview the README's API section moved to. */
 const api = read("docs/api.md");
-const onDeno = typeof (globalThis as Record<string, unknown>).Deno === "object";
+const onDeno = RUNTIME === "deno";
 
 /** Every Markdown page a reader meets: README.md and docs/*.md. */
 const pages = [
@@ -158,38 +159,24 @@ test(
     assert.match(api, command, "docs/api.md lost its deno serve --host line");
     assert.match(api, /`deno serve` listens on `0\.0\.0\.0:8000`/);
     // The page's command, on a free port (0) instead of 8000.
-    const child = spawn(
+    const child = startChild(
       join(root, "node_modules", ".bin", "deno"),
       ["serve", "--host", "127.0.0.1", "--port", "0", "server.ts"],
       {
         cwd: root,
         // Deno colours its output when FORCE_COLOR is set at all.
         env: { ...process.env, NO_COLOR: "1", FORCE_COLOR: undefined },
-        stdio: ["ignore", "pipe", "pipe"],
+        timeout: 20_000,
       },
     );
-    const exited = new Promise((resolve) => child.on("close", resolve));
-    const timer = setTimeout(() => child.kill("SIGKILL"), 20_000);
     try {
-      let output = "";
-      const url = await new Promise<string>((resolve, reject) => {
-        const take = (d: Uint8Array) => {
-          output += new TextDecoder().decode(d).replace(/\x1b\[[0-9;]*m/g, "");
-          const m = /Listening on (http:\/\/[^\s]+)/.exec(output);
-          if (m) resolve(m[1]);
-        };
-        child.stdout.on("data", take);
-        child.stderr.on("data", take);
-        exited.then(() => reject(new Error(`deno serve exited: ${output}`)));
-      });
+      const [, url] = await child.waitFor(/Listening on (http:\/\/[^\s]+)/);
       assert.match(url, /^http:\/\/127\.0\.0\.1:\d+\/$/);
       const res = await fetch(url);
       assert.equal(res.status, 200);
       assert.match(await res.text(), /^Hello world!/);
     } finally {
-      clearTimeout(timer);
-      child.kill("SIGTERM");
-      await exited;
+      await child.stop();
     }
   },
 );
@@ -203,18 +190,13 @@ test(
     assert.ok(api.includes("npm run docs"), "docs/api.md lost npm run docs");
     const out = mkdtempSync(join(tmpdir(), "wsgi-api-"));
     try {
-      const child = spawn(
+      const result = await run(
         join(root, "node_modules", ".bin", "deno"),
         ["run", "-A", "scripts/api_docs.ts", "--output", out],
-        { cwd: root, stdio: ["ignore", "pipe", "pipe"] },
+        { cwd: root },
       );
-      let output = "";
-      child.stdout.on("data", (d) => (output += d));
-      child.stderr.on("data", (d) => (output += d));
-      const timer = setTimeout(() => child.kill("SIGKILL"), 60_000);
-      const code = await new Promise((resolve) => child.on("close", resolve));
-      clearTimeout(timer);
-      assert.equal(code, 0, output);
+      const output = result.stdout + result.stderr;
+      assert.equal(result.code, 0, output);
       const config = JSON.parse(read("deno.json"));
       for (const key of Object.keys(config.exports)) {
         const page = key === "." ? "index.html" : `${key.slice(2)}/index.html`;
