@@ -213,3 +213,43 @@ test(
     }
   },
 );
+
+// The pages this test file owns; the deploy page and the guides of other
+// issues check their own blocks.
+const OWN_PAGES = [
+  "README.md",
+  "docs/api.md",
+  "docs/cli.md",
+  "docs/install.md",
+  "docs/testing.md",
+  "docs/limits.md",
+  "docs/runtimes.md",
+  "docs/proxies.md",
+  "docs/development.md",
+];
+
+test(
+  "the TypeScript blocks of the README and its pages type-check; docs/testing.md's runs",
+  { skip: onDeno ? false : "runs in the Deno suite" },
+  async () => {
+    const deno = join(root, "node_modules", ".bin", "deno");
+    const env = { ...process.env, NO_COLOR: "1", FORCE_COLOR: undefined };
+    const blocks = OWN_PAGES.flatMap((page) =>
+      [...read(page).matchAll(/^```ts$/gm)].map(() => page)
+    );
+    assert.ok(blocks.length >= 4, `only ${blocks.length} checked blocks`);
+    const check = await run(
+      deno,
+      ["check", "--doc-only", ...OWN_PAGES],
+      { cwd: root, env, timeout: 120_000 },
+    );
+    assert.equal(check.code, 0, check.stdout + check.stderr);
+    const ran = await run(
+      deno,
+      ["test", "--allow-read", "--doc", "docs/testing.md"],
+      { cwd: root, env, timeout: 120_000 },
+    );
+    assert.equal(ran.code, 0, ran.stdout + ran.stderr);
+    assert.match(ran.stdout, /ok \| 1 passed/);
+  },
+);
