@@ -271,7 +271,7 @@ function judge(
   responses: RawResponse[],
   junk: string,
 ): string | null {
-  // This runtime's known parser bug for the case, if any (README table).
+  // This runtime's known parser bug for the case, if any (docs/runtimes.md).
   const bug = c.runtimeBug?.[RUNTIME];
   const allow = bug?.allow
     ? [...(c.allow === "refuse" ? [] : c.allow), ...bug.allow]

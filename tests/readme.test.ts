@@ -253,3 +253,18 @@ test(
     assert.match(ran.stdout, /ok \| 1 passed/);
   },
 );
+
+test("each runtime bug tests/_hostile_cases.ts accepts is a row of docs/runtimes.md", async () => {
+  const cases = await import("./_hostile_cases.ts");
+  const table = read("docs/runtimes.md");
+  const rows = Object.values(cases).filter(Array.isArray).flat()
+    .flatMap((c) => Object.values(c.runtimeBug ?? {}))
+    .map((bug) => (bug as { readme: string }).readme);
+  assert.ok(rows.length >= 3, `only ${rows.length} runtime bugs found`);
+  for (const row of rows) {
+    assert.ok(
+      table.includes(`| ${row}`),
+      `docs/runtimes.md has no row "${row}"`,
+    );
+  }
+});

@@ -441,9 +441,9 @@ test(
   },
 );
 
-// The workerd column of the README's "What differs between runtimes"
+// The workerd column of docs/runtimes.md's "What differs between runtimes"
 // table, measured on the wire.
-test(`workerd ${NEWEST}: the README's runtime table column`, {
+test(`workerd ${NEWEST}: docs/runtimes.md's table column`, {
   skip,
 }, async () => {
   await withWorkerd(NEWEST, async (w) => {
@@ -607,7 +607,7 @@ test("toFetchHandler: a remoteAddrHeader that is not a header name is a TypeErro
   );
 });
 
-// The rows the workerd column added to the README's table, on this
+// The rows the workerd column added to docs/runtimes.md's table, on this
 // runtime's own server (Deno, Bun or Node), to compare against.
 test("the table's Cookie, Date, REMOTE_ADDR and HEAD rows on this runtime's server", async () => {
   const { makeServer } = await import("../mod.ts");
