@@ -6,7 +6,6 @@
 // pid and every load loop is bounded.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, renameSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
@@ -14,6 +13,7 @@ import { fileURLToPath } from "node:url";
 import { makeServer, reopenLogFiles } from "../mod.ts";
 import { exchange, get } from "./_raw_http.ts";
 import { sleep, within } from "./_util.ts";
+import { startChild } from "./_child.ts";
 
 const g = globalThis as Record<string, unknown>;
 const proc = g.process as {
@@ -90,7 +90,7 @@ test("--workers 2: SIGUSR1 after moving the access log, under load: no line lost
   const errors = join(dir, "error.log");
   const port = 20000 + Math.floor(Math.random() * 20000);
   const [cmd, base] = cliCommand();
-  const child = spawn(cmd, [
+  const child = startChild(cmd, [
     ...base,
     "tests/fixtures/workers_app.ts:app",
     "--port",
@@ -103,17 +103,7 @@ test("--workers 2: SIGUSR1 after moving the access log, under load: no line lost
     "%(U)s %(s)s %(p)s",
     "--error-logfile",
     errors,
-  ], {
-    cwd: ROOT,
-    env: { ...proc.env, NO_COLOR: "1" },
-    stdio: ["ignore", "ignore", "pipe"],
-  });
-  let stderr = "";
-  child.stderr!.setEncoding("utf8");
-  child.stderr!.on("data", (d: string) => void (stderr += d));
-  const exited = new Promise<unknown>((resolve) =>
-    child.once("close", (code, signal) => resolve(code ?? signal))
-  );
+  ], { cwd: ROOT, env: { ...proc.env, NO_COLOR: "1" }, timeout: 120_000 });
   const workerPids = (): number[] =>
     [...readFileSafe(errors).matchAll(/worker (\d+) booting/g)].map((m) =>
       Number(m[1])
@@ -122,7 +112,7 @@ test("--workers 2: SIGUSR1 after moving the access log, under load: no line lost
     // The server's own messages go to --error-logfile.
     const deadline = Date.now() + 20_000;
     while (!/2 worker\(s\) serving/.test(readFileSafe(errors))) {
-      assert.ok(Date.now() < deadline, `never served; stderr: ${stderr}`);
+      assert.ok(Date.now() < deadline, `never served: ${child.text()}`);
       await sleep(50);
     }
     // Bounded load: 300 requests, four at a time; the log is moved and the
@@ -135,7 +125,7 @@ test("--workers 2: SIGUSR1 after moving the access log, under load: no line lost
         const i = sent++;
         if (i === 100) {
           renameSync(path, path + ".1");
-          proc.kill(child.pid!, "SIGUSR1");
+          proc.kill(child.pid, "SIGUSR1");
         }
         const [res] = await exchange(
           port,
@@ -152,8 +142,7 @@ test("--workers 2: SIGUSR1 after moving the access log, under load: no line lost
     assert.equal(ok, TOTAL, "every request served");
     // A last request well after the signal reaches a reopened file.
     await sleep(300);
-    proc.kill(child.pid!, "SIGTERM");
-    await within(exited, 20_000, "the server's exit");
+    await within(child.stop("SIGTERM", 20_000), 25_000, "the server's exit");
     const old = linesOf(path + ".1");
     const fresh = linesOf(path);
     const all = [...old, ...fresh];
@@ -170,12 +159,12 @@ test("--workers 2: SIGUSR1 after moving the access log, under load: no line lost
     assert.equal(pids(fresh).size, 2, "both workers in the new file");
     assert.match(readFileSafe(errors), /SIGUSR1: log files reopened/);
   } finally {
-    for (const pid of [child.pid!, ...workerPids()]) {
+    await child.stop("SIGKILL");
+    for (const pid of workerPids()) {
       try {
         proc.kill(pid, "SIGKILL");
       } catch { /* gone */ }
     }
-    await Promise.race([exited, sleep(5000)]);
     rmSync(dir, { recursive: true, force: true });
   }
 });
