@@ -176,3 +176,48 @@ function readFileSafe(path: string): string {
     return "";
   }
 }
+
+test("one process: --error-logfile takes the app's traceback, --access-logfile the line; SIGWINCH reopens too", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "wsgi-errlog-"));
+  const access = join(dir, "access.log");
+  const errors = join(dir, "error.log");
+  const [cmd, base] = cliCommand();
+  const child = startChild(cmd, [
+    ...base,
+    "tests/fixtures/log_app.ts:app",
+    "--port",
+    "0",
+    "--access-logfile",
+    access,
+    "--error-logfile",
+    errors,
+  ], { cwd: ROOT, env: { ...proc.env, NO_COLOR: "1" }, timeout: 60_000 });
+  try {
+    const port = Number((await child.waitFor(/port (\d+)/))[1]);
+    const [boom] = await exchange(port, get("/boom", "Connection: close\r\n"));
+    assert.equal(boom.status, 500);
+    renameSync(access, access + ".1");
+    proc.kill(child.pid, "SIGWINCH");
+    await sleep(300);
+    const [ok] = await exchange(port, get("/ok", "Connection: close\r\n"));
+    assert.equal(ok.status, 200);
+    await within(child.stop("SIGTERM", 10_000), 15_000, "the exit");
+    assert.match(readFileSafe(errors), /Error: boom in the app/);
+    assert.doesNotMatch(child.text("stderr"), /boom in the app/);
+    assert.deepEqual(
+      linesOf(access + ".1").map((l) =>
+        / "GET (\S+) HTTP\/1\.1" (\d+)/.exec(l)?.slice(1).join(" ")
+      ),
+      ["/boom 500"],
+    );
+    assert.deepEqual(
+      linesOf(access).map((l) =>
+        / "GET (\S+) HTTP\/1\.1" (\d+)/.exec(l)?.slice(1).join(" ")
+      ),
+      ["/ok 200"],
+    );
+  } finally {
+    await child.stop("SIGKILL");
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

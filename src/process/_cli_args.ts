@@ -53,8 +53,8 @@ Logs and overload (docs/logging.md):
   --help, -h           this text
 
 Signals (to the parent): TERM, INT stop gracefully; HUP reloads the code
-into new workers; TTIN, TTOU add and remove a worker; USR1 reopens the
-log files (after logrotate).
+into new workers; TTIN, TTOU add and remove a worker; USR1 (or WINCH:
+on Deno, USR1 also starts the inspector) reopens the log files.
 `;
 
 /** Parsed command-line arguments. */

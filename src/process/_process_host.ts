@@ -23,7 +23,8 @@ export type SupervisorSignal =
   | "SIGHUP"
   | "SIGTTIN"
   | "SIGTTOU"
-  | "SIGUSR1";
+  | "SIGUSR1"
+  | "SIGWINCH";
 
 /** The parent's view of the runtime (src/process/_deno.ts, _bun.ts, _node.ts). */
 export interface ProcessHost {

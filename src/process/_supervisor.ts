@@ -85,7 +85,9 @@ export class Supervisor {
     h.onSignal("SIGHUP", () => this.reload("SIGHUP"));
     h.onSignal("SIGTTIN", () => this.#resize(+1));
     h.onSignal("SIGTTOU", () => this.#resize(-1));
-    h.onSignal("SIGUSR1", () => this.#reopen());
+    h.onSignal("SIGUSR1", () => this.#reopen("SIGUSR1"));
+    // The same without Deno's inspector (docs/logging.md).
+    h.onSignal("SIGWINCH", () => this.#reopen("SIGWINCH"));
     this.#tick = setInterval(
       () => this.#check(),
       checkEveryMs(this.#s.timeout),
@@ -256,14 +258,15 @@ export class Supervisor {
   }
 
   /**
-   * SIGUSR1 (logrotate's postrotate): the parent's log files, then each
-   * listening worker's, by SIGWINCH: its default is to be ignored, so a
-   * worker that has no handler yet is not killed (Bun dies of SIGUSR1)
-   * and no inspector starts (Node and Deno start one on SIGUSR1).
+   * SIGUSR1 or SIGWINCH (logrotate's postrotate): the parent's log files,
+   * then each listening worker's, by SIGWINCH: its default is to be
+   * ignored, so a worker that has no handler yet is not killed (Bun dies
+   * of SIGUSR1) and no inspector starts (Node starts one on SIGUSR1
+   * without a listener, Deno even with one).
    */
-  #reopen(): void {
+  #reopen(why: string): void {
     reopenLogFiles();
-    this.#log("wsgi: SIGUSR1: log files reopened; telling the workers");
+    this.#log(`wsgi: ${why}: log files reopened; telling the workers`);
     for (const w of this.#workers) {
       if (w.state === "listening") this.#kill(w, "SIGWINCH");
     }
