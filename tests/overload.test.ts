@@ -5,7 +5,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { makeServer, overloadCounters, type StartResponse } from "../mod.ts";
-import { exchange, get, header } from "./_raw_http.ts";
+import { connect, exchange, get, header } from "./_raw_http.ts";
 import { sleep, until, within } from "./_util.ts";
 
 const SLOW_MS = 1500;
@@ -81,4 +81,41 @@ test("maxConcurrency: a bad value is a RangeError that names it", () => {
     () => makeServer("127.0.0.1", 0, slowApp, { maxConcurrency: 1.5 }),
     /got 1.5/,
   );
+});
+
+test("maxConcurrency: a client that leaves mid-body gives its place back", async () => {
+  // A body that would take 10 s; the client reads its start and leaves.
+  const endless = (e: { PATH_INFO: string }, start: StartResponse) => {
+    start("200 OK", [["Content-Type", "text/plain"]]);
+    if (e.PATH_INFO !== "/stream") return [new TextEncoder().encode("short")];
+    return (async function* () {
+      for (let i = 0; i < 500; i++) {
+        yield new TextEncoder().encode(`chunk ${i}\n`);
+        await sleep(20);
+      }
+    })();
+  };
+  const server = makeServer("127.0.0.1", 0, endless, {
+    log: false,
+    maxConcurrency: 1,
+  });
+  await server.ready;
+  try {
+    const conn = await connect(server.serverPort);
+    await conn.write(get("/stream"));
+    await conn.peek(1);
+    assert.equal(overloadCounters().inFlight, 1);
+    conn.destroy();
+    assert.ok(
+      await until(() => overloadCounters().inFlight === 0, 5000),
+      "the place is given back",
+    );
+    const [res] = await exchange(
+      server.serverPort,
+      "GET / HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n",
+    );
+    assert.equal(res.status, 200, "served again");
+  } finally {
+    await server.shutdown();
+  }
 });
