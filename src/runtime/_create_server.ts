@@ -32,6 +32,7 @@ const SERVER_OPTION_NAMES: OptionNames<ServerOptions> = {
   bodyTimeout: true,
   maxHeaderCount: true,
   maxHeaderSize: true,
+  metrics: true,
 };
 import { resolveLimits } from "../core/_limits.ts";
 
