@@ -14,14 +14,34 @@ import {
   renderMetrics,
 } from "./_metrics_text.ts";
 
-/** What a server knows of a request when it is done (its facts). */
+/** What a server knows of a request (its facts), for the metrics. */
 export interface MeasuredRequest {
   /** The request method. */
   method: string;
+  /** The request-target. */
+  target: string;
   /** When it began (`performance.now()`, set by `begin()`). */
   start: number;
   /** The request body bytes (its Content-Length, or what was read). */
   received: number;
+}
+
+/** Options for {@linkcode ServerMetrics}. */
+export interface ServerMetricsOptions {
+  /**
+   * Keep the requests in flight, for {@linkcode ServerMetrics.inFlight}
+   * (a set insertion and deletion per request).
+   * @default {false}
+   */
+  track?: boolean;
+}
+
+/** A request being served, as {@linkcode ServerMetrics.inFlight} lists it. */
+export interface InFlightRequest {
+  method: string;
+  target: string;
+  /** Seconds since it began. */
+  seconds: number;
 }
 
 /**
@@ -46,19 +66,23 @@ export interface MeasuredRequest {
  */
 export class ServerMetrics {
   #v: Float64Array = new Float64Array(SIZE);
+  #live: Set<MeasuredRequest> | null;
 
   /** Prometheus' text format's `Content-Type`. */
   static readonly PROMETHEUS_TYPE: string = PROMETHEUS_TYPE;
   /** OpenMetrics' `Content-Type`. */
   static readonly OPENMETRICS_TYPE: string = OPENMETRICS_TYPE;
 
-  /**
-   * Called by the server as a request begins: counts it in flight.
-   * @returns The start time, for {@linkcode ServerMetrics.end}.
-   */
-  begin(): number {
+  /** New, empty metrics. */
+  constructor(options: ServerMetricsOptions = {}) {
+    this.#live = options.track ? new Set() : null;
+  }
+
+  /** Called by the server as a request begins: notes its start, in flight. */
+  begin(request: MeasuredRequest): void {
     this.#v[IN_FLIGHT]++;
-    return performance.now();
+    this.#live?.add(request);
+    request.start = performance.now();
   }
 
   /**
@@ -74,6 +98,7 @@ export class ServerMetrics {
     sent: number | null,
     refused: boolean,
   ): void {
+    this.#live?.delete(request);
     record(
       this.#v,
       request.method,
@@ -91,6 +116,16 @@ export class ServerMetrics {
    */
   text(openMetrics = false): string {
     return renderMetrics(this.#v, [], openMetrics);
+  }
+
+  /** The requests in flight now, oldest first (empty unless `track`). */
+  inFlight(): InFlightRequest[] {
+    const now = performance.now();
+    return [...this.#live ?? []].map((r) => ({
+      method: r.method,
+      target: r.target,
+      seconds: (now - r.start) / 1000,
+    }));
   }
 
   /** A copy of the raw numbers (the command line sends them to its parent). */

@@ -16,6 +16,9 @@ NAME is omitted), or wsgiref's demo app when no MODULE is given.
                        (replaces --host and --port)
   --quiet, -q          no access log
   --check-config       import the app, check it, and exit
+  --metrics HOST:PORT  serve /metrics (Prometheus, OpenMetrics by Accept),
+                       /ready and /live on their own listener; summed over
+                       the workers (docs/observability.md)
 
 Workers (supervised, as gunicorn):
   --workers N|auto     worker processes (default $WEB_CONCURRENCY, else one
@@ -41,7 +44,8 @@ Limits and proxies:
   --help, -h           this text
 
 Signals (to the parent): TERM, INT stop gracefully; HUP reloads the code
-into new workers; TTIN, TTOU add and remove a worker.
+into new workers; TTIN, TTOU add and remove a worker; USR2 logs every
+worker's requests in flight.
 `;
 
 /** Parsed command-line arguments. */
@@ -60,6 +64,8 @@ export interface Args {
   maxRequests: number;
   maxRequestsJitter: number;
   reload: boolean;
+  /** `--metrics HOST:PORT`, or null. */
+  metrics: Bind | null;
   /** Passed to makeServer as they are. */
   options: Record<string, unknown>;
 }
@@ -117,6 +123,7 @@ export function parseArgs(argv: string[], host: CliHost): Args {
     maxRequests: 0,
     maxRequestsJitter: 0,
     reload: false,
+    metrics: null,
     options: {},
   };
   const workers = (text: string, what: string): number => {
@@ -176,6 +183,11 @@ export function parseArgs(argv: string[], host: CliHost): Args {
       args.port = parsePort(next(), "--port");
     } else if (arg === "--bind" || arg === "-b") {
       args.binds.push(parseBind(next()));
+    } else if (arg === "--metrics") {
+      args.metrics = parseBind(next());
+      if (args.metrics.host.startsWith("unix:")) {
+        throw new UsageError(`--metrics must be HOST:PORT, not a unix socket`);
+      }
     } else if (arg === "--workers" || arg === "-w") {
       args.workers = workers(next(), arg);
     } else if (arg === "--timeout" || arg === "-t") args.timeout = seconds();

@@ -35,6 +35,7 @@ interface DenoGlobal {
     ): { state: string };
   };
   statSync(path: string): unknown;
+  memoryUsage(): { rss: number };
   lstatSync(path: string): { isSocket: boolean | null };
   readTextFileSync(path: string): string;
   makeTempDirSync(options: { prefix: string; dir?: string }): string;
@@ -63,6 +64,11 @@ interface DenoGlobal {
 }
 
 const Deno = (globalThis as unknown as { Deno: DenoGlobal }).Deno;
+// Deno's Node-compatible `process` (a global since Deno 2) has cpuUsage(),
+// which the Deno namespace lacks.
+const nodeProcess = (globalThis as unknown as {
+  process: { cpuUsage(): { user: number; system: number } };
+}).process;
 
 /** Starts a worker's message line on stdout (ASCII record separator). */
 const MARK = "\x1ewsgi-worker ";
@@ -212,6 +218,14 @@ function workerSide(): WorkerSide {
     },
     orphaned: () => Deno.ppid !== parent,
     removeSocket,
+    usage() {
+      const cpu = nodeProcess.cpuUsage();
+      return {
+        rss: Deno.memoryUsage().rss,
+        cpu: (cpu.user + cpu.system) / 1e6,
+      };
+    },
+    onDump: (handler) => Deno.addSignalListener("SIGUSR2", handler),
   };
 }
 

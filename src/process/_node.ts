@@ -26,6 +26,8 @@ interface NodeProcess {
   send?(message: unknown): boolean;
   connected?: boolean;
   kill(pid: number, signal: string): void;
+  memoryUsage(): { rss: number };
+  cpuUsage(): { user: number; system: number };
 }
 interface NodeFs {
   existsSync(path: string): boolean;
@@ -132,6 +134,14 @@ export function nodeFiles(): Omit<ProcessHost, "spawn"> {
   };
 }
 
+/** Memory and CPU time through Node's `process` (Deno has it too). */
+export function nodeUsage(
+  p: Pick<NodeProcess, "memoryUsage" | "cpuUsage">,
+): { rss: number; cpu: number } {
+  const cpu = p.cpuUsage();
+  return { rss: p.memoryUsage().rss, cpu: (cpu.user + cpu.system) / 1e6 };
+}
+
 /** The worker's side, but for `send` (Node's and Bun's IPC `process.send`). */
 export function nodeWorkerSide(reusePort: boolean): WorkerSide {
   const parent = proc.ppid;
@@ -159,6 +169,8 @@ export function nodeWorkerSide(reusePort: boolean): WorkerSide {
     },
     orphaned: () => proc.ppid !== parent,
     removeSocket,
+    usage: () => nodeUsage(proc),
+    onDump: (handler) => void proc.on("SIGUSR2", () => handler()),
   };
 }
 

@@ -6,7 +6,7 @@ import type { WorkerMessage } from "./_worker_protocol.ts";
 export interface ChildHandle {
   readonly pid: number;
   /** Sends a signal to the worker. */
-  kill(signal: "SIGTERM" | "SIGKILL"): void;
+  kill(signal: "SIGTERM" | "SIGKILL" | "SIGUSR2"): void;
 }
 
 /** What the parent hears from a worker. */
@@ -22,7 +22,8 @@ export type SupervisorSignal =
   | "SIGINT"
   | "SIGHUP"
   | "SIGTTIN"
-  | "SIGTTOU";
+  | "SIGTTOU"
+  | "SIGUSR2";
 
 /** The parent's view of the runtime (src/process/_deno.ts, _bun.ts, _node.ts). */
 export interface ProcessHost {

@@ -17,6 +17,8 @@ import {
   type Worker,
   workerConfig,
 } from "./_supervisor_workers.ts";
+import { MetricsBoard, type RestartReason } from "./_metrics_board.ts";
+import { DUMP_WAIT_MS, dumpLines } from "./_supervisor_dump.ts";
 import {
   type Bind,
   WORKER_ENV,
@@ -33,6 +35,8 @@ export interface SupervisorSettings {
   maxRequestsJitter: number;
   /** The folder to watch for `--reload`, or null. */
   reloadDir: string | null;
+  /** Workers report metrics (--metrics). */
+  metrics?: boolean;
 }
 
 /**
@@ -60,6 +64,7 @@ export class Supervisor {
   #tmp: string;
   #serial = 0;
   #onServing: () => void;
+  #board: MetricsBoard;
 
   constructor(
     host: ProcessHost,
@@ -73,6 +78,39 @@ export class Supervisor {
     this.#target = settings.workers;
     this.#tmp = host.makeTempDir();
     this.#onServing = onServing;
+    this.#board = new MetricsBoard((path) => host.readText(path));
+  }
+
+  /** The metrics exposition (--metrics), OpenMetrics when `open`. */
+  metricsText(open: boolean): string {
+    const live = [...this.#workers].map((w) => ({
+      file: `${w.scoreboard}.metrics`,
+      pid: w.pid,
+    }));
+    return this.#board.render(live, open);
+  }
+
+  /** False from the moment a graceful stop begins (the `/ready` path). */
+  get ready(): boolean {
+    return !this.#stopping && this.#everListened;
+  }
+
+  /** SIGUSR2: logs every live worker's requests in flight; kills none. */
+  dump(): void {
+    const asked = [...this.#workers].filter((w) => w.state === "listening");
+    const at = Date.now();
+    // Only a listening worker has its SIGUSR2 handler (a booting one
+    // would die of the signal).
+    for (const w of asked) this.#kill(w, "SIGUSR2");
+    this.#log(
+      `wsgi: SIGUSR2: asking ${asked.length} worker(s) for their requests`,
+    );
+    setTimeout(() => {
+      const now = Date.now();
+      for (const w of asked) {
+        this.#log(dumpLines(w, (p) => this.#host.readText(p), at, now));
+      }
+    }, DUMP_WAIT_MS);
   }
 
   /** Starts the workers and the signal handlers; settles with the exit code. */
@@ -84,6 +122,7 @@ export class Supervisor {
     h.onSignal("SIGHUP", () => this.reload("SIGHUP"));
     h.onSignal("SIGTTIN", () => this.#resize(+1));
     h.onSignal("SIGTTOU", () => this.#resize(-1));
+    h.onSignal("SIGUSR2", () => this.dump());
     this.#tick = setInterval(
       () => this.#check(),
       checkEveryMs(this.#s.timeout),
@@ -182,7 +221,10 @@ export class Supervisor {
         ![...this.#workers].some((r) => r.replaces === w)
       ) ?? null;
     const scoreboard = `${this.#tmp}/worker-${++this.#serial}`;
-    const config = workerConfig(this.#s, scoreboard, this.#target > 1);
+    const config = {
+      ...workerConfig(this.#s, scoreboard, this.#target > 1),
+      metrics: this.#s.metrics === true,
+    };
     const w = newWorker(gen, replaces, scoreboard, Date.now());
     w.handle = this.#host.spawn({ [WORKER_ENV]: JSON.stringify(config) }, {
       message: (m) => this.#message(w, m),
@@ -253,7 +295,7 @@ export class Supervisor {
     }, this.#s.gracefulTimeout * 1000);
   }
 
-  #kill(w: Worker, signal: "SIGTERM" | "SIGKILL"): void {
+  #kill(w: Worker, signal: "SIGTERM" | "SIGKILL" | "SIGUSR2"): void {
     try {
       w.handle.kill(signal);
     } catch {
@@ -283,7 +325,12 @@ export class Supervisor {
   #exited(w: Worker, code: number | null, signal: string | null): void {
     this.#workers.delete(w);
     if (w.killTimer !== null) clearTimeout(w.killTimer);
-    this.#host.remove(w.scoreboard);
+    this.#board.exited(`${w.scoreboard}.metrics`, w.pid);
+    const reason = restartReason(w, this.#stopping);
+    if (reason !== null) this.#board.restarted(reason);
+    for (const end of ["", ".metrics", ".dump"]) {
+      this.#host.remove(w.scoreboard + end);
+    }
     const how = signal !== null ? `killed by ${signal}` : `exit code ${code}`;
     if (w.state === "retiring" || this.#stopping) {
       this.#log(`wsgi: worker ${w.pid} exited (${how})`);
@@ -333,4 +380,17 @@ export class Supervisor {
     this.#log(`wsgi: stopped`);
     this.#done(this.#exitCode);
   }
+}
+
+/** Why an exited worker is being replaced; null when it is not. */
+function restartReason(w: Worker, stopping: boolean): RestartReason | null {
+  const ending = w.ending ?? "";
+  if (w.state === "retiring") {
+    if (ending.startsWith("max-requests")) return "max-requests";
+    if (ending === "reloaded" || ending === "superseded") return "reload";
+    if (ending.includes("memory")) return "memory";
+    return null;
+  }
+  if (stopping) return null;
+  return ending === "timeout" ? "timeout" : "crash";
 }

@@ -10,6 +10,8 @@ import {
   type WSGIServer,
 } from "../runtime/server.ts";
 import type { WorkerConfig, WorkerMessage } from "./_worker_protocol.ts";
+import { ServerMetrics } from "../core/metrics.ts";
+import { startReports, type Usage } from "./_worker_report.ts";
 
 /** The worker's view of the runtime (src/process/_deno.ts, _bun.ts, _node.ts). */
 export interface WorkerSide {
@@ -25,6 +27,10 @@ export interface WorkerSide {
   orphaned(): boolean;
   /** Removes a unix socket file (only a socket) the newest worker takes over. */
   removeSocket(path: string): void;
+  /** This process's memory and CPU time. */
+  usage(): Usage;
+  /** Calls `handler` on SIGUSR2 (the supervisor asks for a dump). */
+  onDump(handler: () => void): void;
 }
 
 /**
@@ -47,6 +53,7 @@ export async function runWorker(
     if (!side.send({ t: "beat" }) || side.orphaned()) stop();
   }, config.beatMs);
   let servers: WSGIServer[] = [];
+  let stopReports: (() => void) | null = null;
   try {
     let app: WSGIApplication;
     try {
@@ -56,6 +63,24 @@ export async function runWorker(
       return 2;
     }
     const note = side.scoreboard(config.scoreboard);
+    // Always kept (a few tens of ns a request): the dump of requests in
+    // flight needs them; the file is written only under --metrics.
+    const metrics = new ServerMetrics({ track: true });
+    let dumper: ((line: string) => void) | null = null;
+    side.onDump(() => {
+      dumper ??= side.scoreboard(`${config.scoreboard}.dump`);
+      dumper(
+        JSON.stringify({ at: Date.now(), requests: metrics.inFlight() }) +
+          "\n",
+      );
+    });
+    stopReports = config.metrics
+      ? startReports(
+        metrics,
+        () => side.usage(),
+        side.scoreboard(`${config.scoreboard}.metrics`),
+      )
+      : null;
     let last = "";
     let count = 0;
     const max = config.maxRequests;
@@ -86,6 +111,7 @@ export async function runWorker(
     servers = config.binds.map((bind) =>
       makeServer(bind.host, bind.port, served, {
         ...options,
+        metrics,
         reusePort: side.reusePort && !bind.host.startsWith("unix:"),
       })
     );
@@ -108,5 +134,7 @@ export async function runWorker(
     return 0;
   } finally {
     clearInterval(beat);
+    // The last report, after the last request: nothing served is lost.
+    stopReports?.();
   }
 }

@@ -139,7 +139,7 @@ export const listen: Listen = async (host, port, app, options) => {
     // The access log is written when the body ends, perhaps after the
     // socket is gone: the peer is asked for now.
     const peer = log ? facts.remoteAddr : "";
-    if (metrics !== null) facts.start = metrics.begin();
+    if (metrics !== null) metrics.begin(facts);
     if (maxFields > 0 && req.rawHeaders.length > 2 * maxFields) {
       respond(
         res,

@@ -102,7 +102,7 @@ export class WebFacts<C> implements RequestFacts {
   /** Counts the request in `metrics` from now (the shim calls it first). */
   begin(metrics: ServerMetrics): void {
     this.metrics = metrics;
-    this.start = metrics.begin();
+    metrics.begin(this);
   }
 
   /**

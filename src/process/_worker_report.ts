@@ -1,0 +1,86 @@
+// What a worker tells its supervisor about itself beyond heartbeats, in
+// files next to its scoreboard (the supervisor reads them; a file outlives
+// a worker killed by SIGKILL, an IPC message in flight does not):
+// - `<scoreboard>.metrics`: its request metrics and process figures, one
+//   JSON line rewritten every REPORT_MS (only under --metrics);
+// - `<scoreboard>.dump`: its requests in flight, written when SIGUSR2 asks.
+import type { ServerMetrics } from "../core/metrics.ts";
+import { toPairs } from "../core/_metrics.ts";
+import { escapeLog } from "../core/_access_log.ts";
+
+/** How often a worker rewrites its metrics file, in ms. */
+export const REPORT_MS = 100;
+
+/** A worker's process figures (its runtime's, see WorkerSide.usage). */
+export interface Usage {
+  /** Resident set size, bytes. */
+  rss: number;
+  /** User and system CPU time, seconds. */
+  cpu: number;
+}
+
+/** One metrics report, as the file holds it (one JSON line). */
+export interface Report {
+  /** The request metrics as (index, value) pairs (see _metrics.ts). */
+  v: number[];
+  rss: number;
+  cpu: number;
+  /** The longest event-loop delay of the last second, seconds. */
+  lag: number;
+}
+
+/** One line of a dump: a request in flight. */
+export function dumpLine(
+  r: { method: string; target: string; seconds: number },
+): string {
+  // Escaped: a target must not forge a log line.
+  return `${escapeLog(`${r.method} ${r.target}`)} (${r.seconds.toFixed(3)} s)`;
+}
+
+/**
+ * Starts rewriting `write`'s file every REPORT_MS with `metrics` and the
+ * process figures; returns what writes the last report and stops.
+ */
+export function startReports(
+  metrics: ServerMetrics,
+  usage: () => Usage,
+  write: (line: string) => void,
+): () => void {
+  // The event loop's delay: how late this timer fires, the worst of the
+  // last ten (a second's worth).
+  const lags: number[] = [];
+  let due = performance.now() + REPORT_MS;
+  let last = "";
+  const report = (): void => {
+    const u = usage();
+    const line = JSON.stringify(
+      {
+        v: toPairs(metrics.snapshot()),
+        rss: u.rss,
+        cpu: u.cpu,
+        lag: Math.max(0, ...lags) / 1000,
+      } satisfies Report,
+    ) + "\n";
+    // The file is rewritten in place, never truncated: the reader takes
+    // the first line. A report that is the same as the last is not written.
+    if (line !== last) {
+      try {
+        write(last = line);
+      } catch {
+        // A full /dev/shm: the next report tries again.
+      }
+    }
+  };
+  const timer = setInterval(() => {
+    const now = performance.now();
+    lags.push(Math.max(0, now - due));
+    if (lags.length > 10) lags.shift();
+    due = now + REPORT_MS;
+    report();
+  }, REPORT_MS);
+  report();
+  return () => {
+    clearInterval(timer);
+    report();
+  };
+}
