@@ -174,6 +174,19 @@ export function nodeWorkerSide(reusePort: boolean): WorkerSide {
   };
 }
 
+/** A free TCP port on `host`. */
+function freePort(host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once("error", reject);
+    server.listen(0, host, () => {
+      const port = server.address()!.port;
+      server.close();
+      resolve(port);
+    });
+  });
+}
+
 /** The CLI's host facilities common to Node and Bun. */
 export function nodeCliHost(
   runtime: "node" | "bun",
@@ -193,16 +206,7 @@ export function nodeCliHost(
       proc.on("SIGINT", handler);
       proc.on("SIGTERM", handler);
     },
-    freePort: (host) =>
-      new Promise((resolve, reject) => {
-        const server = net.createServer();
-        server.once("error", reject);
-        server.listen(0, host, () => {
-          const port = server.address()!.port;
-          server.close();
-          resolve(port);
-        });
-      }),
+    freePort,
   };
 }
 
@@ -237,5 +241,19 @@ const nodeHost: CliHost = {
       },
     };
   },
-  worker: () => Promise.resolve(nodeWorkerSide(false)),
+  worker: () =>
+    Promise.resolve({
+      ...nodeWorkerSide(false),
+      // Node's SIGUSR1 opens the inspector on process.debugPort, even while
+      // JavaScript runs: a free port now, for a timeout's stack later.
+      async inspectable(note: (line: string) => void) {
+        try {
+          const port = await freePort("127.0.0.1");
+          (proc as { debugPort?: number }).debugPort = port;
+          note(`${port}\n`);
+        } catch {
+          // No stack for this worker.
+        }
+      },
+    }),
 };

@@ -6,8 +6,14 @@ import type { WorkerMessage } from "./_worker_protocol.ts";
 export interface ChildHandle {
   readonly pid: number;
   /** Sends a signal to the worker. */
-  kill(signal: "SIGTERM" | "SIGKILL" | "SIGUSR2"): void;
+  kill(signal: KillSignal): void;
 }
+
+/**
+ * What the supervisor sends a worker: TERM, KILL; USR2 asks for its
+ * requests in flight; USR1 opens a stuck Node worker's inspector.
+ */
+export type KillSignal = "SIGTERM" | "SIGKILL" | "SIGUSR1" | "SIGUSR2";
 
 /** What the parent hears from a worker. */
 export interface ChildEvents {

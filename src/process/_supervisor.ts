@@ -6,7 +6,7 @@
 // and stops gracefully on SIGTERM/SIGINT. The parent never imports the
 // application. Each worker's record, heartbeat deadline and crash back-off
 // are in _supervisor_workers.ts; `--reload`'s watcher in _reload_watch.ts.
-import type { ProcessHost } from "./_process_host.ts";
+import type { KillSignal, ProcessHost } from "./_process_host.ts";
 import { watchSources } from "./_reload_watch.ts";
 import {
   checkEveryMs,
@@ -19,6 +19,8 @@ import {
 } from "./_supervisor_workers.ts";
 import { MetricsBoard, type RestartReason } from "./_metrics_board.ts";
 import { DUMP_WAIT_MS, dumpLines } from "./_supervisor_dump.ts";
+import { inspectorStack } from "./_stuck_stack.ts";
+import { escapeLog } from "../core/_access_log.ts";
 import {
   type Bind,
   WORKER_ENV,
@@ -295,7 +297,7 @@ export class Supervisor {
     }, this.#s.gracefulTimeout * 1000);
   }
 
-  #kill(w: Worker, signal: "SIGTERM" | "SIGKILL" | "SIGUSR2"): void {
+  #kill(w: Worker, signal: KillSignal): void {
     try {
       w.handle.kill(signal);
     } catch {
@@ -309,17 +311,41 @@ export class Supervisor {
     const now = Date.now();
     for (const w of this.#workers) {
       if (!timedOut(w, now, this.#s.timeout)) continue;
-      const serving = (this.#host.readText(w.scoreboard) ?? "").split("\n")[0];
-      this.#log(
-        `wsgi: worker ${w.pid} timed out (no heartbeat for ${
-          ((now - w.lastBeat) / 1000).toFixed(1)
-        } s, --timeout ${this.#s.timeout})${
-          serving ? `; last request: ${serving}` : ""
-        }: killing it`,
-      );
       w.ending = "timeout";
-      this.#kill(w, "SIGKILL");
+      void this.#killStuck(w, now);
     }
+  }
+
+  /**
+   * Logs what a stuck worker was doing (its last request, and its stack
+   * where the runtime can give it: _stuck_stack.ts), then kills it.
+   */
+  async #killStuck(w: Worker, now: number): Promise<void> {
+    const h = this.#host;
+    const serving = (h.readText(w.scoreboard) ?? "").split("\n")[0];
+    const silent = ((now - w.lastBeat) / 1000).toFixed(1);
+    this.#log(
+      `wsgi: worker ${w.pid} timed out (no heartbeat for ${silent} s, --timeout ${this.#s.timeout})${
+        serving
+          ? `; last request: ${
+            escapeLog(serving)
+          } (running at least ${silent} s)`
+          : ""
+      }: killing it`,
+    );
+    const port = Number((h.readText(`${w.scoreboard}.inspect`) ?? "").trim());
+    if (port > 0 && this.#workers.has(w)) {
+      this.#kill(w, "SIGUSR1");
+      const stack = await inspectorStack(port);
+      if (stack === null) {
+        this.#log(`wsgi: worker ${w.pid}: no JavaScript stack (inspector)`);
+      } else {
+        for (const frame of stack.slice(0, 12)) {
+          this.#log(`wsgi: worker ${w.pid}   at ${frame}`);
+        }
+      }
+    }
+    this.#kill(w, "SIGKILL");
   }
 
   #exited(w: Worker, code: number | null, signal: string | null): void {
@@ -328,7 +354,7 @@ export class Supervisor {
     this.#board.exited(`${w.scoreboard}.metrics`, w.pid);
     const reason = restartReason(w, this.#stopping);
     if (reason !== null) this.#board.restarted(reason);
-    for (const end of ["", ".metrics", ".dump"]) {
+    for (const end of ["", ".metrics", ".dump", ".inspect"]) {
       this.#host.remove(w.scoreboard + end);
     }
     const how = signal !== null ? `killed by ${signal}` : `exit code ${code}`;

@@ -31,6 +31,11 @@ export interface WorkerSide {
   usage(): Usage;
   /** Calls `handler` on SIGUSR2 (the supervisor asks for a dump). */
   onDump(handler: () => void): void;
+  /**
+   * Where SIGUSR1 can open an inspector on a blocked event loop (Node):
+   * picks its port and notes it with `note` (see _stuck_stack.ts).
+   */
+  inspectable?(note: (line: string) => void): Promise<void>;
 }
 
 /**
@@ -52,6 +57,9 @@ export async function runWorker(
   const beat = setInterval(() => {
     if (!side.send({ t: "beat" }) || side.orphaned()) stop();
   }, config.beatMs);
+  if (side.inspectable) {
+    await side.inspectable(side.scoreboard(`${config.scoreboard}.inspect`));
+  }
   let servers: WSGIServer[] = [];
   let stopReports: (() => void) | null = null;
   try {
