@@ -3,7 +3,7 @@
 // the workers that have exited, so that no counter goes backwards when a
 // worker is replaced; plus the supervisor's own (restarts, live workers).
 // What a worker served after its last report is lost only when it dies
-// without a last report (SIGKILL, a crash): at most REPORT_MS of requests.
+// without a last report (SIGKILL, a crash): at most REPORT_MS (25 ms) of requests.
 import { addInto, fromPairs, IN_FLIGHT, SIZE } from "../core/_metrics.ts";
 import { type Family, renderMetrics } from "../core/_metrics_text.ts";
 

@@ -8,8 +8,13 @@ import type { ServerMetrics } from "../core/metrics.ts";
 import { toPairs } from "../core/_metrics.ts";
 import { escapeLog } from "../core/_access_log.ts";
 
-/** How often a worker rewrites its metrics file, in ms. */
-export const REPORT_MS = 100;
+/**
+ * How often a worker rewrites its metrics file when it has served
+ * requests since, in ms: what a SIGKILL can lose (docs/observability.md).
+ */
+export const REPORT_MS = 25;
+/** How often the process figures (memory, CPU, loop delay) are taken. */
+const USAGE_MS = 1000;
 
 /** A worker's process figures (its runtime's, see WorkerSide.usage). */
 export interface Usage {
@@ -46,23 +51,26 @@ export function startReports(
   usage: () => Usage,
   write: (line: string) => void,
 ): () => void {
-  // The event loop's delay: how late this timer fires, the worst of the
-  // last ten (a second's worth).
-  const lags: number[] = [];
+  // The event loop's delay: how late this timer fires; the worst of a
+  // second's ticks is reported.
+  let worst = 0;
+  let lag = 0;
+  let u = usage();
+  let ticks = 0;
   let due = performance.now() + REPORT_MS;
   let last = "";
   const report = (): void => {
-    const u = usage();
     const line = JSON.stringify(
       {
         v: toPairs(metrics.snapshot()),
         rss: u.rss,
         cpu: u.cpu,
-        lag: Math.max(0, ...lags) / 1000,
+        lag: lag / 1000,
       } satisfies Report,
     ) + "\n";
     // The file is rewritten in place, never truncated: the reader takes
-    // the first line. A report that is the same as the last is not written.
+    // the first line. An idle worker's report does not change between
+    // usage samples, and is not rewritten.
     if (line !== last) {
       try {
         write(last = line);
@@ -73,9 +81,14 @@ export function startReports(
   };
   const timer = setInterval(() => {
     const now = performance.now();
-    lags.push(Math.max(0, now - due));
-    if (lags.length > 10) lags.shift();
+    worst = Math.max(worst, now - due);
     due = now + REPORT_MS;
+    if (++ticks * REPORT_MS >= USAGE_MS) {
+      ticks = 0;
+      u = usage();
+      lag = worst;
+      worst = 0;
+    }
     report();
   }, REPORT_MS);
   report();
