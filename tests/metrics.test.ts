@@ -14,6 +14,9 @@ import {
 import { exchange } from "./_raw_http.ts";
 import { parseExposition, total } from "./_prom_parse.ts";
 import { RUNTIME, sleep, until } from "./_util.ts";
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
 
 // Node's own parser answers a head over its limits (431) before the server
 // sees a request: no request reaches the metrics (docs/observability.md).
@@ -185,4 +188,29 @@ test("metrics: the option must be a ServerMetrics", () => {
       }),
     /metrics/,
   );
+});
+
+test("docs/observability.md: its TypeScript block runs as shown", async () => {
+  const root = fileURLToPath(new URL("..", import.meta.url));
+  const doc = readFileSync(join(root, "docs/observability.md"), "utf8");
+  const blocks = [...doc.matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1]);
+  assert.equal(blocks.length, 1);
+  const dir = join(root, ".tmp");
+  mkdirSync(dir, { recursive: true });
+  const file = join(
+    dir,
+    `observability_${Math.random().toString(36).slice(2)}.ts`,
+  );
+  writeFileSync(
+    file,
+    blocks[0].replace(
+      '"@wsgi/wsgi"',
+      JSON.stringify(pathToFileURL(join(root, "mod.ts")).href),
+    ),
+  );
+  try {
+    await import(pathToFileURL(file).href);
+  } finally {
+    rmSync(file, { force: true });
+  }
 });
