@@ -140,7 +140,12 @@ export async function main(args: string[] = argv): Promise<string[]> {
     }).output();
     const [ns, clock] = new TextDecoder().decode(m.stdout).trim().split(" ")
       .map(Number);
-    const servers = [];
+    const servers: {
+      mode: string;
+      child: ReturnType<InstanceType<DenoApi["Command"]>["spawn"]>;
+      port: number;
+      us: number[];
+    }[] = [];
     for (const mode of ["off", "on"]) {
       const cmd = runtimeCmd(runtime);
       const child = new D.Command("taskset", {

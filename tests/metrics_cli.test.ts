@@ -271,12 +271,12 @@ test("--timeout: the kill line names the stuck request (and on Node the loop's s
       // The frame of the app's loop, through the inspector.
       assert.match(
         cli.log(),
-        /  at app \(file:\/\/.*workers_app\.ts:\d+:\d+\)/,
+        / {2}at app \(file:\/\/.*workers_app\.ts:\d+:\d+\)/,
       );
     } else {
       // Deno and Bun cannot open an inspector on a blocked loop (see
       // docs/observability.md): the request is all there is.
-      assert.doesNotMatch(cli.log(), /  at app \(/);
+      assert.doesNotMatch(cli.log(), / {2}at app \(/);
     }
     await stuck;
   } finally {

@@ -38,7 +38,9 @@ export interface ServerMetricsOptions {
 
 /** A request being served, as {@linkcode ServerMetrics.inFlight} lists it. */
 export interface InFlightRequest {
+  /** The request method. */
   method: string;
+  /** The request-target. */
   target: string;
   /** Seconds since it began. */
   seconds: number;
