@@ -283,3 +283,31 @@ test("--timeout: the kill line names the stuck request (and on Node the loop's s
     await cleanup(cli);
   }
 });
+
+test("--metrics without --workers: one process's requests, memory and CPU", async () => {
+  const [cli, port, mport] = await start([]);
+  try {
+    const sent = await send(port, 30, 2);
+    const s = await scrapeUntil(mport, (s) => total(s, REQUESTS) >= sent);
+    assert.equal(total(s, REQUESTS), sent);
+    assert.equal(
+      total(s, "wsgi_http_server_request_duration_seconds_count"),
+      sent,
+    );
+    assert.ok(total(s, "wsgi_worker_resident_memory_bytes") > 1e6);
+    const ready = await fetch(`http://127.0.0.1:${mport}/ready`);
+    assert.equal(ready.status, 200);
+    await ready.text();
+    const other = await fetch(`http://127.0.0.1:${mport}/`);
+    assert.equal(other.status, 404);
+    await other.text();
+    // The application's port does not serve the metrics.
+    const [app] = await exchange(
+      port,
+      get("/metrics", "Connection: close\r\n"),
+    );
+    assert.doesNotMatch(new TextDecoder().decode(app.body), /wsgi_http/);
+  } finally {
+    await cleanup(cli);
+  }
+});
