@@ -257,7 +257,12 @@ test("--metrics: SIGUSR2 lists requests in flight; /ready turns 503 at SIGTERM w
 });
 
 test("--timeout: the kill line names the stuck request (and on Node the loop's stack frame)", async () => {
-  const [cli, port] = await start(["--workers", "1", "--timeout", "1"]);
+  const [cli, port, mport] = await start([
+    "--workers",
+    "1",
+    "--timeout",
+    "1",
+  ]);
   try {
     await cli.wait(/1 worker\(s\) serving/);
     const stuck = exchange(port, get("/spin", "Connection: close\r\n"))
@@ -267,6 +272,11 @@ test("--timeout: the kill line names the stuck request (and on Node the loop's s
     );
     assert.ok(m);
     await cli.wait(/died \(killed after --timeout\)/, 10000);
+    const s = await scrape(mport);
+    assert.equal(
+      total(s, "wsgi_worker_restarts_total", { reason: "timeout" }),
+      1,
+    );
     if (RUNTIME === "node") {
       // The frame of the app's loop, through the inspector.
       assert.match(
@@ -307,6 +317,49 @@ test("--metrics without --workers: one process's requests, memory and CPU", asyn
       get("/metrics", "Connection: close\r\n"),
     );
     assert.doesNotMatch(new TextDecoder().decode(app.body), /wsgi_http/);
+  } finally {
+    await cleanup(cli);
+  }
+});
+
+test("--metrics: workers retired by --max-requests and SIGHUP lose no count, and are counted by reason", async () => {
+  const [cli, port, mport] = await start([
+    "--workers",
+    "1",
+    "--max-requests",
+    "25",
+  ]);
+  try {
+    await cli.wait(/1 worker\(s\) serving/);
+    // Sequential requests: each retirement's last report comes after its
+    // last request, so the sum is exact without waiting for a report.
+    let sent = 0;
+    for (let i = 0; i < 60; i++) {
+      const [r] = await exchange(port, get("/", "Connection: close\r\n"));
+      if (r.status === 200) sent++;
+    }
+    await cli.wait(/retiring \(max-requests[\s\S]*exited/);
+    proc.kill(cli.child.pid!, "SIGHUP");
+    await cli.wait(/reload done/);
+    await cli.wait(/retiring \(reloaded\)[\s\S]*exited/);
+    const s = await scrapeUntil(
+      mport,
+      (s) =>
+        total(s, "wsgi_worker_restarts_total", { reason: "reload" }) >= 1 &&
+        total(s, "wsgi_worker_restarts_total", { reason: "max-requests" }) >= 1,
+    );
+    assert.equal(total(s, REQUESTS), sent, "nothing lost at retirement");
+    assert.ok(
+      total(s, "wsgi_worker_restarts_total", { reason: "max-requests" }) >= 1,
+    );
+    assert.equal(
+      total(s, "wsgi_worker_restarts_total", { reason: "reload" }),
+      1,
+    );
+    assert.equal(
+      total(s, "wsgi_worker_restarts_total", { reason: "crash" }),
+      0,
+    );
   } finally {
     await cleanup(cli);
   }
