@@ -34,6 +34,13 @@ export interface ServerMetricsOptions {
    * @default {false}
    */
   track?: boolean;
+  /**
+   * Record into this memory instead of an array of its own: at least
+   * {@linkcode ServerMetrics.SIZE} numbers, such as a file mapped shared
+   * into memory, which then outlives the process (the command line's
+   * workers do this on Deno and Bun).
+   */
+  memory?: Float64Array;
 }
 
 /** A request being served, as {@linkcode ServerMetrics.inFlight} lists it. */
@@ -67,8 +74,11 @@ export interface InFlightRequest {
  * ```
  */
 export class ServerMetrics {
-  #v: Float64Array = new Float64Array(SIZE);
+  #v: Float64Array;
   #live: Set<MeasuredRequest> | null;
+
+  /** How many numbers a metrics memory holds (see `memory`). */
+  static readonly SIZE: number = SIZE;
 
   /** Prometheus' text format's `Content-Type`. */
   static readonly PROMETHEUS_TYPE: string = PROMETHEUS_TYPE;
@@ -78,6 +88,13 @@ export class ServerMetrics {
   /** New, empty metrics. */
   constructor(options: ServerMetricsOptions = {}) {
     this.#live = options.track ? new Set() : null;
+    const memory = options.memory;
+    if (memory !== undefined && memory.length < SIZE) {
+      throw new RangeError(
+        `ServerMetrics: memory must hold ${SIZE} numbers, got ${memory.length}`,
+      );
+    }
+    this.#v = memory ?? new Float64Array(SIZE);
   }
 
   /** Called by the server as a request begins: notes its start, in flight. */
@@ -132,6 +149,6 @@ export class ServerMetrics {
 
   /** A copy of the raw numbers (the command line sends them to its parent). */
   snapshot(): Float64Array {
-    return this.#v.slice();
+    return this.#v.slice(0, SIZE);
   }
 }

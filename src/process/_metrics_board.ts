@@ -2,8 +2,10 @@
 // `<scoreboard>.metrics` file at scrape time), plus everything reported by
 // the workers that have exited, so that no counter goes backwards when a
 // worker is replaced; plus the supervisor's own (restarts, live workers).
-// What a worker served after its last report is lost only when it dies
-// without a last report (SIGKILL, a crash): at most REPORT_MS (25 ms) of requests.
+// On Deno and Bun a worker counts straight into `<scoreboard>.counters`, a
+// file mapped shared into its memory: nothing is lost, even to SIGKILL. On
+// Node, what a worker served after its last report is lost when it dies
+// without a last report (SIGKILL, a crash): REPORT_MS (25 ms) of requests.
 import { addInto, fromPairs, IN_FLIGHT, SIZE } from "../core/_metrics.ts";
 import { type Family, renderMetrics } from "../core/_metrics_text.ts";
 
@@ -50,21 +52,34 @@ export function parseReport(text: string | null): Omit<Seen, "pid"> | null {
 /** The supervisor's side of --metrics. */
 export class MetricsBoard {
   #read: (path: string) => string | null;
+  #readBytes: (path: string) => Uint8Array | null;
   #gone = new Float64Array(SIZE);
   #live = new Map<string, Seen>();
   #restarts = new Map<RestartReason, number>(REASONS.map((r) => [r, 0]));
 
-  constructor(read: (path: string) => string | null) {
+  constructor(
+    read: (path: string) => string | null,
+    readBytes: (path: string) => Uint8Array | null,
+  ) {
     this.#read = read;
+    this.#readBytes = readBytes;
   }
 
-  /** Reads a worker's file; keeps its last good report. */
-  #refresh(file: string, pid: number): Seen | null {
-    const report = parseReport(this.#read(file));
-    const seen = this.#live.get(file) ?? null;
+  /**
+   * Reads a worker's files (`base` is its scoreboard's path): the report,
+   * and the counters its shared memory holds where it has one (Deno, Bun),
+   * which are newer than the report's; keeps its last good report.
+   */
+  #refresh(base: string, pid: number): Seen | null {
+    const report = parseReport(this.#read(`${base}.metrics`));
+    const seen = this.#live.get(base) ?? null;
     if (report === null) return seen;
     const now = { pid, ...report };
-    this.#live.set(file, now);
+    const bytes = this.#readBytes(`${base}.counters`);
+    if (bytes !== null && bytes.byteLength === SIZE * 8) {
+      now.v = new Float64Array(bytes.slice().buffer);
+    }
+    this.#live.set(base, now);
     return now;
   }
 
@@ -73,9 +88,9 @@ export class MetricsBoard {
    * outlives it) joins the departed's sums, but for its requests in
    * flight, which are no more.
    */
-  exited(file: string, pid: number): void {
-    const seen = this.#refresh(file, pid);
-    this.#live.delete(file);
+  exited(base: string, pid: number): void {
+    const seen = this.#refresh(base, pid);
+    this.#live.delete(base);
     if (seen === null) return;
     seen.v[IN_FLIGHT] = 0;
     addInto(this.#gone, seen.v);
@@ -86,12 +101,12 @@ export class MetricsBoard {
     this.#restarts.set(reason, (this.#restarts.get(reason) ?? 0) + 1);
   }
 
-  /** The exposition: `workers` are the live ones (file and pid). */
-  render(workers: { file: string; pid: number }[], open: boolean): string {
+  /** The exposition: `workers` are the live ones (scoreboard and pid). */
+  render(workers: { base: string; pid: number }[], open: boolean): string {
     const sum = this.#gone.slice();
     const seen: Seen[] = [];
     for (const w of workers) {
-      const s = this.#refresh(w.file, w.pid);
+      const s = this.#refresh(w.base, w.pid);
       if (s === null) continue;
       addInto(sum, s.v);
       seen.push(s);

@@ -34,6 +34,8 @@ interface NodeFs {
   lstatSync(path: string): { isSocket(): boolean };
   unlinkSync(path: string): void;
   readFileSync(path: string, encoding: "utf8"): string;
+  readFileSync(path: string): Uint8Array;
+  writeFileSync(path: string, data: Uint8Array): void;
   mkdtempSync(prefix: string): string;
   rmSync(path: string, options: { recursive: boolean; force: boolean }): void;
   openSync(path: string, flags: string): number;
@@ -116,6 +118,13 @@ export function nodeFiles(): Omit<ProcessHost, "spawn"> {
         return null;
       }
     },
+    readBytes(path) {
+      try {
+        return fs.readFileSync(path);
+      } catch {
+        return null;
+      }
+    },
     // In memory where there is /dev/shm: a disk can stall the writes.
     makeTempDir: () =>
       fs.mkdtempSync(
@@ -172,6 +181,11 @@ export function nodeWorkerSide(reusePort: boolean): WorkerSide {
     usage: () => nodeUsage(proc),
     onDump: (handler) => void proc.on("SIGUSR2", () => handler()),
   };
+}
+
+/** Creates (or empties) a file of `bytes` zero bytes. */
+export function zeroFile(path: string, bytes: number): void {
+  fs.writeFileSync(path, new Uint8Array(bytes));
 }
 
 /** A free TCP port on `host`. */

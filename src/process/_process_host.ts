@@ -39,6 +39,8 @@ export interface ProcessHost {
   onSignal(signal: SupervisorSignal, handler: () => void): void;
   /** Reads a small file; null when missing. */
   readText(path: string): string | null;
+  /** Reads a small file's bytes; null when missing. */
+  readBytes(path: string): Uint8Array | null;
   /** A new private temporary directory. */
   makeTempDir(): string;
   /** Removes a file or directory tree; quiet when missing. */

@@ -80,13 +80,16 @@ export class Supervisor {
     this.#target = settings.workers;
     this.#tmp = host.makeTempDir();
     this.#onServing = onServing;
-    this.#board = new MetricsBoard((path) => host.readText(path));
+    this.#board = new MetricsBoard(
+      (path) => host.readText(path),
+      (path) => host.readBytes(path),
+    );
   }
 
   /** The metrics exposition (--metrics), OpenMetrics when `open`. */
   metricsText(open: boolean): string {
     const live = [...this.#workers].map((w) => ({
-      file: `${w.scoreboard}.metrics`,
+      base: w.scoreboard,
       pid: w.pid,
     }));
     return this.#board.render(live, open);
@@ -351,10 +354,10 @@ export class Supervisor {
   #exited(w: Worker, code: number | null, signal: string | null): void {
     this.#workers.delete(w);
     if (w.killTimer !== null) clearTimeout(w.killTimer);
-    this.#board.exited(`${w.scoreboard}.metrics`, w.pid);
+    this.#board.exited(w.scoreboard, w.pid);
     const reason = restartReason(w, this.#stopping);
     if (reason !== null) this.#board.restarted(reason);
-    for (const end of ["", ".metrics", ".dump", ".inspect"]) {
+    for (const end of ["", ".metrics", ".counters", ".dump", ".inspect"]) {
       this.#host.remove(w.scoreboard + end);
     }
     const how = signal !== null ? `killed by ${signal}` : `exit code ${code}`;

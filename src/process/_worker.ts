@@ -36,6 +36,11 @@ export interface WorkerSide {
    * picks its port and notes it with `note` (see _stuck_stack.ts).
    */
   inspectable?(note: (line: string) => void): Promise<void>;
+  /**
+   * A new file of `bytes` zero bytes mapped shared into memory (Deno, Bun):
+   * what is written to it survives a SIGKILL; null when it cannot be had.
+   */
+  sharedMemory?(path: string, bytes: number): Float64Array | null;
 }
 
 /**
@@ -73,7 +78,24 @@ export async function runWorker(
     const note = side.scoreboard(config.scoreboard);
     // Always kept (a few tens of ns a request): the dump of requests in
     // flight needs them; the file is written only under --metrics.
-    const metrics = new ServerMetrics({ track: true });
+    // Under --metrics on Deno and Bun, counted straight into a shared file
+    // mapping, which the supervisor reads even after a SIGKILL: no count
+    // is lost (docs/observability.md).
+    let memory: Float64Array | null = null;
+    if (config.metrics && side.sharedMemory) {
+      try {
+        memory = side.sharedMemory(
+          `${config.scoreboard}.counters`,
+          ServerMetrics.SIZE * 8,
+        );
+      } catch {
+        // The reports alone, then.
+      }
+    }
+    const metrics = new ServerMetrics({
+      track: true,
+      ...(memory ? { memory } : {}),
+    });
     let dumper: ((line: string) => void) | null = null;
     side.onDump(() => {
       dumper ??= side.scoreboard(`${config.scoreboard}.dump`);
@@ -87,6 +109,7 @@ export async function runWorker(
         metrics,
         () => side.usage(),
         side.scoreboard(`${config.scoreboard}.metrics`),
+        memory !== null,
       )
       : null;
     let last = "";

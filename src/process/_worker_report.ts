@@ -50,14 +50,18 @@ export function startReports(
   metrics: ServerMetrics,
   usage: () => Usage,
   write: (line: string) => void,
+  shared: boolean,
 ): () => void {
+  // With counters in shared memory the supervisor reads them there: the
+  // report carries only the process figures, once a second.
+  const every = shared ? USAGE_MS : REPORT_MS;
   // The event loop's delay: how late this timer fires; the worst of a
   // second's ticks is reported.
   let worst = 0;
   let lag = 0;
   let u = usage();
   let ticks = 0;
-  let due = performance.now() + REPORT_MS;
+  let due = performance.now() + every;
   let last = "";
   const report = (): void => {
     const line = JSON.stringify(
@@ -82,15 +86,15 @@ export function startReports(
   const timer = setInterval(() => {
     const now = performance.now();
     worst = Math.max(worst, now - due);
-    due = now + REPORT_MS;
-    if (++ticks * REPORT_MS >= USAGE_MS) {
+    due = now + every;
+    if (++ticks * every >= USAGE_MS) {
       ticks = 0;
       u = usage();
       lag = worst;
       worst = 0;
     }
     report();
-  }, REPORT_MS);
+  }, every);
   report();
   return () => {
     clearInterval(timer);
