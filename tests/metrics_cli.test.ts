@@ -372,3 +372,31 @@ test("--metrics: workers retired by --max-requests and SIGHUP lose no count, and
     await cleanup(cli);
   }
 });
+
+test("--metrics on a port in use: one line, exit 2, no worker started", async () => {
+  const { createServer } = await import("node:net");
+  const taken = createServer();
+  await new Promise<void>((resolve) => taken.listen(0, "127.0.0.1", resolve));
+  const port = (taken.address() as { port: number }).port;
+  const cli = startCli([
+    "--workers",
+    "1",
+    "--port",
+    "0",
+    "--metrics",
+    `127.0.0.1:${port}`,
+  ]);
+  try {
+    assert.equal(await cli.exited, 2);
+    assert.match(
+      cli.log(),
+      new RegExp(
+        `cannot serve --metrics on 127\\.0\\.0\\.1:${port}: address already in use`,
+      ),
+    );
+    assert.doesNotMatch(cli.log(), /booting/);
+  } finally {
+    await cleanup(cli);
+    taken.close();
+  }
+});

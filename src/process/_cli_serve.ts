@@ -181,7 +181,18 @@ export async function supervise(args: Args, host: CliHost): Promise<number> {
     ? host.cwd()
     : (modulePath.startsWith("/") ? modulePath : `${host.cwd()}/${modulePath}`)
       .replace(/\/[^/]*$/, "") || "/";
-  const supervisor = new Supervisor(
+  // The metrics listener first: when it cannot bind, nothing was started
+  // (the supervisor makes its temporary folder as it is made).
+  let supervisor: Supervisor | null = null;
+  let metricsServer: WSGIServer | null = null;
+  if (args.metrics !== null) {
+    metricsServer = await startMetrics(args.metrics, {
+      text: (open) => supervisor?.metricsText(open) ?? "",
+      ready: () => supervisor?.ready ?? false,
+    });
+    if (metricsServer === null) return 2;
+  }
+  supervisor = new Supervisor(
     processes,
     {
       workers,
@@ -203,14 +214,6 @@ export async function supervise(args: Args, host: CliHost): Promise<number> {
       );
     },
   );
-  let metricsServer: WSGIServer | null = null;
-  if (args.metrics !== null) {
-    metricsServer = await startMetrics(args.metrics, {
-      text: (open) => supervisor.metricsText(open),
-      ready: () => supervisor.ready,
-    });
-    if (metricsServer === null) return 2;
-  }
   const code = await supervisor.run();
   await metricsServer?.shutdown();
   return code;
