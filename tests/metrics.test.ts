@@ -19,7 +19,7 @@ import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 
 // Node's own parser answers a head over its limits (431) before the server
-// sees a request: no request reaches the metrics (docs/observability.md).
+// sees a request: counted as refused (its clientError), not as a request.
 const OURS_431 = RUNTIME === "node" ? 0 : 1;
 
 const enc = new TextEncoder();
@@ -140,7 +140,7 @@ test("metrics: requests by method and status class, histogram, bytes, refusals, 
     assert.ok(total(s, "wsgi_http_server_response_body_bytes_total") > 0);
     const refused = "wsgi_http_server_refused_requests_total";
     for (
-      const [code, n] of [["400", 1], ["413", 1], ["431", OURS_431], ["408", 0]]
+      const [code, n] of [["400", 1], ["413", 1], ["431", 1], ["408", 0]]
     ) {
       assert.equal(
         total(s, refused, { http_response_status_code: code as string }),
@@ -149,7 +149,7 @@ test("metrics: requests by method and status class, histogram, bytes, refusals, 
       );
     }
     // The app's own 404s are not refusals.
-    assert.equal(total(s, refused), 2 + OURS_431);
+    assert.equal(total(s, refused), 3);
     // OpenMetrics: the same samples, with # EOF.
     const open = parseExposition(metrics.text(true), true);
     assert.equal(total(open, req), all);
@@ -212,5 +212,58 @@ test("docs/observability.md: its TypeScript block runs as shown", async () => {
     await import(pathToFileURL(file).href);
   } finally {
     rmSync(file, { force: true });
+  }
+});
+
+test("metrics: the runtime's own refusals of malformed requests (Node: counted; Deno, Bun: not seen)", async () => {
+  const metrics = new ServerMetrics();
+  const server = makeServer("127.0.0.1", 0, app, {
+    log: false,
+    metrics,
+    headersTimeout: 300,
+  });
+  await server.ready;
+  try {
+    // A request line that is not one.
+    const [bad] = await exchange(
+      server.serverPort,
+      "GET / HTTP/1.1\r\nHost: a\r\nno colon here\r\n\r\n",
+    );
+    assert.equal(bad.status, 400);
+    const counted = RUNTIME === "node" ? 1 : 0;
+    const refused = "wsgi_http_server_refused_requests_total";
+    assert.ok(
+      await until(
+        () =>
+          total(parseExposition(metrics.text()), refused, {
+            http_response_status_code: "400",
+          }) === counted,
+        1000,
+      ),
+    );
+    if (RUNTIME === "node") {
+      // A head that never ends: Node's headersTimeout answers 408.
+      const { connect } = await import("node:net");
+      const socket = connect(server.serverPort, "127.0.0.1");
+      let got = "";
+      socket.setEncoding("utf8");
+      socket.on("data", (d: string) => void (got += d));
+      socket.write("GET / HTTP/1.1\r\nHost: a\r\n");
+      await until(() => got.length > 0, 3000);
+      socket.destroy();
+      assert.match(got, /^HTTP\/1\.1 408 /);
+      const s = parseExposition(metrics.text());
+      assert.equal(
+        total(s, refused, { http_response_status_code: "408" }),
+        1,
+      );
+    }
+    // None of them is a request.
+    assert.equal(
+      total(parseExposition(metrics.text()), "wsgi_http_server_requests_total"),
+      0,
+    );
+  } finally {
+    await server.shutdown();
   }
 });

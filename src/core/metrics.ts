@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { IN_FLIGHT, record, SIZE } from "./_metrics.ts";
+import { IN_FLIGHT, record, REFUSALS, REFUSED, SIZE } from "./_metrics.ts";
 import {
   OPENMETRICS_TYPE,
   PROMETHEUS_TYPE,
@@ -127,6 +127,16 @@ export class ServerMetrics {
       sent ?? 0,
       refused,
     );
+  }
+
+  /**
+   * Called by the server for an answer it made to a request too malformed
+   * to count as one (Node's parser refusing it): counted as refused only.
+   * @param code The status sent (400, 408, 413, 431 or 503).
+   */
+  refused(code: number): void {
+    const r = REFUSALS.indexOf(code);
+    if (r !== -1) this.#v[REFUSED + r]++;
   }
 
   /**

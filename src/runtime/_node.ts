@@ -24,6 +24,10 @@ import {
   type RequestListener,
 } from "./_http_node.ts";
 import { send, type Sent } from "./_send_node.ts";
+import {
+  type ClientErrorSource,
+  countClientErrors,
+} from "./_client_error_node.ts";
 
 /**
  * makeServer's limits in Node's terms. Node's own `requestTimeout` (300 s
@@ -206,6 +210,9 @@ export const listen: Listen = async (host, port, app, options) => {
       listener,
     );
   if (maxFields > 0) server.maxHeadersCount = maxFields + 1;
+  if (metrics !== null) {
+    countClientErrors(server as unknown as ClientErrorSource, metrics);
+  }
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(
