@@ -52,16 +52,13 @@ export function startReports(
   write: (line: string) => void,
   shared: boolean,
 ): () => void {
-  // With counters in shared memory the supervisor reads them there: the
-  // report carries only the process figures, once a second.
-  const every = shared ? USAGE_MS : REPORT_MS;
-  // The event loop's delay: how late this timer fires; the worst of a
-  // second's ticks is reported.
+  // The event loop's delay: how late this 25 ms timer fires; the worst of
+  // a second's ticks is reported.
   let worst = 0;
   let lag = 0;
   let u = usage();
   let ticks = 0;
-  let due = performance.now() + every;
+  let due = performance.now() + REPORT_MS;
   let last = "";
   const report = (): void => {
     const line = JSON.stringify(
@@ -86,15 +83,19 @@ export function startReports(
   const timer = setInterval(() => {
     const now = performance.now();
     worst = Math.max(worst, now - due);
-    due = now + every;
-    if (++ticks * every >= USAGE_MS) {
+    due = now + REPORT_MS;
+    if (++ticks * REPORT_MS >= USAGE_MS) {
       ticks = 0;
       u = usage();
       lag = worst;
       worst = 0;
+    } else if (shared) {
+      // The counters are in shared memory, read there by the supervisor:
+      // the report carries only the process figures, once a second.
+      return;
     }
     report();
-  }, every);
+  }, REPORT_MS);
   report();
   return () => {
     clearInterval(timer);
