@@ -30,6 +30,10 @@ Workers (supervised, as gunicorn):
   --max-requests N     retire a worker after N requests (default 0 = never)
   --max-requests-jitter J  add 0..J to each worker's --max-requests
   --reload             restart workers when a source file changes (dev)
+  --timeout-stacks     Deno: start workers with their inspector on a loopback
+                       port, so that --timeout logs a stuck worker's stack
+                       (any local user can attach: trusted hosts only; Node
+                       logs the stack without it)
 
 Limits and proxies:
   --forwarded-allow-ips LIST   proxies trusted for X-Forwarded-*/Forwarded
@@ -66,6 +70,8 @@ export interface Args {
   reload: boolean;
   /** `--metrics HOST:PORT`, or null. */
   metrics: Bind | null;
+  /** `--timeout-stacks` (Deno). */
+  timeoutStacks: boolean;
   /** Passed to makeServer as they are. */
   options: Record<string, unknown>;
 }
@@ -124,6 +130,7 @@ export function parseArgs(argv: string[], host: CliHost): Args {
     maxRequestsJitter: 0,
     reload: false,
     metrics: null,
+    timeoutStacks: false,
     options: {},
   };
   const workers = (text: string, what: string): number => {
@@ -178,6 +185,7 @@ export function parseArgs(argv: string[], host: CliHost): Args {
     else if (arg === "--quiet" || arg === "-q") args.quiet = true;
     else if (arg === "--check-config") args.checkConfig = true;
     else if (arg === "--reload") args.reload = true;
+    else if (arg === "--timeout-stacks") args.timeoutStacks = true;
     else if (arg === "--host") args.host = next();
     else if (arg === "--port" || arg === "-p") {
       args.port = parsePort(next(), "--port");

@@ -203,6 +203,7 @@ export async function supervise(args: Args, host: CliHost): Promise<number> {
       maxRequestsJitter: args.maxRequestsJitter,
       reloadDir,
       metrics: args.metrics !== null,
+      timeoutStacks: args.timeoutStacks,
     },
     (line) => console.error(line),
     () => {

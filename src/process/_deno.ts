@@ -132,11 +132,28 @@ function removeSocket(path: string): void {
 }
 
 const supervisorHost: ProcessHost = {
-  spawn(env, events): ChildHandle {
+  inspector: "start",
+  freePortSync() {
+    const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+    const port = listener.addr.port;
+    listener.close();
+    return port;
+  },
+  spawn(env, events, inspectPort): ChildHandle {
+    // --timeout-stacks: Deno cannot open its inspector later, so it is
+    // opened at start, on loopback (docs/observability.md).
+    const inspect = inspectPort ? [`--inspect=127.0.0.1:${inspectPort}`] : [];
     const child = new Deno.Command(Deno.execPath(), {
       // This same command, as a worker; -A because the parent, which may
       // start processes (--allow-run), could grant itself anything anyway.
-      args: ["run", "-A", "--unstable-net", Deno.mainModule, ...Deno.args],
+      args: [
+        "run",
+        "-A",
+        "--unstable-net",
+        ...inspect,
+        Deno.mainModule,
+        ...Deno.args,
+      ],
       env,
       stdin: "null",
       stdout: "piped",

@@ -242,6 +242,7 @@ const nodeHost: CliHost = {
     cluster.schedulingPolicy = cluster.SCHED_NONE;
     return {
       ...nodeFiles(),
+      inspector: "signal",
       spawn(env, events): ChildHandle {
         // cluster.fork() runs this same script, with its arguments and
         // Node's flags, as a worker.

@@ -8,8 +8,9 @@
 // signal watchdog thread), on `process.debugPort`, which each Node worker
 // sets to a free port of 127.0.0.1 and notes in `<scoreboard>.inspect`: the
 // port is open only from the timeout's SIGUSR1 to the SIGKILL that follows.
-// Deno cannot open it later (only `--inspect` at start, always open) and
-// Bun's inspector speaks WebKit's protocol: neither is asked (see
+// Deno cannot open it later: with --timeout-stacks its workers are started
+// with `--inspect=127.0.0.1:PORT` (open for their whole life, so opt-in).
+// Bun's inspector waits for the blocked thread: not asked (see
 // docs/observability.md).
 
 /** How long the supervisor waits for a stack before it kills anyway. */

@@ -39,6 +39,8 @@ export interface SupervisorSettings {
   reloadDir: string | null;
   /** Workers report metrics (--metrics). */
   metrics?: boolean;
+  /** Deno: start workers with an inspector, for --timeout's stack. */
+  timeoutStacks?: boolean;
 }
 
 /**
@@ -67,6 +69,8 @@ export class Supervisor {
   #serial = 0;
   #onServing: () => void;
   #board: MetricsBoard;
+  /** The inspector ports of workers started with one (--timeout-stacks). */
+  #inspectPorts = new Map<Worker, number>();
 
   constructor(
     host: ProcessHost,
@@ -231,10 +235,20 @@ export class Supervisor {
       metrics: this.#s.metrics === true,
     };
     const w = newWorker(gen, replaces, scoreboard, Date.now());
-    w.handle = this.#host.spawn({ [WORKER_ENV]: JSON.stringify(config) }, {
+    const h = this.#host;
+    let inspectPort: number | undefined;
+    if (this.#s.timeoutStacks && h.inspector === "start" && h.freePortSync) {
+      try {
+        inspectPort = h.freePortSync();
+        this.#inspectPorts.set(w, inspectPort);
+      } catch {
+        inspectPort = undefined;
+      }
+    }
+    w.handle = h.spawn({ [WORKER_ENV]: JSON.stringify(config) }, {
       message: (m) => this.#message(w, m),
       exit: (code, signal) => this.#exited(w, code, signal),
-    });
+    }, inspectPort);
     w.pid = w.handle.pid;
     this.#workers.add(w);
     this.#log(
@@ -336,9 +350,12 @@ export class Supervisor {
           : ""
       }: killing it`,
     );
-    const port = Number((h.readText(`${w.scoreboard}.inspect`) ?? "").trim());
+    // Node's workers note their port; Deno's were started with one.
+    const port = this.#inspectPorts.get(w) ??
+      Number((h.readText(`${w.scoreboard}.inspect`) ?? "").trim());
     if (port > 0 && this.#workers.has(w)) {
-      this.#kill(w, "SIGUSR1");
+      // Node opens its inspector on SIGUSR1; Deno's is open already.
+      if (h.inspector === "signal") this.#kill(w, "SIGUSR1");
       const stack = await inspectorStack(port);
       if (stack === null) {
         this.#log(`wsgi: worker ${w.pid}: no JavaScript stack (inspector)`);
@@ -353,6 +370,7 @@ export class Supervisor {
 
   #exited(w: Worker, code: number | null, signal: string | null): void {
     this.#workers.delete(w);
+    this.#inspectPorts.delete(w);
     if (w.killTimer !== null) clearTimeout(w.killTimer);
     this.#board.exited(w.scoreboard, w.pid);
     const reason = restartReason(w, this.#stopping);
