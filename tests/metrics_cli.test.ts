@@ -89,8 +89,17 @@ function alive(pid: number): boolean {
   }
 }
 
-/** SIGKILLs the CLI and every worker it started, by pid. */
+/**
+ * Stops the CLI (SIGTERM, so that it removes its temporary folder; SIGKILL
+ * after 3 s) and SIGKILLs every worker it started that is left, by pid.
+ */
 async function cleanup(cli: Cli): Promise<void> {
+  if (alive(cli.child.pid!)) {
+    try {
+      proc.kill(cli.child.pid!, "SIGTERM");
+    } catch { /* gone */ }
+    await Promise.race([cli.exited, sleep(3000)]);
+  }
   const pids = [...cli.log().matchAll(/worker (\d+) booting/g)].map((m) =>
     Number(m[1])
   );
