@@ -10,6 +10,11 @@ import type { CliHost } from "./_cli_host.ts";
 import { Supervisor } from "./_supervisor.ts";
 import type { Bind, WorkerConfig } from "./_worker_protocol.ts";
 import { runWorker } from "./_worker.ts";
+import { ServerMetrics } from "../core/metrics.ts";
+import { renderMetrics } from "../core/_metrics_text.ts";
+import { processFamilies } from "./_metrics_board.ts";
+import { type MetricsSource, serveMetrics } from "./_metrics_endpoint.ts";
+import type { WSGIServer } from "../runtime/server.ts";
 import { reopenLogFiles } from "../runtime/logging.ts";
 
 /** Where the server's own messages go: --error-logfile, else stderr. */
@@ -63,6 +68,23 @@ export async function serveHere(
   for (const bind of args.binds) {
     if (bind.host.startsWith("unix:")) host.removeSocket(bind.host.slice(5));
   }
+  let stopping = false;
+  let metricsServer: WSGIServer | null = null;
+  if (args.metrics !== null) {
+    const metrics = new ServerMetrics();
+    options = { ...options, metrics };
+    const side = await host.worker();
+    metricsServer = await startMetrics(args.metrics, {
+      text: (open) =>
+        renderMetrics(
+          metrics.snapshot(),
+          processFamilies([{ pid: null, ...side.usage(), lag: 0 }]),
+          open,
+        ),
+      ready: () => !stopping,
+    });
+    if (metricsServer === null) return 2;
+  }
   const servers = args.binds.map((bind) =>
     makeServer(bind.host, bind.port, app, options)
   );
@@ -76,10 +98,14 @@ export async function serveHere(
       ),
     );
     await Promise.all(servers.map((s) => s.shutdown()));
+    await metricsServer?.shutdown();
     return 2;
   }
-  host.onSignal(() => servers.forEach((s) => void s.shutdown()));
-  host.onReopen(reopenLogFiles);
+  host.onSignal(() => {
+    stopping = true;
+    servers.forEach((s) => void s.shutdown());
+  });
+  host.onReopen(reopenLogFiles, ["SIGUSR1", "SIGWINCH"]);
   servers.forEach((server, i) => {
     const bind = args.binds[i];
     console.log(
@@ -89,7 +115,30 @@ export async function serveHere(
     );
   });
   await Promise.all(servers.map((s) => s.serveForever()));
+  await metricsServer?.shutdown();
   return 0;
+}
+
+/** Binds the --metrics listener; null (the error logged) when it cannot. */
+async function startMetrics(
+  bind: Bind,
+  source: MetricsSource,
+): Promise<WSGIServer | null> {
+  const server = serveMetrics(bind, source);
+  try {
+    await server.ready;
+  } catch (error) {
+    console.error(
+      listenError(bind, error).replace("listen", "serve --metrics"),
+    );
+    return null;
+  }
+  console.error(
+    `wsgi: metrics on http://${
+      showBind({ ...bind, port: server.serverPort })
+    }/metrics (/ready, /live)`,
+  );
+  return server;
 }
 
 /** The parent of `--workers N`: imports nothing of the app. */
@@ -146,7 +195,18 @@ export async function supervise(
     ? host.cwd()
     : (modulePath.startsWith("/") ? modulePath : `${host.cwd()}/${modulePath}`)
       .replace(/\/[^/]*$/, "") || "/";
-  const supervisor = new Supervisor(
+  // The metrics listener first: when it cannot bind, nothing was started
+  // (the supervisor makes its temporary folder as it is made).
+  let supervisor: Supervisor | null = null;
+  let metricsServer: WSGIServer | null = null;
+  if (args.metrics !== null) {
+    metricsServer = await startMetrics(args.metrics, {
+      text: (open) => supervisor?.metricsText(open) ?? "",
+      ready: () => supervisor?.ready ?? false,
+    });
+    if (metricsServer === null) return 2;
+  }
+  supervisor = new Supervisor(
     processes,
     {
       workers,
@@ -156,6 +216,8 @@ export async function supervise(
       maxRequests: args.maxRequests,
       maxRequestsJitter: args.maxRequestsJitter,
       reloadDir,
+      metrics: args.metrics !== null,
+      timeoutStacks: args.timeoutStacks,
     },
     say(options),
     () => {
@@ -167,7 +229,9 @@ export async function supervise(
       );
     },
   );
-  return await supervisor.run();
+  const code = await supervisor.run();
+  await metricsServer?.shutdown();
+  return code;
 }
 
 /** A worker started by the supervisor. */
@@ -180,7 +244,9 @@ export async function work(
   const side = await host.worker();
   // Before the first request: the supervisor forwards log rotation only
   // to a worker that listens.
-  host.onReopen(reopenLogFiles);
+  // SIGWINCH only: on Node, a SIGUSR1 listener would keep the supervisor's
+  // SIGUSR1 from opening a stuck worker's inspector.
+  host.onReopen(reopenLogFiles, ["SIGWINCH"]);
   return await runWorker(
     config,
     side,

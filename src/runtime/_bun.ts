@@ -79,6 +79,7 @@ export const listen: Listen = async (host, port, app, options) => {
   // (performance.now() costs 0.6 µs on Deno, 0.15 µs on Bun and Node).
   const timed = log?.timed === true;
   const waits = log?.waits === true;
+  const metrics = options.metrics ?? null;
   const scheme = options.cert ? "https" : "http";
   const limits = resolveLimits(options);
   // Bun has one idle timer per connection (`idleTimeout`, whole seconds,
@@ -144,7 +145,8 @@ export const listen: Listen = async (host, port, app, options) => {
         bunTarget(url),
         body === null,
       );
-      if (timed) facts.start = performance.now();
+      if (metrics !== null) facts.begin(metrics);
+      else if (timed) facts.start = performance.now();
       if (waits) facts.ran = -1;
       if (sent !== null && !isValidHost(sent)) {
         return refuse(badHost(sent), facts, log);

@@ -34,10 +34,12 @@ const SERVER_OPTION_NAMES: OptionNames<ServerOptions> = {
   bodyTimeout: true,
   maxHeaderCount: true,
   maxHeaderSize: true,
+  metrics: true,
 };
 import { resolveLimits } from "../core/_limits.ts";
 import { accessLogOptions } from "./_access_log_options.ts";
 import { gateFor } from "../core/_overload.ts";
+import { ServerMetrics } from "../core/metrics.ts";
 
 /** Wraps a runtime's listener as a `WSGIServer`. */
 export function createServer(
@@ -51,6 +53,14 @@ export function createServer(
   if (typeof app !== "function") {
     throw new TypeError(
       `makeServer(): app must be a function app(environ, startResponse), got ${typeof app}`,
+    );
+  }
+  if (
+    options.metrics !== undefined && !(options.metrics instanceof ServerMetrics)
+  ) {
+    throw new TypeError(
+      `makeServer(): metrics must be a ServerMetrics, got ${typeof options
+        .metrics}`,
     );
   }
   if (!Number.isInteger(port) || port < 0 || port > 65535) {

@@ -217,6 +217,7 @@ export const listen: Listen = (host, port, app, options) => {
   // (performance.now() costs 0.6 µs on Deno, 0.15 µs on Bun and Node).
   const timed = log?.timed === true;
   const waits = log?.waits === true;
+  const metrics = options.metrics ?? null;
   const scheme = options.cert ? "https" : "http";
   // Deno.serve (2.9.6) takes no timeout or size option and calls the
   // handler only once the head is parsed: headersTimeout and
@@ -249,7 +250,8 @@ export const listen: Listen = (host, port, app, options) => {
       target ?? "/",
       false,
     );
-    if (timed) facts.start = performance.now();
+    if (metrics !== null) facts.begin(metrics);
+    else if (timed) facts.start = performance.now();
     if (waits) facts.ran = -1;
     // RFC 9112 §3.2: a Host that is not host[:port] gets a 400, as from
     // the fetch handler (Deno itself answers 400 to two Host lines).

@@ -58,9 +58,11 @@ export class NodeFacts implements RequestFacts {
   serverName: string;
   serverPort: number;
   scheme: "http" | "https";
-  // For the access log (see LoggedFacts).
-  environ: WSGIEnvironment | null = null;
+  // For the metrics and the access log: when it began (see LoggedFacts),
+  // its body bytes, the environ and when the app ran.
   start = 0;
+  received = 0;
+  environ: WSGIEnvironment | null = null;
   ran = 0;
   #socket: NodeSocket;
   #peer: { address: string; port: number | undefined } | null = null;

@@ -31,6 +31,10 @@ import {
   type RequestListener,
 } from "./_http_node.ts";
 import { send, type Sent } from "./_send_node.ts";
+import {
+  type ClientErrorSource,
+  countClientErrors,
+} from "./_client_error_node.ts";
 
 /**
  * makeServer's limits in Node's terms. Node's own `requestTimeout` (300 s
@@ -76,6 +80,7 @@ export const listen: Listen = async (host, port, app, options) => {
   // The time a request came is taken only when the log reads it.
   const timed = log?.timed === true;
   const waits = log?.waits === true;
+  const metrics = options.metrics ?? null;
   const scheme = options.cert ? "https" : "http";
   let closing = false;
   let boundPort = port;
@@ -83,9 +88,11 @@ export const listen: Listen = async (host, port, app, options) => {
   const unix = host.startsWith("unix:") ? host.slice(5) : null;
   // Shared by every request: nothing below makes a closure per request on
   // the common path (an app that answers at once).
-  const fail = (res: NodeResponse, error: unknown): void => {
+  const fail = (res: NodeResponse, error: unknown, facts: NodeFacts): void => {
     logError(options.errors ?? consoleErrors, error);
     if (!res.destroyed) res.destroy();
+    // Counted as the server's failure, so that in flight goes back down.
+    metrics?.end(facts, 500, 0, false);
   };
   const logged = (
     facts: NodeFacts,
@@ -93,6 +100,14 @@ export const listen: Listen = async (host, port, app, options) => {
     out: Outcome,
     sent: number | Sent,
   ): void => {
+    if (metrics !== null) {
+      metrics.end(
+        facts,
+        out.code,
+        typeof sent === "number" ? sent : sent.bytes,
+        out.refused === true,
+      );
+    }
     if (typeof sent === "number") log?.(facts, out, peer, sent, true);
     else log?.(facts, out, peer, sent.bytes, sent.ok);
     if (closing) server.closeIdleConnections();
@@ -109,11 +124,11 @@ export const listen: Listen = async (host, port, app, options) => {
       if (bytes instanceof Promise) {
         bytes.then(
           (n) => logged(facts, peer, out, n),
-          (e) => fail(res, e),
+          (e) => fail(res, e, facts),
         );
       } else logged(facts, peer, out, bytes);
     } catch (error) {
-      fail(res, error);
+      fail(res, error, facts);
     }
   };
   const limits = resolveLimits(options);
@@ -138,6 +153,11 @@ export const listen: Listen = async (host, port, app, options) => {
     // The access log is written when the body ends, perhaps after the
     // socket is gone: the peer is asked for now.
     const peer = log ? facts.remoteAddr : "";
+    if (metrics !== null) {
+      metrics.begin(facts);
+      // Its turn behind a pipelined request counts too, when timed.
+      if (arrived > 0) facts.start = arrived;
+    }
     if (gate !== null) {
       if (!gate.enter()) {
         // Over maxConcurrency: 503 at once, never queued.
@@ -168,12 +188,15 @@ export const listen: Listen = async (host, port, app, options) => {
     try {
       out = serveFacts(app, facts, head === 0 ? null : req, options);
     } catch (error) {
-      fail(res, error);
+      fail(res, error, facts);
       return;
     }
     // Answered at once when it can be: no Promise per request.
     if (out instanceof Promise) {
-      return out.then((o) => respond(res, facts, peer, o), (e) => fail(res, e));
+      return out.then(
+        (o) => respond(res, facts, peer, o),
+        (e) => fail(res, e, facts),
+      );
     }
     respond(res, facts, peer, out);
   };
@@ -213,6 +236,9 @@ export const listen: Listen = async (host, port, app, options) => {
       listener,
     );
   if (maxFields > 0) server.maxHeadersCount = maxFields + 1;
+  if (metrics !== null) {
+    countClientErrors(server as unknown as ClientErrorSource, metrics);
+  }
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(

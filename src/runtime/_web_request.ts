@@ -9,6 +9,7 @@ import type { ServerOptions } from "./types.ts";
 import type { Outcome } from "../core/_exchange.ts";
 import { type OnBodyEnd, serveFacts, toResponse } from "../core/_serve.ts";
 import type { AccessLog } from "./_backend.ts";
+import type { ServerMetrics } from "../core/metrics.ts";
 import { headersTooLarge } from "../core/_serve.ts";
 import { headTooLarge, type Limits, resolveLimits } from "../core/_limits.ts";
 
@@ -40,10 +41,14 @@ export class WebFacts<C> implements RequestFacts {
   #peer: Peer | null | undefined = undefined;
   /** The runtime kept no body although one may have been sent. */
   bodyDropped: boolean;
-  // For the access log and maxConcurrency (see LoggedFacts).
-  environ: WSGIEnvironment | null = null;
+  // For the metrics and the access log: when it began (see LoggedFacts),
+  // its body bytes, the environ and when the app ran.
   start = 0;
+  received = 0;
+  environ: WSGIEnvironment | null = null;
   ran = 0;
+  /** The metrics that count it (set by `begin`), or null. */
+  metrics: ServerMetrics | null = null;
   /** The server's maxConcurrency gate, set just before answer(). */
   gate: Gate | null = null;
 
@@ -98,6 +103,12 @@ export class WebFacts<C> implements RequestFacts {
   hold(): void {
     void this.headers;
     void this.peer;
+  }
+
+  /** Counts the request in `metrics` from now (the shim calls it first). */
+  begin(metrics: ServerMetrics): void {
+    this.metrics = metrics;
+    metrics.begin(this);
   }
 
   /**
@@ -216,7 +227,13 @@ function respond<C>(
   // A streamed body: the request's facts are held before it can end (the
   // Node shim does the same with its own).
   if (out.more !== null) facts.hold();
-  let logEnd = log && facts.logger(log, out);
+  const m = facts.metrics;
+  let logEnd = m === null ? log && facts.logger(log, out) : measured(
+    m,
+    facts,
+    out,
+    log && facts.logger(log, out),
+  );
   const gate = facts.gate;
   if (gate !== null) {
     // The place is given back once the body has ended (or was cancelled).
@@ -233,4 +250,17 @@ function respond<C>(
     logEnd?.(bytes, ok);
   };
   return toResponse(out, facts.method === "HEAD", onEnd, true, textBodies);
+}
+
+/** The end-of-body callback that records the request, then logs it. */
+function measured<C>(
+  metrics: ServerMetrics,
+  facts: WebFacts<C>,
+  out: Outcome,
+  log: OnBodyEnd | null,
+): OnBodyEnd {
+  return (bytes, ok) => {
+    metrics.end(facts, out.code, bytes, out.refused === true);
+    log?.(bytes, ok);
+  };
 }
