@@ -4,7 +4,13 @@
 // Over real sockets, on the runtime running this file.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { makeServer, overloadCounters, type StartResponse } from "../mod.ts";
+import {
+  makeServer,
+  overloadCounters,
+  ServerMetrics,
+  type StartResponse,
+} from "../mod.ts";
+import { parseExposition, total } from "./_prom_parse.ts";
 import { connect, exchange, get, header } from "./_raw_http.ts";
 import { sleep, until, within } from "./_util.ts";
 
@@ -21,9 +27,11 @@ async function slowApp(
 
 test("maxConcurrency 2: of 10 concurrent slow requests, 2 served, 8 refused at once", async () => {
   const lines: string[] = [];
+  const metrics = new ServerMetrics();
   const server = makeServer("127.0.0.1", 0, slowApp, {
     log: (line) => void lines.push(line),
     maxConcurrency: 2,
+    metrics,
   });
   await server.ready;
   const before = overloadCounters().refused;
@@ -60,6 +68,15 @@ test("maxConcurrency 2: of 10 concurrent slow requests, 2 served, 8 refused at o
       `${lines.length} log lines`,
     );
     assert.equal(lines.filter((l) => / 503 /.test(l)).length, 8, "logged");
+    // The metrics count them as the server's own answers.
+    const samples = parseExposition(metrics.text());
+    assert.equal(
+      total(samples, "wsgi_http_server_refused_requests_total", {
+        http_response_status_code: "503",
+      }),
+      8,
+      "503s in the metrics",
+    );
     assert.equal(overloadCounters().inFlight, 0, "every place given back");
     // The places are free again: the next request is served.
     const [again] = await exchange(
