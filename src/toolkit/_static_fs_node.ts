@@ -1,0 +1,72 @@
+// The static files' default file system: node:fs, which Deno, Bun and Node
+// all provide, so one small file serves the three runtimes. It is the only
+// toolkit file that touches the disk (tests/layout.test.ts allows `node:`
+// imports only in files named *node.ts); the HTTP logic in static.ts is
+// runtime-free and takes any object of the same shape as its `fs` option
+// (an in-memory map, a bundle, a KV store...).
+//
+// A file's bytes go out as a Blob where the runtime backs it by the file:
+// `fs.openAsBlob()` on Node (read lazily as the socket drains) and on Bun
+// (a file-backed Blob, like Bun.file()). Deno's openAsBlob reads the whole
+// file into memory first (measured: Deno 2.9's node:fs polyfill), so there
+// a large file streams from a read stream limited to the range instead.
+import { createReadStream, openAsBlob } from "node:fs";
+import { realpath, stat } from "node:fs/promises";
+import { Readable } from "node:stream";
+
+interface Info {
+  size: number;
+  mtimeMs: number;
+  isFile: boolean;
+  isDirectory: boolean;
+}
+
+const IS_DENO = "Deno" in globalThis;
+/** Above this, Deno streams instead of reading the file whole. */
+const DENO_BLOB_MAX = 256 * 1024;
+
+function missing(error: unknown): boolean {
+  const code = (error as { code?: string }).code;
+  return code === "ENOENT" || code === "ENOTDIR" || code === "ELOOP" ||
+    code === "ENAMETOOLONG" || code === "EACCES";
+}
+
+/** node:fs as the static files' file system. */
+export const nodeFileSystem = {
+  async realPath(path: string): Promise<string | null> {
+    try {
+      return await realpath(path);
+    } catch (error) {
+      if (missing(error)) return null;
+      throw error;
+    }
+  },
+  async stat(path: string): Promise<Info | null> {
+    try {
+      const s = await stat(path);
+      return {
+        size: s.size,
+        mtimeMs: s.mtimeMs,
+        isFile: s.isFile(),
+        isDirectory: s.isDirectory(),
+      };
+    } catch (error) {
+      if (missing(error)) return null;
+      throw error;
+    }
+  },
+  async open(
+    path: string,
+    info: Info,
+    start: number,
+    end: number,
+  ): Promise<Blob | ReadableStream<Uint8Array>> {
+    if (IS_DENO && info.size > DENO_BLOB_MAX) {
+      // createReadStream's `end` is inclusive.
+      const stream = createReadStream(path, { start, end: end - 1 });
+      return Readable.toWeb(stream) as unknown as ReadableStream<Uint8Array>;
+    }
+    const blob = await openAsBlob(path);
+    return start === 0 && end === blob.size ? blob : blob.slice(start, end);
+  },
+};
