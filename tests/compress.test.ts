@@ -229,21 +229,30 @@ test("a streamed body is encoded chunk by chunk: the first decodes before the ap
       });
       assert.equal(r.headers.get("content-encoding"), coding);
       const reader = r.body!.getReader();
-      let got = "";
-      const decoder = new TextDecoder();
-      while (!got.includes("first chunk ".repeat(20))) {
-        const { done, value } = await within(reader.read(), 5000, coding);
-        assert.ok(!done, "ended before the first chunk");
-        got += decoder.decode(value, { stream: true });
+      try {
+        let got = "";
+        const decoder = new TextDecoder();
+        while (!got.includes("first chunk ".repeat(20))) {
+          const { done, value } = await within(reader.read(), 5000, coding);
+          assert.ok(!done, "ended before the first chunk");
+          got += decoder.decode(value, { stream: true });
+        }
+        assert.ok(!got.includes("second"));
+        release();
+        for (;;) {
+          const { done, value } = await within(reader.read(), 5000, coding);
+          if (done) break;
+          got += decoder.decode(value, { stream: true });
+        }
+        assert.equal(
+          got,
+          "first chunk ".repeat(20) + "second chunk ".repeat(20),
+        );
+      } finally {
+        // A failed wait must not leave the app waiting forever.
+        release();
+        await reader.cancel().catch(() => {});
       }
-      assert.ok(!got.includes("second"));
-      release();
-      for (;;) {
-        const { done, value } = await within(reader.read(), 5000, coding);
-        if (done) break;
-        got += decoder.decode(value, { stream: true });
-      }
-      assert.equal(got, "first chunk ".repeat(20) + "second chunk ".repeat(20));
     }
   });
   assert.equal(closed, 2);
