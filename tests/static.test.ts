@@ -385,8 +385,45 @@ test("the middleware serves files under its prefix and passes the rest on", asyn
   });
 });
 
-test("serveStatic refuses a bad maxAge, naming it", () => {
+test("a changed file is seen at once; a new sibling after the recheck window", async () => {
+  write("changing.txt", "one");
+  await serving(files({ recheck: 0 }), async (server) => {
+    await serving(files({ recheck: 60_000 }), async (cached) => {
+      const url = (s: WSGIServer) => new URL("/changing.txt", s.url);
+      for (const s of [server, cached]) {
+        assert.equal(await (await fetch(url(s))).text(), "one");
+      }
+      writeFileSync(join(root, "changing.txt"), "two!");
+      writeFileSync(join(root, "changing.txt.gz"), gzipSync("two!"));
+      for (const s of [server, cached]) {
+        const r = await fetch(url(s), { headers: { "Accept-Encoding": "br" } });
+        assert.equal(await r.text(), "two!");
+        assert.equal(r.headers.get("content-length"), "4");
+      }
+      // The size changed, so both looked again and found the sibling.
+      const [a] = await exchange(
+        server.serverPort,
+        get("/changing.txt", "Accept-Encoding: gzip\r\n"),
+      );
+      const [b] = await exchange(
+        cached.serverPort,
+        get("/changing.txt", "Accept-Encoding: gzip\r\n"),
+      );
+      assert.equal(header(a, "content-encoding"), "gzip");
+      assert.equal(header(b, "content-encoding"), "gzip");
+      rmSync(join(root, "changing.txt.gz"));
+      const [c] = await exchange(
+        server.serverPort,
+        get("/changing.txt", "Accept-Encoding: gzip\r\n"),
+      );
+      assert.equal(header(c, "content-encoding"), null);
+    });
+  });
+});
+
+test("serveStatic refuses bad numbers, naming them", () => {
   assert.throws(() => serveStatic(root, { maxAge: -1 }), /maxAge.*-1/);
+  assert.throws(() => serveStatic(root, { recheck: 0.5 }), /recheck.*0\.5/);
 });
 
 test("cleanup", () => {

@@ -113,6 +113,16 @@ export interface StaticOptions {
   immutable?: RegExp | ((path: string) => boolean);
   /** The file answering for a directory (`/dir/`); null for none. @default {"index.html"} */
   index?: string | null;
+  /**
+   * How long, in milliseconds, what a URL resolved to on disk (its real
+   * path under the root, its .br/.gz siblings) is reused before the disk
+   * is asked again; 0 asks on every request. The file itself is stat'ed
+   * on every request, and a change to it resolves the URL again, so its
+   * size and validators are never stale. whitenoise indexes once at
+   * start-up; this keeps most of that speed and still sees changes.
+   * @default {1000}
+   */
+  recheck?: number;
   /** Serve names starting with `.`. @default {false} */
   dotfiles?: boolean;
   /** Send a `.br` or `.gz` sibling to clients that accept it. @default {true} */
@@ -162,6 +172,11 @@ interface Found {
   info: StaticFileInfo;
 }
 
+/** What a relative path resolves to on disk: a file, or a redirect. */
+type Resolved =
+  | { file: Found; name: string; variants: (Found | null)[] }
+  | { location: string };
+
 /** The static files' answer to one request, or null: not a file here. */
 type Lookup = (
   environ: WSGIEnvironment,
@@ -169,21 +184,28 @@ type Lookup = (
   relative: string,
 ) => Promise<WSGIBody | null>;
 
+/** Bounds the lookup cache: a flood of distinct URLs empties it. */
+const CACHE_ENTRIES = 4096;
+
 function lookupFiles(root: string, options: StaticOptions): Lookup {
   const fs = options.fs ?? nodeFileSystem;
   const index = options.index === undefined ? "index.html" : options.index;
   const dotfiles = options.dotfiles ?? false;
   const precompressed = options.precompressed ?? true;
   const maxAge = options.maxAge ?? 60;
-  if (!(Number.isInteger(maxAge) && maxAge >= 0)) {
-    throw new RangeError(
-      `static files: maxAge must be a whole number of seconds, got ${maxAge}`,
-    );
+  const recheck = options.recheck ?? 1000;
+  for (const [key, value] of [["maxAge", maxAge], ["recheck", recheck]]) {
+    if (!(Number.isInteger(value) && (value as number) >= 0)) {
+      throw new RangeError(
+        `static files: ${key} must be a whole number >= 0, got ${value}`,
+      );
+    }
   }
   const immutableOption = options.immutable ?? HASHED_NAME;
   const immutable = typeof immutableOption === "function"
     ? immutableOption
     : (path: string) => immutableOption.test(path);
+  const cache = new Map<string, { at: number; resolved: Resolved }>();
   let realRoot: Promise<string | null> | null = null;
 
   /** The file or directory at `path` if its real path stays under root. */
@@ -194,16 +216,16 @@ function lookupFiles(root: string, options: StaticOptions): Lookup {
       realRoot = null; // the root may appear later
       return null;
     }
+    // stat first: a missing file (most .br/.gz siblings) costs one call.
+    const info = await fs.stat(path);
+    if (info === null) return null;
     const real = await fs.realPath(path);
     // Symlinks are followed only when they land under the root.
     if (real === null || !isInside(real, base)) return null;
-    const info = await fs.stat(real);
-    return info === null ? null : { path: real, info };
+    return { path: real, info };
   }
 
-  return async (environ, startResponse, relative) => {
-    const names = pathNames(relative, dotfiles);
-    if (names === null) return null;
+  async function resolve(names: string[]): Promise<Resolved | null> {
     const last = names[names.length - 1];
     const dirPath = [root.replace(/\/+$/, ""), ...names.slice(0, -1)]
       .join("/");
@@ -214,18 +236,45 @@ function lookupFiles(root: string, options: StaticOptions): Lookup {
       if (index === null) return null;
       const page = await find(`${file.path}/${index}`);
       if (page === null || !page.info.isFile) return null;
-      if (last !== "") {
-        // `/dir` → `/dir/`, relative so SCRIPT_NAME and prefixes hold.
-        return redirect(startResponse, environ, `${locationName(last)}/`);
-      }
+      // `/dir` → `/dir/`, relative so SCRIPT_NAME and prefixes hold.
+      if (last !== "") return { location: `${locationName(last)}/` };
       file = page;
       name += index;
-    } else if (!file.info.isFile) {
+    } else if (!file.info.isFile || last === "") {
       return null;
-    } else if (last === "" || (index !== null && last === index)) {
+    } else if (index !== null && last === index) {
       // `dir/index.html` → `dir/`: one URL per page, as whitenoise does.
-      return last === "" ? null : redirect(startResponse, environ, "./");
+      return { location: "./" };
     }
+    const variants = precompressed
+      ? await Promise.all(ENCODINGS.map(([, ext]) => find(file.path + ext)))
+      : [];
+    return { file, name, variants };
+  }
+
+  /** What `relative` resolves to: from the cache while it is recent. */
+  async function resolveCached(
+    relative: string,
+  ): Promise<[Resolved | null, boolean]> {
+    const now = Date.now();
+    const hit = recheck > 0 ? cache.get(relative) : undefined;
+    if (hit !== undefined && now - hit.at < recheck) {
+      return [hit.resolved, true];
+    }
+    const names = pathNames(relative, dotfiles);
+    const found = names === null ? null : await resolve(names);
+    if (found === null) cache.delete(relative);
+    else if (recheck > 0) {
+      if (cache.size >= CACHE_ENTRIES) cache.clear();
+      cache.set(relative, { at: now, resolved: found });
+    }
+    return [found, false];
+  }
+
+  return async (environ, startResponse, relative) => {
+    let [r, cached] = await resolveCached(relative);
+    if (r === null) return null;
+    if ("location" in r) return redirect(startResponse, environ, r.location);
     const method = environ.REQUEST_METHOD;
     if (method !== "GET" && method !== "HEAD") {
       startResponse("405 Method Not Allowed", [
@@ -235,36 +284,56 @@ function lookupFiles(root: string, options: StaticOptions): Lookup {
       ]);
       return [new TextEncoder().encode("Method Not Allowed")];
     }
+    const accept = environ.HTTP_ACCEPT_ENCODING as string | undefined;
+    let [file, coding, offered] = choose(r, accept);
+    if (cached) {
+      // The file sent is stat'ed on every request, so its size and
+      // validators are never stale; a change resolves the URL again.
+      const info = await fs.stat(file.path);
+      if (
+        info === null || info.size !== file.info.size ||
+        info.mtimeMs !== file.info.mtimeMs
+      ) {
+        cache.delete(relative);
+        [r, cached] = await resolveCached(relative);
+        if (r === null || "location" in r) return null;
+        [file, coding, offered] = choose(r, accept);
+      }
+    }
     const headers: HeaderPair[] = [
-      ["Content-Type", contentTypeFor(name, options.types)],
+      ["Content-Type", contentTypeFor(r.name, options.types)],
       [
         "Cache-Control",
-        immutable(name)
+        immutable(r.name)
           ? `max-age=${YEAR}, public, immutable`
           : `max-age=${maxAge}, public`,
       ],
     ];
-    if (precompressed) {
-      const variants = await Promise.all(
-        ENCODINGS.map(([, ext]) => find(file!.path + ext)),
-      );
-      const offered = ENCODINGS.filter((_, i) => variants[i]?.info.isFile)
-        .map(([coding]) => coding);
-      if (offered.length > 0) {
-        // The answer now depends on Accept-Encoding (RFC 9110 §12.5.5).
-        headers.push(["Vary", "Accept-Encoding"]);
-        const coding = chooseEncoding(
-          environ.HTTP_ACCEPT_ENCODING as string | undefined,
-          offered,
-        );
-        if (coding !== null) {
-          file = variants[ENCODINGS.findIndex(([c]) => c === coding)]!;
-          headers.push(["Content-Encoding", coding]);
-        }
-      }
-    }
+    // The answer depends on Accept-Encoding (RFC 9110 §12.5.5).
+    if (offered) headers.push(["Vary", "Accept-Encoding"]);
+    if (coding !== null) headers.push(["Content-Encoding", coding]);
     return answer(environ, startResponse, fs, file, headers);
   };
+}
+
+/**
+ * The file to send for an Accept-Encoding: a .br or .gz sibling or the
+ * file itself, the coding, and whether any sibling exists (then Vary).
+ */
+function choose(
+  r: { file: Found; variants: (Found | null)[] },
+  accept: string | undefined,
+): [Found, string | null, boolean] {
+  const offered = ENCODINGS.filter((_, i) => r.variants[i]?.info.isFile)
+    .map(([coding]) => coding);
+  if (offered.length === 0) return [r.file, null, false];
+  const coding = chooseEncoding(accept, offered);
+  if (coding === null) return [r.file, null, true];
+  return [
+    r.variants[ENCODINGS.findIndex(([c]) => c === coding)]!,
+    coding,
+    true,
+  ];
 }
 
 function redirect(
