@@ -18,9 +18,17 @@
 //   hono-static    Hono's serveStatic (hono/deno, hono/bun; on Node, which
 //                  has no adapter in hono 4.13, its base serveStatic over
 //                  fs.openAsBlob) behind etag(), Hono's way to 304
-//   hono-router    Hono with a 50-route table, the 40th route hit
-//   wsgi-router    PLACEHOLDER: toolkit-a's Router (not on main yet)
-//   wsgi-request   PLACEHOLDER: toolkit-a's request object
+//   hono-router    Hono with a 50-route table (`/r<i>/:id`), the 40th hit
+//   hono-request   Hono reading the path, a query argument and a header
+//                  (c.req), then answering the 10 KiB
+//   wsgi-router    the toolkit's Router, the same 50 rules (`/r<i>/<int:id>`),
+//                  answering a WSGIResponse of the 10 KiB
+//   wsgi-request   an app building the toolkit's WSGIRequest and reading
+//                  the same three things, answering the bare app's bytes
+//
+// The wsgi-router and wsgi-request rows run only when src/toolkit exports
+// Router, WSGIRequest and WSGIResponse (toolkit-a's part of issue 15);
+// until then they print as placeholders.
 //
 // The machine is shared: prefer the ratios, measured interleaved.
 import { portLine } from "./_port_line.ts";
@@ -69,6 +77,17 @@ const CASES: Case[] = [
     revalidate: true,
   },
   { name: "hono router (50 routes)", mode: "hono-router", path: "/r40/123" },
+  { name: "hono request (c.req)", mode: "hono-request", path: "/file.bin?x=1" },
+];
+
+/** Rows that need toolkit-a's Router and WSGIRequest. */
+const TOOLKIT_A_CASES: Case[] = [
+  { name: "wsgi router (50 routes)", mode: "wsgi-router", path: "/r40/123" },
+  {
+    name: "wsgi request (WSGIRequest)",
+    mode: "wsgi-request",
+    path: "/file.bin?x=1",
+  },
 ];
 
 // --- the servers (run by deno, bun or node) --------------------------------
@@ -80,6 +99,36 @@ interface HonoContext {
     status: number,
     headers: Record<string, string>,
   ): Response;
+  req: {
+    path: string;
+    query(name: string): string | undefined;
+    header(name: string): string | undefined;
+  };
+}
+
+/** toolkit-a's classes, as far as these rows use them. */
+interface ToolkitA {
+  Router: new () => {
+    get(rule: string, handler: () => unknown): unknown;
+    asApp(): unknown;
+  };
+  WSGIRequest: new (environ: unknown) => {
+    path: string;
+    args: URLSearchParams;
+    headers: Headers;
+  };
+  WSGIResponse: new (
+    body: Uint8Array,
+    init: { contentType: string },
+  ) => unknown;
+}
+
+/** toolkit-a's classes when src/toolkit exports them, else null. */
+async function toolkitA(): Promise<ToolkitA | null> {
+  const mod = await import("../src/toolkit/mod.ts") as Record<string, unknown>;
+  return mod.Router && mod.WSGIRequest && mod.WSGIResponse
+    ? mod as unknown as ToolkitA
+    : null;
 }
 
 const TEN_K = new Uint8Array(SIZE).map((_, i) => (i * 31) & 0xff);
@@ -162,6 +211,13 @@ async function serve(mode: string, dir: string): Promise<void> {
     );
     app.use("*", etag());
     app.use("*", await honoStatic(dir));
+  } else if (mode === "hono-request") {
+    app.get("/file.bin", (c: HonoContext) => {
+      void c.req.path;
+      void c.req.query("x");
+      void c.req.header("accept");
+      return c.body(TEN_K, 200, { "content-type": "application/octet-stream" });
+    });
   } else if (mode === "hono-router") {
     for (let i = 0; i < 50; i++) {
       app.get(
@@ -260,6 +316,9 @@ export async function main(args: string[]): Promise<void> {
       runtimes = args[++i].split(",") as Runtime[];
     } else throw new Error(`_bench_toolkit: unknown argument ${args[i]}`);
   }
+  const cases = [...CASES];
+  const withA = await toolkitA() !== null;
+  if (withA) cases.push(...TOOLKIT_A_CASES);
   const dir = await Deno.makeTempDir({ prefix: "wsgi-bench-toolkit-" });
   await Deno.writeFile(`${dir}/file.bin`, TEN_K);
   const versions: string[] = [];
@@ -281,7 +340,7 @@ export async function main(args: string[]): Promise<void> {
     for (const runtime of runtimes) {
       const servers = new Map<string, Server>();
       try {
-        for (const c of CASES) {
+        for (const c of cases) {
           if (!servers.has(c.mode)) {
             servers.set(c.mode, await start(runtime, c.mode, dir));
           }
@@ -291,7 +350,7 @@ export async function main(args: string[]): Promise<void> {
         const ratios = new Map<string, number[]>();
         for (let round = 0; round < rounds; round++) {
           let floor = 0;
-          for (const c of CASES) {
+          for (const c of cases) {
             const server = servers.get(c.mode)!;
             const url = `http://${HOST}:${server.port}${c.path}`;
             const probe = await fetch(url);
@@ -326,7 +385,7 @@ export async function main(args: string[]): Promise<void> {
         console.log(`\n${versions[runtimes.indexOf(runtime)]}\n`);
         console.log("| row | req/s | CPU µs/req | CPU vs wsgi-bare |");
         console.log("|---|---:|---:|---:|");
-        for (const c of CASES) {
+        for (const c of cases) {
           console.log(
             `| ${c.name} | ${median(rps.get(c.name)!).toFixed(0)} | ${
               median(cpus.get(c.name)!).toFixed(1)
