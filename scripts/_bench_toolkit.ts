@@ -182,16 +182,41 @@ async function honoStatic(dir: string): Promise<unknown> {
 async function serve(mode: string, dir: string): Promise<void> {
   const { makeServer } = await import("../mod.ts");
   const { serveStatic } = await import("../src/toolkit/mod.ts");
-  if (mode === "wsgi-bare" || mode === "wsgi-static") {
-    const app = mode === "wsgi-static"
-      ? serveStatic(dir)
-      : (_e: unknown, start: (s: string, h: [string, string][]) => unknown) => {
-        start("200 OK", [["Content-Type", "application/octet-stream"], [
-          "Content-Length",
-          String(SIZE),
-        ]]);
-        return [TEN_K];
+  if (mode.startsWith("wsgi-")) {
+    type Start = (s: string, h: [string, string][]) => unknown;
+    const bare = (_e: unknown, start: Start) => {
+      start("200 OK", [
+        ["Content-Type", "application/octet-stream"],
+        ["Content-Length", String(SIZE)],
+      ]);
+      return [TEN_K];
+    };
+    const a = mode === "wsgi-router" || mode === "wsgi-request"
+      ? await toolkitA()
+      : null;
+    let app: unknown = bare;
+    if (mode === "wsgi-static") app = serveStatic(dir);
+    else if (mode === "wsgi-router") {
+      const router = new a!.Router();
+      for (let i = 0; i < 50; i++) {
+        router.get(
+          `/r${i}/<int:id>`,
+          () =>
+            new a!.WSGIResponse(TEN_K, {
+              contentType: "application/octet-stream",
+            }),
+        );
+      }
+      app = router.asApp();
+    } else if (mode === "wsgi-request") {
+      app = (environ: unknown, start: Start) => {
+        const request = new a!.WSGIRequest(environ);
+        void request.path;
+        void request.args.get("x");
+        void request.headers.get("accept");
+        return bare(environ, start);
       };
+    }
     const server = makeServer(HOST, 0, app as never, { log: false });
     await server.ready;
     ready(server.serverPort);
