@@ -12,8 +12,14 @@ import {
   type WSGIServer,
 } from "../mod.ts";
 import { compress, type CompressOptions } from "../src/toolkit/mod.ts";
-import { exchange, get, header, type RawResponse } from "./_raw_http.ts";
-import { within } from "./_util.ts";
+import {
+  connect,
+  exchange,
+  get,
+  header,
+  type RawResponse,
+} from "./_raw_http.ts";
+import { sleep, until, within } from "./_util.ts";
 
 const enc = (s: string) => new TextEncoder().encode(s);
 const TEXT = Array.from(
@@ -289,6 +295,39 @@ test("close() runs exactly once, write() data comes first, startResponse at firs
     const r = await raw(server, "br");
     assert.equal(header(r, "content-encoding"), "br");
     assert.equal(decode(r), TEXT);
+  });
+});
+
+test("a client that leaves mid-stream: the app's close() runs once, the generator stops", async () => {
+  let closed = 0;
+  let yielded = 0;
+  const app: WSGIApplication = (_environ, startResponse) => {
+    startResponse("200 OK", [["Content-Type", "text/plain"]]);
+    const body = (async function* () {
+      // Bounded: 2000 chunks at most, 2 ms apart.
+      for (let i = 0; i < 2000; i++) {
+        yielded++;
+        yield enc(`chunk ${i} `.repeat(50));
+        await sleep(2);
+      }
+    })();
+    return Object.assign(body, {
+      close() {
+        closed++;
+      },
+    });
+  };
+  await serving(app, async (server) => {
+    const conn = await connect(server.serverPort);
+    await conn.write(get("/", "Accept-Encoding: gzip\r\n"));
+    await conn.peek(200);
+    conn.destroy();
+    assert.ok(await until(() => closed === 1, 5000), "close() not called");
+    const after = yielded;
+    await sleep(100);
+    assert.equal(closed, 1);
+    assert.ok(yielded - after <= 1, `still yielding: ${yielded - after}`);
+    assert.ok(yielded < 2000);
   });
 });
 

@@ -40,6 +40,7 @@ export function encoder(coding: string): Encoder {
     : constants.Z_SYNC_FLUSH;
   let out: Uint8Array[] = [];
   let failure: unknown = null;
+  let pending: (() => void) | null = null;
   z.on("data", (chunk: Uint8Array) => {
     out.push(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
   });
@@ -55,8 +56,11 @@ export function encoder(coding: string): Encoder {
   return {
     write(chunk) {
       return new Promise((resolve, reject) => {
+        // A write in flight when destroy() comes ends empty, not never.
+        pending = () => resolve([]);
         z.write(chunk);
         z.flush(kind, () => {
+          pending = null;
           try {
             resolve(take());
           } catch (error) {
@@ -80,6 +84,8 @@ export function encoder(coding: string): Encoder {
     },
     destroy() {
       z.destroy();
+      pending?.();
+      pending = null;
     },
   };
 }

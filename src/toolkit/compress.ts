@@ -220,8 +220,12 @@ class EncodedBody implements AsyncIterable<Uint8Array> {
     const it = Symbol.asyncIterator in body
       ? (body as AsyncIterable<Uint8Array>)[Symbol.asyncIterator]()
       : (body as Iterable<Uint8Array>)[Symbol.iterator]();
-    for (;;) {
+    // Closed (the client left): pull nothing more from the app. An
+    // encoder's output may be empty, so without this check the loop could
+    // run the app's whole generator with no consumer.
+    while (!this.#closed) {
       const step = await it.next();
+      if (this.#closed) return;
       const plan = this.#plan();
       if (plan === null || plan.coding === null) {
         // Not encoded after all (startResponse came with the first chunk).
