@@ -26,6 +26,7 @@ import {
   serveStatic,
   staticFiles,
   type StaticFilesOptions,
+  type StaticFileSystem,
 } from "../src/toolkit/mod.ts";
 import { exchange, get, header, text } from "./_raw_http.ts";
 import { RUNTIME } from "./_util.ts";
@@ -449,6 +450,40 @@ test("a changed file is seen at once; a new sibling after the recheck window", a
       );
       assert.equal(header(c, "content-encoding"), null);
     });
+  });
+});
+
+test("any file system: files from memory through the fs option", async () => {
+  const mem: Record<string, string> = { "/m/a.css": "a { color: red }" };
+  const fs: StaticFileSystem = {
+    realPath: (p) => Promise.resolve(p === "/m" || p in mem ? p : null),
+    stat: (p) =>
+      Promise.resolve(
+        p === "/m"
+          ? { size: 0, mtimeMs: 0, isFile: false, isDirectory: true }
+          : p in mem
+          ? {
+            size: mem[p].length,
+            mtimeMs: 0,
+            isFile: true,
+            isDirectory: false,
+          }
+          : null,
+      ),
+    open: (p, _info, start, end) =>
+      Promise.resolve(new Blob([mem[p]]).slice(start, end)),
+  };
+  await serving(serveStatic("/m", { fs }), async (server) => {
+    const r = await fetch(new URL("/a.css", server.url));
+    assert.equal(await r.text(), "a { color: red }");
+    assert.equal(r.headers.get("last-modified"), null); // mtime unknown
+    const part = await fetch(new URL("/a.css", server.url), {
+      headers: { Range: "bytes=-3" },
+    });
+    assert.equal(await part.text(), "d }");
+    const missing = await fetch(new URL("/b.css", server.url));
+    assert.equal(missing.status, 404);
+    await missing.body?.cancel();
   });
 });
 

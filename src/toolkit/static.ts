@@ -4,12 +4,13 @@
  * under a URL prefix first, else the wrapped app).
  *
  * The HTTP logic here is runtime-free. The disk is reached through the
- * `fs` option, a {@linkcode StaticFileSystem}; the default is node:fs
- * (`_static_fs_node.ts`, the one toolkit file allowed `node:` imports),
- * which Deno, Bun and Node all provide. Bodies go out through
- * `environ["wsgi.file_wrapper"]` as a file-backed `Blob`, which each
- * server sends its own way (Node and Bun read it lazily; see the file's
- * header for Deno).
+ * `fs` option, a {@linkcode StaticFileSystem}; the default is node:fs on
+ * Node and Bun (`_static_fs_node.ts`) and Deno's own calls on Deno
+ * (`_static_fs_deno.ts`): the two per-runtime files, whose names the
+ * layout rule accepts. Bodies go out through `environ["wsgi.file_wrapper"]`
+ * as a file-backed `Blob` (Node reads it as the socket drains, Bun sends
+ * it from the file), or on Deno the bytes of a small file, a stream of a
+ * large one.
  *
  * @module
  */
@@ -31,6 +32,7 @@ import {
 import { contentTypeFor } from "./_mime.ts";
 import { isInside, locationName, pathNames } from "./_static_path.ts";
 import { nodeFileSystem } from "./_static_fs_node.ts";
+import { denoFileSystem } from "./_static_fs_deno.ts";
 
 /**
  * What {@linkcode StaticFileSystem.stat} tells of a path.
@@ -129,7 +131,7 @@ export interface StaticOptions {
   precompressed?: boolean;
   /** Extra Content-Types by extension (no dot): `{ "glb": "model/gltf-binary" }`. */
   types?: Readonly<Record<string, string>>;
-  /** Where the files are read from. @default {node:fs} */
+  /** Where the files are read from. @default {node:fs; Deno's own calls on Deno} */
   fs?: StaticFileSystem;
 }
 
@@ -188,7 +190,7 @@ type Lookup = (
 const CACHE_ENTRIES = 4096;
 
 function lookupFiles(root: string, options: StaticOptions): Lookup {
-  const fs = options.fs ?? nodeFileSystem;
+  const fs = options.fs ?? denoFileSystem ?? nodeFileSystem;
   const index = options.index === undefined ? "index.html" : options.index;
   const dotfiles = options.dotfiles ?? false;
   const precompressed = options.precompressed ?? true;
