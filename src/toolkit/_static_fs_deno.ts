@@ -9,6 +9,8 @@
 // opened, sought and streamed, limited to the range, and closed when the
 // stream ends or is cancelled.
 
+import type { StaticFileInfo, StaticFileSystem } from "./static_fs.ts";
+
 // The few Deno APIs used here, declared so that no Deno type package is
 // needed to type-check this file (tsc, for the npm package).
 interface DenoFileInfo {
@@ -36,12 +38,7 @@ interface DenoGlobal {
 
 const Deno = (globalThis as unknown as { Deno?: DenoGlobal }).Deno;
 
-interface Info {
-  size: number;
-  mtimeMs: number;
-  isFile: boolean;
-  isDirectory: boolean;
-}
+type Info = StaticFileInfo;
 
 /** Above this, a file is streamed rather than read whole. */
 const READ_WHOLE_MAX = 256 * 1024;
@@ -101,41 +98,43 @@ function rangeStream(
 }
 
 /** Deno's calls as the static files' file system; null off Deno. */
-export const denoFileSystem = Deno === undefined ? null : {
-  // deno-lint-ignore require-await
-  async realPath(path: string): Promise<string | null> {
-    try {
-      return Deno.realPathSync(path);
-    } catch (error) {
-      if (missing(error)) return null;
-      throw error;
-    }
-  },
-  // deno-lint-ignore require-await
-  async stat(path: string): Promise<Info | null> {
-    try {
-      const s = Deno.statSync(path);
-      return {
-        size: s.size,
-        mtimeMs: s.mtime?.getTime() ?? 0,
-        isFile: s.isFile,
-        isDirectory: s.isDirectory,
-      };
-    } catch (error) {
-      if (missing(error)) return null;
-      throw error;
-    }
-  },
-  // deno-lint-ignore require-await
-  async open(
-    path: string,
-    info: Info,
-    start: number,
-    end: number,
-  ): Promise<Blob | ReadableStream<Uint8Array>> {
-    if (info.size > READ_WHOLE_MAX) return rangeStream(path, start, end);
-    const bytes = Deno.readFileSync(path);
-    const blob = new Blob([bytes as Uint8Array<ArrayBuffer>]);
-    return start === 0 && end === blob.size ? blob : blob.slice(start, end);
-  },
-};
+export const denoFileSystem: StaticFileSystem | null = Deno === undefined
+  ? null
+  : {
+    // deno-lint-ignore require-await
+    async realPath(path: string): Promise<string | null> {
+      try {
+        return Deno.realPathSync(path);
+      } catch (error) {
+        if (missing(error)) return null;
+        throw error;
+      }
+    },
+    // deno-lint-ignore require-await
+    async stat(path: string): Promise<Info | null> {
+      try {
+        const s = Deno.statSync(path);
+        return {
+          size: s.size,
+          mtimeMs: s.mtime?.getTime() ?? 0,
+          isFile: s.isFile,
+          isDirectory: s.isDirectory,
+        };
+      } catch (error) {
+        if (missing(error)) return null;
+        throw error;
+      }
+    },
+    // deno-lint-ignore require-await
+    async open(
+      path: string,
+      info: Info,
+      start: number,
+      end: number,
+    ): Promise<Blob | ReadableStream<Uint8Array>> {
+      if (info.size > READ_WHOLE_MAX) return rangeStream(path, start, end);
+      const bytes = Deno.readFileSync(path);
+      const blob = new Blob([bytes as Uint8Array<ArrayBuffer>]);
+      return start === 0 && end === blob.size ? blob : blob.slice(start, end);
+    },
+  };

@@ -16,14 +16,38 @@
 // local disk, where the promise versions cost a thread-pool round trip
 // each, and a request makes up to six of them (measured: the 304 of a
 // 10 KiB file cost about twice as much CPU with fs/promises).
-import { openAsBlob, realpathSync, statSync } from "node:fs";
+import type { StaticFileInfo, StaticFileSystem } from "./static_fs.ts";
 
-interface Info {
+// The few node:fs calls used here, declared: no Node types are needed to
+// type-check the package (tsc, for npm).
+interface NodeStats {
   size: number;
   mtimeMs: number;
-  isFile: boolean;
-  isDirectory: boolean;
+  isFile(): boolean;
+  isDirectory(): boolean;
 }
+interface NodeFs {
+  realpathSync: { native(path: string): string };
+  statSync(
+    path: string,
+    options: { throwIfNoEntry: false },
+  ): NodeStats | undefined;
+  openAsBlob(path: string): Promise<Blob>;
+}
+
+let loaded: NodeFs | null = null;
+
+/**
+ * node:fs, loaded at the first request: a variable specifier keeps type
+ * checkers and bundlers off it, so the toolkit also loads where there is
+ * no node:fs (workerd), for an app that passes its own `fs`.
+ */
+async function nodeFs(): Promise<NodeFs> {
+  const name = "node:fs";
+  return loaded ??= await import(name) as NodeFs;
+}
+
+type Info = StaticFileInfo;
 
 function missing(error: unknown): boolean {
   const code = (error as { code?: string }).code;
@@ -32,20 +56,20 @@ function missing(error: unknown): boolean {
 }
 
 /** node:fs as the static files' file system. */
-export const nodeFileSystem = {
-  // deno-lint-ignore require-await
+export const nodeFileSystem: StaticFileSystem = {
   async realPath(path: string): Promise<string | null> {
+    const fs = loaded ?? await nodeFs();
     try {
-      return realpathSync.native(path);
+      return fs.realpathSync.native(path);
     } catch (error) {
       if (missing(error)) return null;
       throw error;
     }
   },
-  // deno-lint-ignore require-await
   async stat(path: string): Promise<Info | null> {
+    const fs = loaded ?? await nodeFs();
     try {
-      const s = statSync(path, { throwIfNoEntry: false });
+      const s = fs.statSync(path, { throwIfNoEntry: false });
       if (s === undefined) return null;
       return {
         size: s.size,
@@ -64,7 +88,8 @@ export const nodeFileSystem = {
     start: number,
     end: number,
   ): Promise<Blob | ReadableStream<Uint8Array>> {
-    const blob = await openAsBlob(path);
+    const fs = loaded ?? await nodeFs();
+    const blob = await fs.openAsBlob(path);
     return start === 0 && end === blob.size ? blob : blob.slice(start, end);
   },
 };

@@ -7,12 +7,38 @@
 // against ~1 ms for gzip. node:zlib can flush each chunk (Z_SYNC_FLUSH,
 // BROTLI_OPERATION_FLUSH) and set brotli's quality, and ships on Node 20
 // too, where CompressionStream has no brotli at all.
-import {
-  constants,
-  createBrotliCompress,
-  createDeflate,
-  createGzip,
-} from "node:zlib";
+
+// The few node:zlib names used here, declared: no Node types are needed
+// to type-check the package (tsc, for npm).
+interface ZlibStream {
+  on(event: "data", listener: (chunk: Uint8Array) => void): void;
+  on(event: "error", listener: (error: unknown) => void): void;
+  once(event: "end", listener: () => void): void;
+  once(event: "error", listener: (error: unknown) => void): void;
+  write(chunk: Uint8Array): void;
+  flush(kind: number, callback: () => void): void;
+  end(): void;
+  destroy(): void;
+}
+interface NodeZlib {
+  constants: {
+    BROTLI_PARAM_QUALITY: number;
+    BROTLI_OPERATION_FLUSH: number;
+    Z_SYNC_FLUSH: number;
+  };
+  createBrotliCompress(options: { params: Record<number, number> }): ZlibStream;
+  createGzip(): ZlibStream;
+  createDeflate(): ZlibStream;
+}
+
+let loaded: NodeZlib | null = null;
+
+/** node:zlib, loaded at the first encoding (a variable specifier keeps
+ * type checkers and bundlers off it, as for node:fs). */
+async function nodeZlib(): Promise<NodeZlib> {
+  const name = "node:zlib";
+  return loaded ??= await import(name) as NodeZlib;
+}
 
 /** A streaming encoder: each write comes back flushed, decodable so far. */
 export interface Encoder {
@@ -25,7 +51,9 @@ export interface Encoder {
 export const CODINGS: readonly string[] = ["br", "gzip", "deflate"];
 
 /** A new encoder for `coding` (one of {@linkcode CODINGS}). */
-export function encoder(coding: string): Encoder {
+export async function encoder(coding: string): Promise<Encoder> {
+  const { constants, createBrotliCompress, createDeflate, createGzip } =
+    loaded ?? await nodeZlib();
   const z = coding === "br"
     ? createBrotliCompress({
       // Quality 4: near gzip's cost for a better ratio; 11 is for files

@@ -233,7 +233,14 @@ class EncodedBody implements AsyncIterable<Uint8Array> {
         yield step.value;
         continue;
       }
-      this.#encoder ??= encoder(plan.coding);
+      if (this.#encoder === null) {
+        const created = await encoder(plan.coding);
+        if (this.#closed) {
+          created.destroy();
+          return;
+        }
+        this.#encoder = created;
+      }
       for (
         const chunk of [...this.#queued(), ...(step.done ? [] : [step.value])]
       ) {
