@@ -248,6 +248,15 @@ test("HEAD has the GET headers and no body; other methods get 405 with Allow", a
     assert.equal(head.status, 200);
     assert.equal(header(head, "content-length"), "10240");
     assert.equal(head.body.length, 0);
+    // Range is for GET only (RFC 9110 §14.2): HEAD gets the 200's headers.
+    const [ranged] = await exchange(
+      server.serverPort,
+      "HEAD /data.bin HTTP/1.1\r\nHost: t\r\nRange: bytes=0-9\r\n\r\n",
+      1,
+      [true],
+    );
+    assert.equal(ranged.status, 200);
+    assert.equal(header(ranged, "content-length"), "10240");
     for (const method of ["POST", "PUT", "DELETE"]) {
       const r = await fetch(new URL("/hello.txt", server.url), { method });
       assert.equal(r.status, 405, method);

@@ -344,7 +344,8 @@ function answer(
   let start = 0;
   let end = size;
   let code = "200 OK";
-  const rangeHeader = h("HTTP_RANGE");
+  // RFC 9110 §14.2: range requests are defined for GET only.
+  const rangeHeader = method === "GET" ? h("HTTP_RANGE") : null;
   const ifRange = h("HTTP_IF_RANGE");
   if (
     rangeHeader !== null && (ifRange === null || rangeStillValid(ifRange, v))
