@@ -11,7 +11,14 @@ import {
   type WSGIApplication,
   type WSGIServer,
 } from "../mod.ts";
-import { compress, type CompressOptions } from "../src/toolkit/mod.ts";
+import {
+  compress,
+  type CompressOptions,
+  serveStatic,
+} from "../src/toolkit/mod.ts";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import {
   connect,
   exchange,
@@ -71,11 +78,12 @@ async function raw(
   server: WSGIServer,
   accept: string | null,
   method = "GET",
+  path = "/",
 ): Promise<RawResponse> {
   const extra = accept === null ? "" : `Accept-Encoding: ${accept}\r\n`;
   const request = method === "GET"
-    ? get("/", extra)
-    : `${method} / HTTP/1.1\r\nHost: test\r\n${extra}\r\n`;
+    ? get(path, extra)
+    : `${method} ${path} HTTP/1.1\r\nHost: test\r\n${extra}\r\n`;
   const [r] = await exchange(server.serverPort, request, 1, [
     method === "HEAD",
   ]);
@@ -329,6 +337,47 @@ test("a client that leaves mid-stream: the app's close() runs once, the generato
     assert.ok(yielded - after <= 1, `still yielding: ${yielded - after}`);
     assert.ok(yielded < 2000);
   });
+});
+
+test("around the static files: plain files compressed, precompressed ones left, 304 on the weak ETag", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "wsgi-compress-static-"));
+  try {
+    writeFileSync(join(dir, "page.html"), TEXT);
+    writeFileSync(join(dir, "style.css"), TEXT);
+    writeFileSync(join(dir, "style.css.br"), "PRECOMPRESSED");
+    await serving(serveStatic(dir), async (server) => {
+      const page = await raw(server, "gzip", "GET", "/page.html");
+      assert.equal(header(page, "content-encoding"), "gzip");
+      assert.equal(header(page, "accept-ranges"), null);
+      assert.equal(decode(page), TEXT);
+      const etag = header(page, "etag")!;
+      assert.match(etag, /^W\//);
+      const [again] = await exchange(
+        server.serverPort,
+        get(
+          "/page.html",
+          `Accept-Encoding: gzip\r\nIf-None-Match: ${etag}\r\n`,
+        ),
+      );
+      assert.equal(again.status, 304);
+      const [css] = await exchange(
+        server.serverPort,
+        get("/style.css", "Accept-Encoding: br\r\n"),
+      );
+      assert.equal(header(css, "content-encoding"), "br");
+      assert.equal(new TextDecoder().decode(css.body), "PRECOMPRESSED");
+      // A range of the file is the file's bytes, never encoded.
+      const [part] = await exchange(
+        server.serverPort,
+        get("/page.html", "Accept-Encoding: gzip\r\nRange: bytes=0-9\r\n"),
+      );
+      assert.equal(part.status, 206);
+      assert.equal(header(part, "content-encoding"), null);
+      assert.equal(new TextDecoder().decode(part.body), TEXT.slice(0, 10));
+    });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test("compress refuses bad options, naming them", () => {
