@@ -369,8 +369,11 @@ function answer(
   headers.push(["Content-Length", String(end - start)]);
   startResponse(code, headers);
   if (method === "HEAD" || end === start) return [];
+  // 64 KiB blocks where a server copies the file rather than sending it.
   const wrap = environ["wsgi.file_wrapper"] ?? fileWrapper;
-  return fs.open(file.path, file.info, start, end).then((src) => wrap(src));
+  return fs.open(file.path, file.info, start, end).then((src) =>
+    wrap(src, 65536)
+  );
 }
 
 /**
