@@ -5,6 +5,7 @@
 //                                [--rounds N] [--duration S] [--connections C]
 //                                [--only compare,detail,workers]
 //   deno run -A scripts/bench.ts --metrics [--rounds N] [--duration S]
+//   deno run -A scripts/bench.ts --toolkit ...   (scripts/_bench_toolkit.ts)
 //
 // (`npm run bench` runs it.) For each runtime (deno, bun and node 24, all
 // from node_modules/.bin) it starts one child process per server
@@ -1322,6 +1323,10 @@ ${versions.map((v) => `- ${v}`).join("\n")}
 // --- main ------------------------------------------------------------------
 
 async function main(): Promise<void> {
+  // --toolkit: the toolkit's rows (scripts/_bench_toolkit.ts), on their own.
+  if (Deno.args[0] === "--toolkit") {
+    return (await import("./_bench_toolkit.ts")).main(Deno.args.slice(1));
+  }
   const config = parseArgs(Deno.args);
   const wrkVersion = await requireWrk();
   for (const runtime of config.runtimes) requireRuntime(runtime);

@@ -45,6 +45,7 @@ const allowed: Record<string, string[]> = {
   wsgiref: ["core"],
   runtime: ["core"],
   process: ["core", "wsgiref", "runtime"],
+  toolkit: ["core", "wsgiref"],
 };
 
 test("src/ has only the four layer folders", () => {
