@@ -5,6 +5,7 @@
 //   src/wsgiref/  wsgiref's other pieces (util, headers, validate, cgi...)
 //   src/runtime/  makeServer and the Deno, Bun and Node shims
 //   src/process/  the command line, the supervisor and its workers
+//   src/toolkit/  werkzeug's pieces: request, response, routing, mounting
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readdirSync, readFileSync, statSync } from "node:fs";
@@ -45,6 +46,7 @@ const allowed: Record<string, string[]> = {
   wsgiref: ["core"],
   runtime: ["core"],
   process: ["core", "wsgiref", "runtime"],
+  toolkit: ["core", "wsgiref"],
 };
 
 test("src/ has only the four layer folders", () => {

@@ -1,0 +1,35 @@
+/**
+ * The WSGI toolkit: what werkzeug gives a WSGI application in Python, on
+ * the Web platform and with no dependency.
+ *
+ * - {@linkcode WSGIRequest}: werkzeug's `Request` over an environ (path,
+ *   args, headers, cookies, JSON, forms, uploads as `File`s), lazy.
+ * - {@linkcode WSGIResponse}: werkzeug's `Response` (text, bytes or a
+ *   stream; cookies; JSON, redirects, errors), answering a WSGI request.
+ * - {@linkcode HTTPError} and {@linkcode abort}: errors as exceptions.
+ * - {@linkcode Router}: werkzeug-style rules (`/users/<int:id>`), 404,
+ *   405, OPTIONS, URL building, the trailing-slash redirect.
+ * - {@linkcode dispatcher}: werkzeug's `DispatcherMiddleware`.
+ * - {@linkcode fromFetchHandler}: a fetch handler (a Hono app) as a WSGI app.
+ *
+ * ```ts
+ * import { makeServer } from "@wsgi/wsgi";
+ * import { Router, WSGIResponse } from "@wsgi/wsgi/toolkit";
+ *
+ * const router = new Router()
+ *   .get("/hello/<name>", (_request, { name }) => new WSGIResponse(`Hello, ${name}!`));
+ * const server = makeServer("127.0.0.1", 0, router.asApp(), { log: false });
+ * await server.ready;
+ * const res = await fetch(new URL("/hello/Zo%C3%AB", server.url));
+ * console.log(await res.text()); // Hello, Zoë!
+ * await server.shutdown();
+ * ```
+ *
+ * @module
+ */
+export * from "./http_error.ts";
+export * from "./request.ts";
+export * from "./response.ts";
+export * from "./routing.ts";
+export * from "./dispatcher.ts";
+export * from "./fetch_app.ts";
