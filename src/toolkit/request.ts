@@ -60,18 +60,23 @@ const CHUNK = 65536;
  *
  * @example Usage
  * ```ts
- * import { testClient, type WSGIEnvironment } from "@wsgi/wsgi";
+ * import {
+ *   type StartResponse,
+ *   testClient,
+ *   type WSGIEnvironment,
+ * } from "@wsgi/wsgi";
  * import { WSGIRequest, WSGIResponse } from "@wsgi/wsgi/toolkit";
  * import assert from "node:assert/strict";
  *
- * const app = async (environ: WSGIEnvironment, startResponse: any) => {
+ * const app = async (environ: WSGIEnvironment, startResponse: StartResponse) => {
  *   const request = new WSGIRequest(environ);
  *   const { name } = await request.json<{ name: string }>();
  *   const greeting = `${request.method} ${request.path}: hi ${name}`;
  *   return new WSGIResponse(greeting).respond(environ, startResponse);
  * };
  * const res = await testClient(app).post("/caf%C3%A9", {
- *   json: { name: "Zoë" },
+ *   headers: { "Content-Type": "application/json" },
+ *   body: JSON.stringify({ name: "Zoë" }),
  * });
  * assert.equal(await res.text(), "POST /café: hi Zoë");
  * ```
@@ -379,9 +384,11 @@ export class WSGIRequest {
    * import { WSGIRequest } from "@wsgi/wsgi/toolkit";
    * import { setupTestingDefaults, type WSGIEnvironment } from "@wsgi/wsgi";
    * import assert from "node:assert/strict";
-   * const environ = { HTTP_ACCEPT: "text/html, application/json;q=0.9" };
+   * const environ: Record<string, unknown> = {
+   *   HTTP_ACCEPT: "text/html, application/json;q=0.9",
+   * };
    * setupTestingDefaults(environ);
-   * const request = new WSGIRequest(environ as WSGIEnvironment);
+   * const request = new WSGIRequest(environ as unknown as WSGIEnvironment);
    * assert.equal(request.accepts("json", "html"), "html");
    * assert.equal(request.accepts("json"), "json");
    * assert.equal(request.accepts("image/png"), null);
