@@ -379,16 +379,15 @@ export class WSGIResponse {
     const noBody = environ.REQUEST_METHOD === "HEAD" || this.status < 200 ||
       this.status === 204 || this.status === 304;
     const pairs: [string, string][] = [];
+    const empty = this.status < 200 || this.status === 204 || this.status === 304;
     for (const [name, value] of this.headers) {
-      // RFC 9110 §8.6: no Content-Length on 1xx and 204; a 304 must not
-      // describe a body either.
-      if (name === "content-length" && (this.status < 200 || this.status === 204)) continue;
+      // RFC 9110 §8.6, §15.3.5, §15.4.5: 1xx, 204 and 304 carry no
+      // content, so nothing describes one (werkzeug drops these too, and
+      // wsgiref's validator refuses a Content-Type there).
+      if (empty && (name === "content-length" || name === "content-type")) continue;
       pairs.push([name, value]);
     }
-    if (
-      this.#bytes && !this.headers.has("content-length") &&
-      this.status >= 200 && this.status !== 204 && this.status !== 304
-    ) pairs.push(["content-length", String(this.#bytes.length)]);
+    if (this.#bytes && !this.headers.has("content-length") && !empty) pairs.push(["content-length", String(this.#bytes.length)]);
     startResponse(this.statusLine, pairs);
     const onClose = this.#onClose;
     if (this.#bytes) {
