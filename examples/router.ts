@@ -21,12 +21,16 @@ const router = new Router()
   .get("/", () => new WSGIResponse("Routes: /hello/NAME, /where\n"))
   .get("/hello", () => new WSGIResponse("Hello, world!\n"))
   // The converter's text is already decoded from PATH_INFO's bytes.
-  .get("/hello/<name>", (_request, { name }) => new WSGIResponse(`Hello, ${name}!\n`));
+  .get(
+    "/hello/<name>",
+    (_request, { name }) => new WSGIResponse(`Hello, ${name}!\n`),
+  );
 
 /** A plain WSGI app: what it sees of its mount point. */
 function where(environ: WSGIEnvironment, startResponse: StartResponse) {
   startResponse("200 OK", [["Content-Type", "text/plain; charset=utf-8"]]);
-  const line = `SCRIPT_NAME=${environ.SCRIPT_NAME} PATH_INFO=${environ.PATH_INFO}` +
+  const line =
+    `SCRIPT_NAME=${environ.SCRIPT_NAME} PATH_INFO=${environ.PATH_INFO}` +
     ` URI=${requestUri(environ)}\n`;
   return [new TextEncoder().encode(line)];
 }

@@ -6,12 +6,34 @@
 //   node scripts/_route_match_bench.ts
 import { Router, WSGIResponse } from "../src/toolkit/mod.ts";
 
-const resources = ["users", "posts", "comments", "tags", "orders", "items", "carts", "files", "teams", "events"];
+const resources = [
+  "users",
+  "posts",
+  "comments",
+  "tags",
+  "orders",
+  "items",
+  "carts",
+  "files",
+  "teams",
+  "events",
+];
 const rules: string[] = ["/", "/about", "/health", "/login", "/logout"];
 for (const r of resources) {
-  rules.push(`/api/${r}`, `/api/${r}/<int:id>`, `/api/${r}/<int:id>/edit`, `/api/${r}/<int:id>/<string:field>`);
+  rules.push(
+    `/api/${r}`,
+    `/api/${r}/<int:id>`,
+    `/api/${r}/<int:id>/edit`,
+    `/api/${r}/<int:id>/<string:field>`,
+  );
 }
-rules.push("/static/<path:rest>", "/u/<string:name>", "/search/<string:q>", "/x/<int:a>/<int:b>", "/y/<uuid:k>");
+rules.push(
+  "/static/<path:rest>",
+  "/u/<string:name>",
+  "/search/<string:q>",
+  "/x/<int:a>/<int:b>",
+  "/y/<uuid:k>",
+);
 if (rules.length !== 50) throw new Error(`${rules.length} rules`);
 
 const router = new Router();
@@ -20,23 +42,37 @@ for (const rule of rules) router.get(rule, ok);
 
 // The same table as URLPatterns (werkzeug's converters as regex groups).
 const toPattern = (rule: string): string =>
-  rule.replace(/<(?:(\w+):)?(\w+)>/g, (_, conv: string | undefined, name: string) =>
-    conv === "int"
-      ? `:${name}(\\d+)`
-      : conv === "path"
-      ? `:${name}(.+)`
-      : conv === "uuid"
-      ? `:${name}([0-9a-fA-F\\-]+)`
-      : `:${name}`
+  rule.replace(
+    /<(?:(\w+):)?(\w+)>/g,
+    (_, conv: string | undefined, name: string) =>
+      conv === "int"
+        ? `:${name}(\\d+)`
+        : conv === "path"
+        ? `:${name}(.+)`
+        : conv === "uuid"
+        ? `:${name}([0-9a-fA-F\\-]+)`
+        : `:${name}`,
   );
 const URLPatternClass = (globalThis as unknown as {
   URLPattern: new (init: { pathname: string }) => {
-    exec(input: { pathname: string }): { pathname: { groups: Record<string, string> } } | null;
+    exec(
+      input: { pathname: string },
+    ): { pathname: { groups: Record<string, string> } } | null;
   };
 }).URLPattern;
-const patterns = rules.map((rule) => new URLPatternClass({ pathname: toPattern(rule) }));
+const patterns = rules.map((rule) =>
+  new URLPatternClass({ pathname: toPattern(rule) })
+);
 
-const paths = ["/", "/api/users/42", "/api/events/7/edit", "/api/events/7/title", "/static/css/site.css", "/y/a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11", "/nowhere/at/all"];
+const paths = [
+  "/",
+  "/api/users/42",
+  "/api/events/7/edit",
+  "/api/events/7/title",
+  "/static/css/site.css",
+  "/y/a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11",
+  "/nowhere/at/all",
+];
 
 function viaRouter(path: string): unknown {
   return router.match("GET", path);
@@ -61,7 +97,11 @@ function time(f: (p: string) => unknown, rounds: number): number {
   return (performance.now() - start) * 1e6 / (rounds * paths.length);
 }
 
-const runtime = "Deno" in globalThis ? "deno" : "Bun" in globalThis ? "bun" : "node";
+const runtime = "Deno" in globalThis
+  ? "deno"
+  : "Bun" in globalThis
+  ? "bun"
+  : "node";
 time(viaRouter, 2000);
 time(viaPattern, 200);
 // Interleaved rounds: the machine is shared, ratios are what holds.
@@ -73,6 +113,10 @@ for (let k = 0; k < 5; k++) {
 }
 const median = (xs: number[]) => xs.sort((a, b) => a - b)[2];
 console.log(
-  `${runtime}: Router.match ${median(r).toFixed(0)} ns, URLPattern loop ${median(u).toFixed(0)} ns per match ` +
-    `(x${(median(u) / median(r)).toFixed(1)}), ${rules.length} rules, ${paths.length} paths`,
+  `${runtime}: Router.match ${median(r).toFixed(0)} ns, URLPattern loop ${
+    median(u).toFixed(0)
+  } ns per match ` +
+    `(x${
+      (median(u) / median(r)).toFixed(1)
+    }), ${rules.length} rules, ${paths.length} paths`,
 );

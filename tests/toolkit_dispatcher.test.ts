@@ -9,13 +9,23 @@ import { dispatcher } from "../src/toolkit/mod.ts";
 import { serving } from "./_toolkit.ts";
 import { exchange } from "./_raw_http.ts";
 
-const hasWerkzeug = spawnSync("python3", ["-c", "import werkzeug"]).status === 0;
+const hasWerkzeug =
+  spawnSync("python3", ["-c", "import werkzeug"]).status === 0;
 
 type Seen = { app: string; before: string; script: string; path: string };
 
-function recorder(name: string, log: Seen[], before: () => string): WSGIApplication {
+function recorder(
+  name: string,
+  log: Seen[],
+  before: () => string,
+): WSGIApplication {
   return (environ, startResponse) => {
-    log.push({ app: name, before: before(), script: environ.SCRIPT_NAME, path: environ.PATH_INFO });
+    log.push({
+      app: name,
+      before: before(),
+      script: environ.SCRIPT_NAME,
+      path: environ.PATH_INFO,
+    });
     startResponse("200 OK", [["Content-Type", "text/plain"]]);
     return [];
   };
@@ -69,14 +79,54 @@ async function ours(): Promise<Seen[]> {
 test("dispatcher: the longest prefix on a / boundary wins; SCRIPT_NAME and PATH_INFO split there", async () => {
   const log = await ours();
   const by = new Map(log.map((s) => [s.before, s]));
-  assert.deepEqual(by.get("/api/users"), { app: "/api", before: "/api/users", script: "/api", path: "/users" });
-  assert.deepEqual(by.get("/api"), { app: "/api", before: "/api", script: "/api", path: "" });
-  assert.deepEqual(by.get("/api/"), { app: "/api", before: "/api/", script: "/api", path: "/" });
-  assert.deepEqual(by.get("/api/v2/x/"), { app: "/api/v2", before: "/api/v2/x/", script: "/api/v2", path: "/x/" });
-  assert.deepEqual(by.get("/api/v20"), { app: "/api", before: "/api/v20", script: "/api", path: "/v20" });
-  assert.deepEqual(by.get("/apix"), { app: "default", before: "/apix", script: "", path: "/apix" });
-  assert.deepEqual(by.get("/API/x"), { app: "default", before: "/API/x", script: "", path: "/API/x" });
-  assert.deepEqual(by.get("/a b/c"), { app: "/a b", before: "/a b/c", script: "/a b", path: "/c" });
+  assert.deepEqual(by.get("/api/users"), {
+    app: "/api",
+    before: "/api/users",
+    script: "/api",
+    path: "/users",
+  });
+  assert.deepEqual(by.get("/api"), {
+    app: "/api",
+    before: "/api",
+    script: "/api",
+    path: "",
+  });
+  assert.deepEqual(by.get("/api/"), {
+    app: "/api",
+    before: "/api/",
+    script: "/api",
+    path: "/",
+  });
+  assert.deepEqual(by.get("/api/v2/x/"), {
+    app: "/api/v2",
+    before: "/api/v2/x/",
+    script: "/api/v2",
+    path: "/x/",
+  });
+  assert.deepEqual(by.get("/api/v20"), {
+    app: "/api",
+    before: "/api/v20",
+    script: "/api",
+    path: "/v20",
+  });
+  assert.deepEqual(by.get("/apix"), {
+    app: "default",
+    before: "/apix",
+    script: "",
+    path: "/apix",
+  });
+  assert.deepEqual(by.get("/API/x"), {
+    app: "default",
+    before: "/API/x",
+    script: "",
+    path: "/API/x",
+  });
+  assert.deepEqual(by.get("/a b/c"), {
+    app: "/a b",
+    before: "/a b/c",
+    script: "/a b",
+    path: "/c",
+  });
   assert.equal(by.get("/caf\u00c3\u00a9/x")?.app, "/caf\u00c3\u00a9");
   assert.equal(log.length, TARGETS.length);
 });
@@ -113,6 +163,9 @@ print(json.dumps(seen))
 test("dispatcher: prefixes must start with / and not end with one", () => {
   const app: WSGIApplication = () => [];
   for (const bad of ["api", "/api/", "/", ""]) {
-    assert.throws(() => dispatcher(app, { [bad]: app }), new RegExp(JSON.stringify(bad)));
+    assert.throws(
+      () => dispatcher(app, { [bad]: app }),
+      new RegExp(JSON.stringify(bad)),
+    );
   }
 });

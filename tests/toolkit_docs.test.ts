@@ -15,7 +15,7 @@ const tmp = new URL(`.tmp/docs-${RUNTIME}-${process.pid}/`, root);
 function blocks(page: string): string[] {
   const text = readFileSync(new URL(page, root), "utf8");
   const out: string[] = [];
-  for (const m of text.matchAll(/(<!-- [^>]+ -->\n)?```ts\n([\s\S]*?)```/g)) {
+  for (const m of text.matchAll(/(<!-- [^>]+ -->\n+)?```ts\n([\s\S]*?)```/g)) {
     if (!m[1]) out.push(m[2]);
   }
   return out;
@@ -23,7 +23,10 @@ function blocks(page: string): string[] {
 
 const rewrite = (code: string): string =>
   code
-    .replaceAll('"@wsgi/wsgi/toolkit"', JSON.stringify(new URL("src/toolkit/mod.ts", root).href))
+    .replaceAll(
+      '"@wsgi/wsgi/toolkit"',
+      JSON.stringify(new URL("src/toolkit/mod.ts", root).href),
+    )
     .replaceAll('"@wsgi/wsgi"', JSON.stringify(new URL("mod.ts", root).href))
     .replaceAll('"../examples/', `"${new URL("examples/", root).href}`);
 

@@ -5,7 +5,12 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { testClient, type WSGIApplication } from "../mod.ts";
-import { dispatcher, fromFetchHandler, Router, WSGIResponse } from "../src/toolkit/mod.ts";
+import {
+  dispatcher,
+  fromFetchHandler,
+  Router,
+  WSGIResponse,
+} from "../src/toolkit/mod.ts";
 import { timing } from "../examples/middleware.ts";
 import { at, serving } from "./_toolkit.ts";
 import { connect } from "./_raw_http.ts";
@@ -17,13 +22,33 @@ const { Hono } = await import(
   new URL("../node_modules/hono/dist/index.js", import.meta.url).href
 );
 
+// What these tests use of Hono's Context.
+type Ctx = {
+  req: {
+    param(name: string): string;
+    query(name: string): string | undefined;
+    header(name: string): string | undefined;
+    arrayBuffer(): Promise<ArrayBuffer>;
+    url: string;
+  };
+  json(data: unknown): Response;
+  text(text: string): Response;
+  header(name: string, value: string, options?: { append: boolean }): void;
+  body(body: null, status: number): Response;
+};
+
 let cancels = 0;
 let pulls = 0;
 
-function honoApp(): { fetch: (request: Request) => Response | Promise<Response> } {
+function honoApp(): {
+  fetch: (request: Request) => Response | Promise<Response>;
+} {
   const app = new Hono();
-  app.get("/users/:id", (c: any) => c.json({ id: c.req.param("id"), q: c.req.query("q") }));
-  app.post("/echo", async (c: any) => {
+  app.get(
+    "/users/:id",
+    (c: Ctx) => c.json({ id: c.req.param("id"), q: c.req.query("q") }),
+  );
+  app.post("/echo", async (c: Ctx) => {
     const bytes = new Uint8Array(await c.req.arrayBuffer());
     const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
     return c.json({
@@ -32,7 +57,7 @@ function honoApp(): { fetch: (request: Request) => Response | Promise<Response> 
       type: c.req.header("content-type") ?? null,
     });
   });
-  app.get("/cookies", (c: any) => {
+  app.get("/cookies", (c: Ctx) => {
     c.header("Set-Cookie", "a=1; Path=/", { append: true });
     c.header("Set-Cookie", "b=2, with comma; Path=/", { append: true });
     c.header("X-Url", c.req.url);
@@ -46,7 +71,9 @@ function honoApp(): { fetch: (request: Request) => Response | Promise<Response> 
         // The first part at once, the next after 300 ms, then one every
         // 2 ms up to ~10 s: only a cancel stops it early.
         await sleep(i === 1 ? 300 : i > 1 ? 2 : 0);
-        controller.enqueue(new TextEncoder().encode(`part ${i++}\n`.repeat(i > 1 ? 100 : 1)));
+        controller.enqueue(
+          new TextEncoder().encode(`part ${i++}\n`.repeat(i > 1 ? 100 : 1)),
+        );
         if (i > 5000) controller.close();
       },
       cancel() {
@@ -55,17 +82,23 @@ function honoApp(): { fetch: (request: Request) => Response | Promise<Response> 
     });
     return new Response(stream, { headers: { "Content-Type": "text/plain" } });
   });
-  app.get("/empty", (c: any) => c.body(null, 204));
+  app.get("/empty", (c: Ctx) => c.body(null, 204));
   return app;
 }
 
 function mounted(): WSGIApplication {
   const site = new Router().get("/", () => new WSGIResponse("WSGI home"));
-  return dispatcher(site.asApp(), { "/hono": timing(fromFetchHandler(honoApp().fetch)) });
+  return dispatcher(site.asApp(), {
+    "/hono": timing(fromFetchHandler(honoApp().fetch)),
+  });
 }
 
 const sha256 = async (bytes: Uint8Array): Promise<string> =>
-  [...new Uint8Array(await crypto.subtle.digest("SHA-256", bytes as Uint8Array<ArrayBuffer>))]
+  [
+    ...new Uint8Array(
+      await crypto.subtle.digest("SHA-256", bytes as Uint8Array<ArrayBuffer>),
+    ),
+  ]
     .map((b) => b.toString(16).padStart(2, "0")).join("");
 
 test("a Hono app under dispatcher() and WSGI middleware: routes below its mount, JSON, the query", async () => {
@@ -105,8 +138,14 @@ test("request bodies pass through whole (1 MiB, streaming wsgi.input too); Conte
 test("Set-Cookie headers stay one per cookie; status and the handler's URL", async () => {
   await serving(mounted(), async (server) => {
     const res = await fetch(at(server, "/hono/cookies"));
-    assert.deepEqual(res.headers.getSetCookie(), ["a=1; Path=/", "b=2, with comma; Path=/"]);
-    assert.equal(res.headers.get("x-url"), `http://127.0.0.1:${server.serverPort}/cookies`);
+    assert.deepEqual(res.headers.getSetCookie(), [
+      "a=1; Path=/",
+      "b=2, with comma; Path=/",
+    ]);
+    assert.equal(
+      res.headers.get("x-url"),
+      `http://127.0.0.1:${server.serverPort}/cookies`,
+    );
     await res.arrayBuffer();
     const empty = await fetch(at(server, "/hono/empty"));
     assert.equal(empty.status, 204);
@@ -121,7 +160,10 @@ test("a streamed response arrives before it ends; a client gone mid-stream cance
     const reader = res.body!.getReader();
     const first = await reader.read();
     assert.equal(new TextDecoder().decode(first.value).slice(0, 7), "part 0\n");
-    assert.ok(Date.now() - started < 290, `first part after ${Date.now() - started} ms`);
+    assert.ok(
+      Date.now() - started < 290,
+      `first part after ${Date.now() - started} ms`,
+    );
     await reader.cancel();
     const conn = await connect(server.serverPort);
     await conn.write("GET /hono/stream HTTP/1.1\r\nHost: x\r\n\r\n");
@@ -142,9 +184,14 @@ test("testClient drives a fetch handler as any WSGI app", async () => {
   assert.deepEqual(await res.json(), { id: "9" });
   const full = testClient(
     dispatcher(() => [], {
-      "/x": fromFetchHandler((r) => new Response(new URL(r.url).pathname), { fullPath: true }),
+      "/x": fromFetchHandler((r) => new Response(new URL(r.url).pathname), {
+        fullPath: true,
+      }),
     }),
   );
   assert.equal(await (await full.get("/x/y%20z")).text(), "/x/y%20z");
-  assert.throws(() => fromFetchHandler("nope" as never), /string, not a function/);
+  assert.throws(
+    () => fromFetchHandler("nope" as never),
+    /string, not a function/,
+  );
 });

@@ -21,7 +21,10 @@ function probe(
   return async (environ, startResponse) => {
     const request = new WSGIRequest(environ, options);
     try {
-      return WSGIResponse.json(await what(request)).respond(environ, startResponse);
+      return WSGIResponse.json(await what(request)).respond(
+        environ,
+        startResponse,
+      );
     } catch (error) {
       if (!(error instanceof HTTPError)) throw error;
       return WSGIResponse.fromError(error).respond(environ, startResponse);
@@ -43,16 +46,20 @@ test("path, scriptRoot, args, url, host, scheme, remoteAddr, headers, as text", 
     mimetype: r.mimetype,
   }));
   await serving(app, async (server) => {
-    const res = await fetch(at(server, "/caf%C3%A9/x?name=Zo%C3%AB&a=1&a=&b=%FF"), {
-      headers: { "X-Thing": "yes" },
-    });
+    const res = await fetch(
+      at(server, "/caf%C3%A9/x?name=Zo%C3%AB&a=1&a=&b=%FF"),
+      {
+        headers: { "X-Thing": "yes" },
+      },
+    );
     const seen = await res.json();
     assert.deepEqual(seen, {
       method: "GET",
       path: "/café/x",
       scriptRoot: "",
       args: [["name", "Zoë"], ["a", "1"], ["a", ""], ["b", "\ufffd"]],
-      url: `http://127.0.0.1:${server.serverPort}/caf%C3%A9/x?name=Zo%C3%AB&a=1&a=&b=%FF`,
+      url:
+        `http://127.0.0.1:${server.serverPort}/caf%C3%A9/x?name=Zo%C3%AB&a=1&a=&b=%FF`,
       host: `127.0.0.1:${server.serverPort}`,
       scheme: "http",
       remoteAddr: "127.0.0.1",
@@ -105,14 +112,24 @@ test("json(): parsed; 400 naming the parse error; 415 for another type; 413 over
   const app = probe((r) => r.json(), { maxFormMemorySize: 100 });
   await serving(app, async (server) => {
     const post = (body: string, type = "application/json") =>
-      fetch(server.url, { method: "POST", body, headers: { "Content-Type": type } });
+      fetch(server.url, {
+        method: "POST",
+        body,
+        headers: { "Content-Type": type },
+      });
     const ok = await post('{"a":[1,"é"]}');
     assert.deepEqual(await ok.json(), { a: [1, "é"] });
-    const vendor = await post('{"b":true}', "application/vnd.api+json; charset=utf-8");
+    const vendor = await post(
+      '{"b":true}',
+      "application/vnd.api+json; charset=utf-8",
+    );
     assert.deepEqual(await vendor.json(), { b: true });
     const bad = await post('{"a":');
     assert.equal(bad.status, 400);
-    assert.match(await bad.text(), /^400 Bad Request\n\nthe body is not valid JSON: /);
+    assert.match(
+      await bad.text(),
+      /^400 Bad Request\n\nthe body is not valid JSON: /,
+    );
     const wrong = await post('{"a":1}', "text/plain");
     assert.equal(wrong.status, 415);
     assert.match(await wrong.text(), /"text\/plain"/);
@@ -123,11 +140,19 @@ test("json(): parsed; 400 naming the parse error; 415 for another type; 413 over
 });
 
 test("data(): a body over maxContentLength is 413, with a Content-Length or chunked; the server keeps serving", async () => {
-  const app = probe(async (r) => (await r.data()).length, { maxContentLength: 1000 });
+  const app = probe(async (r) => (await r.data()).length, {
+    maxContentLength: 1000,
+  });
   await serving(app, async (server) => {
-    const fits = await fetch(server.url, { method: "POST", body: "x".repeat(1000) });
+    const fits = await fetch(server.url, {
+      method: "POST",
+      body: "x".repeat(1000),
+    });
     assert.equal(await fits.json(), 1000);
-    const over = await fetch(server.url, { method: "POST", body: "x".repeat(1001) });
+    const over = await fetch(server.url, {
+      method: "POST",
+      body: "x".repeat(1001),
+    });
     assert.equal(over.status, 413);
     await over.arrayBuffer();
     const chunk = "x".repeat(600);
@@ -149,7 +174,9 @@ test("form() and files(): urlencoded and multipart through the runtime's parser;
     const upload = await r.file("upload");
     return {
       fields: [...form],
-      files: [...files].map(([k, v]) => [k, v.map((f) => [f.name, f.type, f.size])]),
+      files: [...files].map((
+        [k, v],
+      ) => [k, v.map((f) => [f.name, f.type, f.size])]),
       content: upload ? await upload.text() : null,
       data: (await r.data()).length > 0,
     };
@@ -157,7 +184,10 @@ test("form() and files(): urlencoded and multipart through the runtime's parser;
   await serving(app, async (server) => {
     const url = await fetch(server.url, {
       method: "POST",
-      body: new URLSearchParams([["name", "Zoë & co"], ["tag", "a"], ["tag", "b"]]),
+      body: new URLSearchParams([["name", "Zoë & co"], ["tag", "a"], [
+        "tag",
+        "b",
+      ]]),
     });
     assert.deepEqual(await url.json(), {
       fields: [["name", "Zoë & co"], ["tag", "a"], ["tag", "b"]],
@@ -166,8 +196,13 @@ test("form() and files(): urlencoded and multipart through the runtime's parser;
       data: true,
     });
     const form = new FormData();
-    form.append("title", "Report; \"final\"");
-    form.append("upload", new File(["héllo\r\n--not a boundary"], "r é.txt", { type: "text/plain" }));
+    form.append("title", 'Report; "final"');
+    form.append(
+      "upload",
+      new File(["héllo\r\n--not a boundary"], "r é.txt", {
+        type: "text/plain",
+      }),
+    );
     form.append("upload", new File([new Uint8Array([0, 1, 2])], "b.bin"));
     const multi = await fetch(server.url, { method: "POST", body: form });
     const seen = await multi.json();
@@ -196,14 +231,19 @@ test("malformed multipart is a 400, too many parts a 413, an oversized field a 4
       fetch(server.url, {
         method: "POST",
         body,
-        headers: { "Content-Type": `multipart/form-data; boundary=${boundary}` },
+        headers: {
+          "Content-Type": `multipart/form-data; boundary=${boundary}`,
+        },
       });
     const part = (name: string, value: string) =>
       `--XyZ\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`;
     assert.equal(await (await post(part("a", "1") + "--XyZ--\r\n")).json(), 1);
     const garbage = await post("garbage without any boundary");
     assert.equal(garbage.status, 400);
-    assert.match(await garbage.text(), /multipart\/form-data body is malformed/);
+    assert.match(
+      await garbage.text(),
+      /multipart\/form-data body is malformed/,
+    );
     // No closing boundary, or a part whose headers never end: Deno's parser
     // is lenient, Bun's and Node's refuse the body; either way an answer
     // (200 or 400), never a crash.
@@ -219,7 +259,9 @@ test("malformed multipart is a 400, too many parts a 413, an oversized field a 4
     });
     assert.equal(noBoundary.status, 400);
     await noBoundary.arrayBuffer();
-    const many = await post(["a", "b", "c", "d"].map((n) => part(n, "1")).join("") + "--XyZ--\r\n");
+    const many = await post(
+      ["a", "b", "c", "d"].map((n) => part(n, "1")).join("") + "--XyZ--\r\n",
+    );
     assert.equal(many.status, 413);
     assert.match(await many.text(), /more than 3 form parts/);
     const big = await post(part("a", "x".repeat(51)) + "--XyZ--\r\n");
@@ -236,13 +278,19 @@ test("lazy: a request nobody reads leaves wsgi.input unread", async () => {
     return new WSGIResponse(`${seen} ${left}`).respond(environ, startResponse);
   };
   await serving(app, async (server) => {
-    const res = await fetch(at(server, "/p"), { method: "POST", body: "12345" });
+    const res = await fetch(at(server, "/p"), {
+      method: "POST",
+      body: "12345",
+    });
     assert.equal(await res.text(), "POST /p 5");
   });
 });
 
 test("data() and json() read a streaming wsgi.input (bufferInput: false) too", async () => {
-  const app = probe(async (r) => ({ json: await r.json(), bytes: (await r.data()).length }));
+  const app = probe(async (r) => ({
+    json: await r.json(),
+    bytes: (await r.data()).length,
+  }));
   await serving(
     app as WSGIApplication,
     async (server) => {
@@ -275,6 +323,10 @@ test("text() decodes by the charset; accepts() negotiates by q-values", async ()
         Accept: "application/json;q=0.5, text/html, image/*;q=0",
       },
     });
-    assert.deepEqual(await res.json(), { text: "café", best: "html", png: null });
+    assert.deepEqual(await res.json(), {
+      text: "café",
+      best: "html",
+      png: null,
+    });
   });
 });

@@ -9,20 +9,25 @@ import { at, serving } from "./_toolkit.ts";
 import { connect, exchange, header, text } from "./_raw_http.ts";
 import { sleep, until } from "./_util.ts";
 
-const answer = (make: () => WSGIResponse): WSGIApplication => (environ, startResponse) =>
-  make().respond(environ, startResponse);
+const answer =
+  (make: () => WSGIResponse): WSGIApplication => (environ, startResponse) =>
+    make().respond(environ, startResponse);
 
 test("text, bytes, iterable and async iterable bodies; Content-Length for text and bytes", async () => {
   const bodies: Record<string, () => WSGIResponse> = {
     "/text": () => new WSGIResponse("¡hola!"),
-    "/bytes": () => new WSGIResponse(new Uint8Array([1, 2, 3]), { contentType: "application/octet-stream" }),
+    "/bytes": () =>
+      new WSGIResponse(new Uint8Array([1, 2, 3]), {
+        contentType: "application/octet-stream",
+      }),
     "/iter": () => new WSGIResponse(["a", new TextEncoder().encode("b"), "c"]),
     "/async": () =>
       new WSGIResponse((async function* () {
         yield "x";
         yield "y";
       })()),
-    "/status": () => new WSGIResponse("teapot", { status: "418 Short And Stout" }),
+    "/status": () =>
+      new WSGIResponse("teapot", { status: "418 Short And Stout" }),
   };
   const app: WSGIApplication = (environ, startResponse) =>
     bodies[environ.PATH_INFO]().respond(environ, startResponse);
@@ -32,14 +37,23 @@ test("text, bytes, iterable and async iterable bodies; Content-Length for text a
     assert.equal(t.headers.get("content-length"), "7");
     assert.equal(await t.text(), "¡hola!");
     const b = await fetch(at(server, "/bytes"));
-    assert.deepEqual(new Uint8Array(await b.arrayBuffer()), new Uint8Array([1, 2, 3]));
+    assert.deepEqual(
+      new Uint8Array(await b.arrayBuffer()),
+      new Uint8Array([1, 2, 3]),
+    );
     assert.equal(b.headers.get("content-type"), "application/octet-stream");
     assert.equal(await (await fetch(at(server, "/iter"))).text(), "abc");
     assert.equal(await (await fetch(at(server, "/async"))).text(), "xy");
-    const [raw] = await exchange(server.serverPort, "GET /status HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    const [raw] = await exchange(
+      server.serverPort,
+      "GET /status HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    );
     assert.equal(raw.status, 418);
     // Node sends the reason given; Deno and Bun their own phrases.
-    assert.ok(["Short And Stout", "I'm a teapot", "I'm a Teapot"].includes(raw.reason), raw.reason);
+    assert.ok(
+      ["Short And Stout", "I'm a teapot", "I'm a Teapot"].includes(raw.reason),
+      raw.reason,
+    );
   });
 });
 
@@ -78,19 +92,33 @@ test("setCookie: every attribute, one Set-Cookie line per cookie; deleteCookie",
         path: "/app",
         domain: ".example.com",
       })
-      .setCookie("theme", "dark", { expires: new Date(Date.UTC(2030, 0, 2)), partitioned: true })
+      .setCookie("theme", "dark", {
+        expires: new Date(Date.UTC(2030, 0, 2)),
+        partitioned: true,
+      })
       .deleteCookie("old", { path: "/x" })
   );
   await serving(app, async (server) => {
-    const [res] = await exchange(server.serverPort, "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
-    const cookies = res.headers.filter(([n]) => n.toLowerCase() === "set-cookie").map(([, v]) => v);
+    const [res] = await exchange(
+      server.serverPort,
+      "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    );
+    const cookies = res.headers.filter(([n]) =>
+      n.toLowerCase() === "set-cookie"
+    ).map(([, v]) => v);
     assert.equal(cookies.length, 3);
     assert.match(
       cookies[0],
       /^session=abc\.def; Domain=example\.com; Expires=[A-Z][a-z]{2}, \d\d [A-Z][a-z]{2} \d{4} \d\d:\d\d:\d\d GMT; Max-Age=60; Secure; HttpOnly; Path=\/app; SameSite=Strict$/,
     );
-    assert.equal(cookies[1], "theme=dark; Expires=Wed, 02 Jan 2030 00:00:00 GMT; Secure; Path=/; Partitioned");
-    assert.equal(cookies[2], "old=; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Max-Age=0; Path=/x");
+    assert.equal(
+      cookies[1],
+      "theme=dark; Expires=Wed, 02 Jan 2030 00:00:00 GMT; Secure; Path=/; Partitioned",
+    );
+    assert.equal(
+      cookies[2],
+      "old=; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Max-Age=0; Path=/x",
+    );
   });
 });
 
@@ -141,7 +169,10 @@ test("redirect(): 303 by default, 307/308 kept, Location checked; JSON and error
     assert.equal(r303.headers.get("location"), "/target?a=1");
     const r308 = await fetch(at(server, "/308"), { redirect: "manual" });
     assert.equal(r308.status, 308);
-    assert.equal(r308.headers.get("location"), "https://example.com/%C3%A7a%20va");
+    assert.equal(
+      r308.headers.get("location"),
+      "https://example.com/%C3%A7a%20va",
+    );
     const json = await fetch(at(server, "/json"));
     assert.equal(json.status, 201);
     assert.equal(json.headers.get("content-type"), "application/json");
@@ -167,12 +198,16 @@ test("redirect(): 303 by default, 307/308 kept, Location checked; JSON and error
   ) {
     assert.throws(
       () => WSGIResponse.redirect(bad),
-      (e: Error) => e instanceof TypeError && e.message.includes(JSON.stringify(bad)),
+      (e: Error) =>
+        e instanceof TypeError && e.message.includes(JSON.stringify(bad)),
       JSON.stringify(bad),
     );
   }
   assert.throws(() => WSGIResponse.redirect("/x", 200), /200 is not 301/);
-  assert.throws(() => new WSGIResponse("x", { status: "200 OK\r\nX: y" }), TypeError);
+  assert.throws(
+    () => new WSGIResponse("x", { status: "200 OK\r\nX: y" }),
+    TypeError,
+  );
   assert.throws(() => new WSGIResponse("x", { status: 42 }), TypeError);
   assert.throws(() => new HTTPError(1000), TypeError);
 });
@@ -200,14 +235,18 @@ test("HEAD sends no body but the length; 204 and 304 send neither; each body clo
       assert.equal(head.status, 200);
       assert.equal(header(head, "content-length"), "5");
       assert.equal(head.body.length, 0);
-      await conn.write("GET /204 HTTP/1.1\r\nHost: x\r\n\r\nGET /304 HTTP/1.1\r\nHost: x\r\n\r\n");
+      await conn.write(
+        "GET /204 HTTP/1.1\r\nHost: x\r\n\r\nGET /304 HTTP/1.1\r\nHost: x\r\n\r\n",
+      );
       const r204 = await conn.readResponse();
       assert.equal(r204.status, 204);
       assert.equal(header(r204, "content-length"), null);
       const r304 = await conn.readResponse();
       assert.equal(r304.status, 304);
       // The connection is still in step: one more request answers.
-      await conn.write("GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+      await conn.write(
+        "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+      );
       assert.equal(text(await conn.readResponse()), "hello");
     } finally {
       conn.destroy();
@@ -237,8 +276,14 @@ test("a client gone mid-stream: the async generator is ended and callOnClose run
     await conn.write("GET / HTTP/1.1\r\nHost: x\r\n\r\n");
     await conn.peek(100);
     conn.destroy();
-    assert.ok(await until(() => callbacks === 1, 5000), `callbacks: ${callbacks}`);
-    assert.ok(await until(() => finallies === 1, 5000), `finallies: ${finallies}`);
+    assert.ok(
+      await until(() => callbacks === 1, 5000),
+      `callbacks: ${callbacks}`,
+    );
+    assert.ok(
+      await until(() => finallies === 1, 5000),
+      `finallies: ${finallies}`,
+    );
     await sleep(50);
     assert.equal(callbacks, 1);
     assert.equal(finallies, 1);
@@ -246,7 +291,9 @@ test("a client gone mid-stream: the async generator is ended and callOnClose run
 });
 
 test("HTTPError and abort(): status, description, headers", () => {
-  const error = new HTTPError(429, "slow down", { headers: { "Retry-After": "5" } });
+  const error = new HTTPError(429, "slow down", {
+    headers: { "Retry-After": "5" },
+  });
   assert.equal(error.message, "429 Too Many Requests: slow down");
   const response = WSGIResponse.fromError(error);
   assert.equal(response.statusLine, "429 Too Many Requests");

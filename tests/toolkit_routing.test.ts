@@ -3,12 +3,7 @@
 // mount, path tricks.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import {
-  abort,
-  dispatcher,
-  Router,
-  WSGIResponse,
-} from "../src/toolkit/mod.ts";
+import { abort, dispatcher, Router, WSGIResponse } from "../src/toolkit/mod.ts";
 import { at, serving } from "./_toolkit.ts";
 import { exchange, header, text } from "./_raw_http.ts";
 
@@ -16,15 +11,30 @@ function router(): Router {
   const r = new Router();
   r.get("/", () => new WSGIResponse("index"), { name: "index" });
   r.get("/users/me", () => WSGIResponse.json("me"));
-  r.get("/users/<int:id>", (request, { id }) =>
-    WSGIResponse.json({ id, type: typeof id, self: r.urlFor("user", { id }, { request }) }), { name: "user" });
+  r.get(
+    "/users/<int:id>",
+    (request, { id }) =>
+      WSGIResponse.json({
+        id,
+        type: typeof id,
+        self: r.urlFor("user", { id }, { request }),
+      }),
+    { name: "user" },
+  );
   r.get("/users/<name>", (_q, { name }) => WSGIResponse.json({ name }));
-  r.route("/items/<int(signed=True):n>", (_q, { n }) => WSGIResponse.json(n), { methods: ["GET", "PUT"] });
+  r.route("/items/<int(signed=True):n>", (_q, { n }) => WSGIResponse.json(n), {
+    methods: ["GET", "PUT"],
+  });
   r.get("/pages/<int(min=1, max=9):n>", (_q, { n }) => WSGIResponse.json(n));
   r.get("/price/<float:x>", (_q, { x }) => WSGIResponse.json(x));
   r.get("/obj/<uuid:key>", (_q, { key }) => WSGIResponse.json(key));
-  r.get("/files/<path:rest>", (_q, { rest }) => WSGIResponse.json(rest), { name: "file" });
-  r.get("/kind/<any(cat, dog):kind>", (_q, { kind }) => WSGIResponse.json(kind));
+  r.get("/files/<path:rest>", (_q, { rest }) => WSGIResponse.json(rest), {
+    name: "file",
+  });
+  r.get(
+    "/kind/<any(cat, dog):kind>",
+    (_q, { kind }) => WSGIResponse.json(kind),
+  );
   r.get("/code/<string(length=2):c>", (_q, { c }) => WSGIResponse.json(c));
   r.get("/docs/", () => new WSGIResponse("docs"), { name: "docs" });
   r.post("/docs/", () => new WSGIResponse("posted docs"));
@@ -41,10 +51,17 @@ test("converters: typed values, static rules before dynamic ones, int before str
   await serving(router().asApp(), async (server) => {
     const get = async (path: string) => {
       const res = await fetch(at(server, path), { redirect: "manual" });
-      return [res.status, res.status === 200 ? await res.json() : await res.text()];
+      return [
+        res.status,
+        res.status === 200 ? await res.json() : await res.text(),
+      ];
     };
     assert.deepEqual(await get("/users/me"), [200, "me"]);
-    assert.deepEqual(await get("/users/42"), [200, { id: 42, type: "number", self: "/users/42" }]);
+    assert.deepEqual(await get("/users/42"), [200, {
+      id: 42,
+      type: "number",
+      self: "/users/42",
+    }]);
     assert.deepEqual(await get("/users/zo%C3%AB"), [200, { name: "zoë" }]);
     assert.deepEqual(await get("/items/-3"), [200, -3]);
     assert.deepEqual(await get("/pages/9"), [200, 9]);
@@ -69,7 +86,10 @@ test("converters: typed values, static rules before dynamic ones, int before str
 test("percent-encoded slashes are slashes by then (PEP 3333): never inside a <string>, kept in a <path>", async () => {
   await serving(router().asApp(), async (server) => {
     const send = async (target: string) =>
-      (await exchange(server.serverPort, `GET ${target} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`))[0];
+      (await exchange(
+        server.serverPort,
+        `GET ${target} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`,
+      ))[0];
     const slash = await send("/users/a%2Fb");
     assert.equal(slash.status, 404);
     const path = await send("/files/a%2Fb%2F..%2Fc");
@@ -106,8 +126,13 @@ test("405 with Allow; OPTIONS answered; HEAD follows GET with no body; 404", asy
     assert.ok(Number(header(head, "content-length")) > 0);
     const missing = await fetch(at(server, "/nowhere"));
     assert.equal(missing.status, 404);
-    assert.equal(await missing.text(), '404 Not Found\n\nnothing at "/nowhere"\n');
-    const options404 = await fetch(at(server, "/nowhere"), { method: "OPTIONS" });
+    assert.equal(
+      await missing.text(),
+      '404 Not Found\n\nnothing at "/nowhere"\n',
+    );
+    const options404 = await fetch(at(server, "/nowhere"), {
+      method: "OPTIONS",
+    });
     assert.equal(options404.status, 404);
     await options404.arrayBuffer();
   });
@@ -115,19 +140,36 @@ test("405 with Allow; OPTIONS answered; HEAD follows GET with no body; 404", asy
 
 test("trailing slash: 308 to the slashed URL, query and method kept; never a //host Location", async () => {
   await serving(router().asApp(), async (server) => {
-    const res = await fetch(at(server, "/docs?x=1&y=%C3%A9"), { redirect: "manual" });
+    const res = await fetch(at(server, "/docs?x=1&y=%C3%A9"), {
+      redirect: "manual",
+    });
     assert.equal(res.status, 308);
     assert.equal(res.headers.get("location"), "/docs/?x=1&y=%C3%A9");
     await res.arrayBuffer();
-    const followed = await fetch(at(server, "/docs"), { method: "POST", body: "x" });
+    const followed = await fetch(at(server, "/docs"), {
+      method: "POST",
+      body: "x",
+    });
     assert.equal(await followed.text(), "posted docs");
     const send = async (target: string) =>
-      (await exchange(server.serverPort, `GET ${target} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`))[0];
-    for (const target of ["//deep/evil.example", "///deep/evil.example", "/deep//evil.example"]) {
+      (await exchange(
+        server.serverPort,
+        `GET ${target} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`,
+      ))[0];
+    for (
+      const target of [
+        "//deep/evil.example",
+        "///deep/evil.example",
+        "/deep//evil.example",
+      ]
+    ) {
       const r = await send(target);
       const location = header(r, "location");
       if (r.status === 308) {
-        assert.ok(location && !/^[\\/]{2}/.test(location), `${target} -> ${location}`);
+        assert.ok(
+          location && !/^[\\/]{2}/.test(location),
+          `${target} -> ${location}`,
+        );
       } else assert.equal(r.status, 404, target);
     }
     const evil = await send("//deep/evil.example");
@@ -166,12 +208,17 @@ test("urlFor under a mount: SCRIPT_NAME prefixed, values quoted, spare values in
       `http://127.0.0.1:${server.serverPort}/my%20app/docs/`,
       "/my%20app/",
     ]);
-    const slash = await fetch(at(server, "/my%20app/docs"), { redirect: "manual" });
+    const slash = await fetch(at(server, "/my%20app/docs"), {
+      redirect: "manual",
+    });
     assert.equal(slash.headers.get("location"), "/my%20app/docs/");
     await slash.arrayBuffer();
   });
   assert.throws(() => r.urlFor("user", {}), /no value for <id>/);
-  assert.throws(() => r.urlFor("user", { id: -1 }), /-1 is not an unsigned integer/);
+  assert.throws(
+    () => r.urlFor("user", { id: -1 }),
+    /-1 is not an unsigned integer/,
+  );
   assert.throws(() => r.urlFor("user", { id: "x/y" }), /"x\/y"/);
   assert.equal(r.urlFor("/users/<name>", { name: "a/b" }), "/users/a%2Fb");
 });

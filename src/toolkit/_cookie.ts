@@ -18,8 +18,7 @@ const utf8 = new TextDecoder();
 function unquote(quoted: string): string {
   const inner = quoted.slice(1, -1).replace(
     UNSLASH,
-    (_, e: string) =>
-      e.length === 3 ? String.fromCharCode(parseInt(e, 8)) : e,
+    (_, e: string) => e.length === 3 ? String.fromCharCode(parseInt(e, 8)) : e,
   );
   return decodeBytes(inner);
 }
@@ -56,11 +55,13 @@ export function parseCookieHeader(header: string): [string, string][] {
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 // RFC 6265 §4.1.1 cookie-octet: no CTLs, whitespace, DQUOTE, comma,
 // semicolon or backslash; optionally the whole value in DQUOTEs.
-const COOKIE_VALUE = /^(?:[\x21\x23-\x2b\x2d-\x3a\x3c-\x5b\x5d-\x7e]*|"[\x21\x23-\x2b\x2d-\x3a\x3c-\x5b\x5d-\x7e]*")$/;
+const COOKIE_VALUE =
+  /^(?:[\x21\x23-\x2b\x2d-\x3a\x3c-\x5b\x5d-\x7e]*|"[\x21\x23-\x2b\x2d-\x3a\x3c-\x5b\x5d-\x7e]*")$/;
 // An attribute value (RFC 6265 §4.1.1 av-octet): any CHAR but CTLs and ";".
 const ATTRIBUTE = /^[\x20-\x3a\x3c-\x7e]*$/;
 // A domain: letters, digits, dots and hyphens (an IDN in its A-label form).
-const DOMAIN = /^\.?[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*$/;
+const DOMAIN =
+  /^\.?[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*$/;
 
 const q = JSON.stringify;
 
@@ -102,7 +103,9 @@ export function serializeCookie(
   if (options.domain !== undefined) {
     // werkzeug drops a leading dot (RFC 6265 §5.2.3 ignores it anyway).
     if (!DOMAIN.test(options.domain)) {
-      throw new TypeError(`cookie ${name}: domain ${q(options.domain)} is not a host name`);
+      throw new TypeError(
+        `cookie ${name}: domain ${q(options.domain)} is not a host name`,
+      );
     }
     out += `; Domain=${options.domain.replace(/^\./, "")}`;
   }
@@ -119,7 +122,9 @@ export function serializeCookie(
   if (expires !== undefined) {
     const date = expires instanceof Date ? expires : new Date(expires);
     if (Number.isNaN(date.getTime())) {
-      throw new TypeError(`cookie ${name}: expires ${q(String(expires))} is not a date`);
+      throw new TypeError(
+        `cookie ${name}: expires ${q(String(expires))} is not a date`,
+      );
     }
     out += `; Expires=${date.toUTCString()}`;
   }
@@ -130,7 +135,9 @@ export function serializeCookie(
   const path = options.path === undefined ? "/" : options.path;
   if (path !== null) {
     if (!ATTRIBUTE.test(path)) {
-      throw new TypeError(`cookie ${name}: path ${q(path)} has a control character or ";"`);
+      throw new TypeError(
+        `cookie ${name}: path ${q(path)} has a control character or ";"`,
+      );
     }
     out += `; Path=${path}`;
   }
@@ -138,7 +145,9 @@ export function serializeCookie(
     const same = String(options.sameSite).toLowerCase();
     if (same !== "strict" && same !== "lax" && same !== "none") {
       throw new TypeError(
-        `cookie ${name}: sameSite ${q(options.sameSite)} is not Strict, Lax or None`,
+        `cookie ${name}: sameSite ${
+          q(options.sameSite)
+        } is not Strict, Lax or None`,
       );
     }
     out += `; SameSite=${same[0].toUpperCase()}${same.slice(1)}`;

@@ -27,7 +27,9 @@ function parseArgs(text: string | undefined, rule: string): Args {
     else if (/^-?\d+(\.\d+)?$/.test(raw)) value = Number(raw);
     else if (/^(['"]).*\1$/.test(raw)) value = raw.slice(1, -1);
     else if (/^[\w-]+$/.test(raw)) value = raw;
-    else throw new TypeError(`rule ${q(rule)}: converter argument ${q(item)} is not understood`);
+    else {throw new TypeError(
+        `rule ${q(rule)}: converter argument ${q(item)} is not understood`,
+      );}
     if (m[1]) args.named[m[1]] = value;
     else args.positional.push(value);
   }
@@ -49,7 +51,7 @@ function quoteSegment(text: string, keepSlash: boolean): string {
   );
 }
 
-function integer(args: Args, rule: string, float: boolean): Converter {
+function integer(args: Args, float: boolean): Converter {
   const signed = args.named.signed === true;
   const min = args.named.min as number | undefined;
   const max = args.named.max as number | undefined;
@@ -62,7 +64,10 @@ function integer(args: Args, rule: string, float: boolean): Converter {
     weight: 50,
     toValue(text) {
       const n = Number(text);
-      if (!float && digits !== undefined && text.replace("-", "").length !== digits) {
+      if (
+        !float && digits !== undefined &&
+        text.replace("-", "").length !== digits
+      ) {
         throw new RangeError("digits");
       }
       if ((min !== undefined && n < min) || (max !== undefined && n > max)) {
@@ -72,13 +77,21 @@ function integer(args: Args, rule: string, float: boolean): Converter {
       return n;
     },
     toUrl(value, name) {
-      const n = typeof value === "string" && value.trim() !== "" ? Number(value) : value;
+      const n = typeof value === "string" && value.trim() !== ""
+        ? Number(value)
+        : value;
       const ok = typeof n === "number" && Number.isFinite(n) &&
         (float || Number.isInteger(n)) && (signed || n >= 0);
       if (!ok) {
-        throw new TypeError(`url for <${name}>: ${q(value)} is not ${float ? "a" : "an"} ${signed ? "" : "unsigned "}${float ? "float" : "integer"}`);
+        throw new TypeError(
+          `url for <${name}>: ${q(value)} is not ${float ? "a" : "an"} ${
+            signed ? "" : "unsigned "
+          }${float ? "float" : "integer"}`,
+        );
       }
-      if (float) return Number.isInteger(n) ? (n as number).toFixed(1) : String(n);
+      if (float) {
+        return Number.isInteger(n) ? (n as number).toFixed(1) : String(n);
+      }
       const text = String(Math.abs(n as number)).padStart(digits ?? 0, "0");
       return (n as number) < 0 ? "-" + text : text;
     },
@@ -103,8 +116,8 @@ function stringConverter(args: Args): Converter {
 const CONVERTERS: Record<string, (args: Args, rule: string) => Converter> = {
   default: stringConverter,
   string: stringConverter,
-  int: (args, rule) => integer(args, rule, false),
-  float: (args, rule) => integer(args, rule, true),
+  int: (args) => integer(args, false),
+  float: (args) => integer(args, true),
   path: () => ({
     // werkzeug's PathConverter: anything, slashes included, not starting
     // with one.
@@ -114,12 +127,16 @@ const CONVERTERS: Record<string, (args: Args, rule: string) => Converter> = {
     toUrl: (value) => quoteSegment(String(value), true),
   }),
   uuid: () => ({
-    regex: "[A-Fa-f0-9]{8}-[A-Fa-f0-9]{4}-[A-Fa-f0-9]{4}-[A-Fa-f0-9]{4}-[A-Fa-f0-9]{12}",
+    regex:
+      "[A-Fa-f0-9]{8}-[A-Fa-f0-9]{4}-[A-Fa-f0-9]{4}-[A-Fa-f0-9]{4}-[A-Fa-f0-9]{12}",
     weight: 100,
     toValue: (text) => text.toLowerCase(),
     toUrl(value, name) {
       const text = String(value);
-      if (!/^[A-Fa-f0-9]{8}-[A-Fa-f0-9]{4}-[A-Fa-f0-9]{4}-[A-Fa-f0-9]{4}-[A-Fa-f0-9]{12}$/.test(text)) {
+      if (
+        !/^[A-Fa-f0-9]{8}-[A-Fa-f0-9]{4}-[A-Fa-f0-9]{4}-[A-Fa-f0-9]{4}-[A-Fa-f0-9]{12}$/
+          .test(text)
+      ) {
         throw new TypeError(`url for <${name}>: ${q(value)} is not a UUID`);
       }
       return text.toLowerCase();
@@ -136,7 +153,9 @@ const CONVERTERS: Record<string, (args: Args, rule: string) => Converter> = {
       toValue: (text) => text,
       toUrl(value, name) {
         if (!items.includes(String(value))) {
-          throw new TypeError(`url for <${name}>: ${q(value)} is not one of ${q(items)}`);
+          throw new TypeError(
+            `url for <${name}>: ${q(value)} is not one of ${q(items)}`,
+          );
         }
         return quoteSegment(String(value), false);
       },
@@ -174,18 +193,26 @@ export function compileRule(rule: string): CompiledRule {
   let at = 0;
   const addStatic = (text: string) => {
     if (/[<>]/.test(text)) {
-      throw new TypeError(`rule ${q(rule)}: malformed converter near ${q(text)}`);
+      throw new TypeError(
+        `rule ${q(rule)}: malformed converter near ${q(text)}`,
+      );
     }
     source += escapeRegex(text);
     parts.push(text);
-    for (const piece of text.split("/")) if (piece) weights.push(0, -piece.length);
+    for (const piece of text.split("/")) {
+      if (piece) weights.push(0, -piece.length);
+    }
   };
   for (const m of rule.matchAll(PART)) {
     addStatic(rule.slice(at, m.index));
     const [, type = "default", argText, name] = m;
     const make = CONVERTERS[type];
     if (!make) {
-      throw new TypeError(`rule ${q(rule)}: unknown converter ${q(type)} (int, float, string, path, uuid, any)`);
+      throw new TypeError(
+        `rule ${q(rule)}: unknown converter ${
+          q(type)
+        } (int, float, string, path, uuid, any)`,
+      );
     }
     if (names.includes(name)) {
       throw new TypeError(`rule ${q(rule)}: the name ${q(name)} is used twice`);
@@ -248,14 +275,20 @@ export function buildPath(
     const name = compiled.names[i];
     const value = values[name];
     if (value === undefined || value === null) {
-      throw new TypeError(`url for ${q(compiled.rule)}: no value for <${name}>`);
+      throw new TypeError(
+        `url for ${q(compiled.rule)}: no value for <${name}>`,
+      );
     }
     path += compiled.converters[i].toUrl(value, name) +
       quoteSegment(compiled.parts[i + 1], true);
   }
   for (const [key, value] of Object.entries(values)) {
-    if (compiled.names.includes(key) || value === undefined || value === null) continue;
-    for (const v of Array.isArray(value) ? value : [value]) spare.append(key, String(v));
+    if (compiled.names.includes(key) || value === undefined || value === null) {
+      continue;
+    }
+    for (const v of Array.isArray(value) ? value : [value]) {
+      spare.append(key, String(v));
+    }
   }
   return path;
 }

@@ -59,11 +59,15 @@ export function dispatcher<
   for (const [prefix, mounted] of Object.entries(mounts)) {
     if (!prefix.startsWith("/") || prefix.endsWith("/")) {
       throw new TypeError(
-        `dispatcher(): mount prefix ${q(prefix)} must start with "/" and not end with one`,
+        `dispatcher(): mount prefix ${
+          q(prefix)
+        } must start with "/" and not end with one`,
       );
     }
     if (typeof mounted !== "function") {
-      throw new TypeError(`dispatcher(): the app mounted at ${q(prefix)} is not a function`);
+      throw new TypeError(
+        `dispatcher(): the app mounted at ${q(prefix)} is not a function`,
+      );
     }
     table.set(prefix, mounted);
   }

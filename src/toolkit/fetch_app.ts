@@ -86,7 +86,9 @@ export function fromFetchHandler<
   options: FromFetchHandlerOptions = {},
 ): WSGIApplication<I> {
   if (typeof handler !== "function") {
-    throw new TypeError(`fromFetchHandler(): the handler is ${typeof handler}, not a function`);
+    throw new TypeError(
+      `fromFetchHandler(): the handler is ${typeof handler}, not a function`,
+    );
   }
   return async (environ, startResponse) => {
     const request = toRequest(environ, options);
@@ -185,7 +187,9 @@ function bodyOf(stream: ReadableStream<Uint8Array> | null): WSGIBody {
           if (done) return { done: true, value: undefined };
           const r = await reader.read();
           if (r.done) done = true;
-          return r.done ? { done: true, value: undefined } : { done: false, value: r.value };
+          return r.done
+            ? { done: true, value: undefined }
+            : { done: false, value: r.value };
         },
       };
     },

@@ -50,6 +50,8 @@ export class HTTPError extends Error {
   readonly headers: Headers;
 
   /**
+   * An error for `status`, telling the client `description`.
+   *
    * @param status The status code.
    * @param description What the client is told; the reason phrase when omitted.
    * @param options Extra headers and a cause.
@@ -64,7 +66,9 @@ export class HTTPError extends Error {
     }
     const reason = phrase(status);
     super(
-      description ? `${status} ${reason}: ${description}` : `${status} ${reason}`,
+      description
+        ? `${status} ${reason}: ${description}`
+        : `${status} ${reason}`,
       { cause: options.cause },
     );
     this.name = "HTTPError";

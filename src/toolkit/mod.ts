@@ -27,6 +27,9 @@
  *
  * @module
  */
+// The WSGI types the toolkit's signatures use, so that this entry point
+// stands alone.
+export type * from "../core/types.ts";
 export * from "./http_error.ts";
 export * from "./request.ts";
 export * from "./response.ts";

@@ -93,6 +93,8 @@ export class WSGIRequest {
   #form?: Promise<[URLSearchParams, Map<string, File[]>]>;
 
   /**
+   * A request over `environ`; nothing is read yet.
+   *
    * @param environ The WSGI environ.
    * @param options Body size limits.
    */
@@ -200,7 +202,9 @@ export class WSGIRequest {
   get cookies(): ReadonlyMap<string, string> {
     if (this.#cookies) return this.#cookies;
     const cookies = new Map<string, string>();
-    for (const [name, value] of parseCookieHeader(this.environ.HTTP_COOKIE ?? "")) {
+    for (
+      const [name, value] of parseCookieHeader(this.environ.HTTP_COOKIE ?? "")
+    ) {
       if (!cookies.has(name)) cookies.set(name, value);
     }
     return this.#cookies = cookies;
@@ -259,7 +263,9 @@ export class WSGIRequest {
 
   /** The body as text, decoded by its `charset` (UTF-8 when none or unknown). */
   async text(): Promise<string> {
-    return decoderFor(this.environ.CONTENT_TYPE ?? "").decode(await this.data());
+    return decoderFor(this.environ.CONTENT_TYPE ?? "").decode(
+      await this.data(),
+    );
   }
 
   /**
@@ -403,8 +409,13 @@ export class WSGIRequest {
 }
 
 function tooLarge(size: number, limit: number, field?: string): HTTPError {
-  const what = field === undefined ? "the body" : `form field ${JSON.stringify(field)}`;
-  return new HTTPError(413, `${what} (${size} bytes) is over the ${limit}-byte limit`);
+  const what = field === undefined
+    ? "the body"
+    : `form field ${JSON.stringify(field)}`;
+  return new HTTPError(
+    413,
+    `${what} (${size} bytes) is over the ${limit}-byte limit`,
+  );
 }
 
 function decoderFor(contentType: string): TextDecoder {

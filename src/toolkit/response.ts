@@ -131,6 +131,8 @@ export class WSGIResponse {
   #onClose: (() => void)[] = [];
 
   /**
+   * A response with `body`, its status and headers.
+   *
    * @param body The body; null or omitted for none.
    * @param init Status, headers and Content-Type.
    * @throws {TypeError} For a bad status or a header value the Web
@@ -173,7 +175,9 @@ export class WSGIResponse {
   static json(data: unknown, init: WSGIResponseInit = {}): WSGIResponse {
     const text = JSON.stringify(data);
     if (text === undefined) {
-      throw new TypeError(`WSGIResponse.json(): ${typeof data} has no JSON form`);
+      throw new TypeError(
+        `WSGIResponse.json(): ${typeof data} has no JSON form`,
+      );
     }
     return new WSGIResponse(text, {
       ...init,
@@ -206,7 +210,9 @@ export class WSGIResponse {
    */
   static redirect(location: string, status: number = 303): WSGIResponse {
     if (!REDIRECTS.has(status)) {
-      throw new TypeError(`redirect(): ${status} is not 301, 302, 303, 307 or 308`);
+      throw new TypeError(
+        `redirect(): ${status} is not 301, 302, 303, 307 or 308`,
+      );
     }
     const target = safeLocation(location);
     return new WSGIResponse(`Redirecting to ${target}\n`, {
@@ -238,7 +244,9 @@ export class WSGIResponse {
     description?: string,
     headers?: HeadersInit,
   ): WSGIResponse {
-    return WSGIResponse.fromError(new HTTPError(status, description, { headers }));
+    return WSGIResponse.fromError(
+      new HTTPError(status, description, { headers }),
+    );
   }
 
   /**
@@ -379,15 +387,20 @@ export class WSGIResponse {
     const noBody = environ.REQUEST_METHOD === "HEAD" || this.status < 200 ||
       this.status === 204 || this.status === 304;
     const pairs: [string, string][] = [];
-    const empty = this.status < 200 || this.status === 204 || this.status === 304;
+    const empty = this.status < 200 || this.status === 204 ||
+      this.status === 304;
     for (const [name, value] of this.headers) {
       // RFC 9110 §8.6, §15.3.5, §15.4.5: 1xx, 204 and 304 carry no
       // content, so nothing describes one (werkzeug drops these too, and
       // wsgiref's validator refuses a Content-Type there).
-      if (empty && (name === "content-length" || name === "content-type")) continue;
+      if (empty && (name === "content-length" || name === "content-type")) {
+        continue;
+      }
       pairs.push([name, value]);
     }
-    if (this.#bytes && !this.headers.has("content-length") && !empty) pairs.push(["content-length", String(this.#bytes.length)]);
+    if (this.#bytes && !this.headers.has("content-length") && !empty) {
+      pairs.push(["content-length", String(this.#bytes.length)]);
+    }
     startResponse(this.statusLine, pairs);
     const onClose = this.#onClose;
     if (this.#bytes) {
@@ -427,20 +440,26 @@ function safeLocation(location: string): string {
   }
   if (/[\x00-\x1f\x7f]/.test(location)) {
     throw new TypeError(
-      `redirect(): location ${q(location)} has a control character (CR/LF would split the header)`,
+      `redirect(): location ${
+        q(location)
+      } has a control character (CR/LF would split the header)`,
     );
   }
   // RFC 3986 §4.2: "//host" is a network-path reference, another site;
   // browsers treat "\" as "/" (WHATWG URL), so "/\host" is one too.
   if (/^\s*[\\/][\\/]/.test(location)) {
     throw new TypeError(
-      `redirect(): location ${q(location)} is scheme-relative ("//host"): another site; give a full URL if you mean one`,
+      `redirect(): location ${
+        q(location)
+      } is scheme-relative ("//host"): another site; give a full URL if you mean one`,
     );
   }
   const scheme = /^([A-Za-z][A-Za-z0-9+.-]*):/.exec(location);
   if (scheme && !/^https?$/i.test(scheme[1])) {
     throw new TypeError(
-      `redirect(): location ${q(location)}: only http and https URLs are redirect targets`,
+      `redirect(): location ${
+        q(location)
+      }: only http and https URLs are redirect targets`,
     );
   }
   // werkzeug's iri_to_uri for what is not ASCII: percent-encoded UTF-8.

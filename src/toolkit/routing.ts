@@ -13,7 +13,11 @@ import type {
   WSGIBody,
 } from "../core/types.ts";
 import { HTTPError } from "./http_error.ts";
-import { type AnyEnvironment, WSGIRequest, type WSGIRequestOptions } from "./request.ts";
+import {
+  type AnyEnvironment,
+  WSGIRequest,
+  type WSGIRequestOptions,
+} from "./request.ts";
 import { WSGIResponse } from "./response.ts";
 import {
   buildPath,
@@ -24,8 +28,19 @@ import {
 } from "./_rule.ts";
 import { quotePath, textNative } from "./_native.ts";
 
-type ValueOf<C extends string> = C extends `${infer Base}(${string})`
-  ? ValueOf<Base>
+/**
+ * What a converter gives a handler: `number` for `int` and `float` (with
+ * or without arguments), `string` for the others.
+ *
+ * @example Usage
+ * ```ts
+ * import type { ConverterValue } from "@wsgi/wsgi/toolkit";
+ * const id: ConverterValue<"int(signed=True)"> = -3;
+ * const name: ConverterValue<"string"> = "ana";
+ * ```
+ */
+export type ConverterValue<C extends string> = C extends
+  `${infer Base}(${string})` ? ConverterValue<Base>
   : C extends "int" | "float" ? number
   : string;
 
@@ -43,9 +58,10 @@ type ValueOf<C extends string> = C extends `${infer Base}(${string})`
  */
 export type RouteParams<R extends string> = string extends R
   ? Record<string, string | number>
-  : R extends `${string}<${infer Spec}>${infer Rest}`
-    ? (Spec extends `${infer C}:${infer N}` ? { [K in N]: ValueOf<C> }
-      : { [K in Spec]: string }) & RouteParams<Rest>
+  : R extends `${string}<${infer Spec}>${infer Rest}` ?
+      & (Spec extends `${infer C}:${infer N}` ? { [K in N]: ConverterValue<C> }
+        : { [K in Spec]: string })
+      & RouteParams<Rest>
   : Record<never, never>;
 
 /**
@@ -181,7 +197,11 @@ export class Router {
   #count = 0;
   #options: RouterOptions;
 
-  /** @param options Request body limits. */
+  /**
+   * An empty router.
+   *
+   * @param options Request body limits.
+   */
   constructor(options: RouterOptions = {}) {
     this.#options = options;
   }
@@ -221,7 +241,9 @@ export class Router {
       if (name === undefined) continue;
       const taken = this.#named.get(name);
       if (taken && name === options.name) {
-        throw new TypeError(`route name ${q(name)} is taken by ${q(taken.rule)}`);
+        throw new TypeError(
+          `route name ${q(name)} is taken by ${q(taken.rule)}`,
+        );
       }
       if (!taken) this.#named.set(name, compiled);
     }
@@ -240,7 +262,9 @@ export class Router {
         ? this.#buckets.get(compiled.first) ?? []
         : this.#wild;
       list.push(route);
-      list.sort((a, b) => compareRules(a.compiled, b.compiled) || a.order - b.order);
+      list.sort((a, b) =>
+        compareRules(a.compiled, b.compiled) || a.order - b.order
+      );
       if (compiled.first !== null) this.#buckets.set(compiled.first, list);
     }
     return this;
@@ -339,7 +363,10 @@ export class Router {
 
   #find(method: string, path: string): Outcome {
     const allowed = new Set<string>();
-    const consider = (route: Route, params: Record<string, string | number>): Outcome | null => {
+    const consider = (
+      route: Route,
+      params: Record<string, string | number>,
+    ): Outcome | null => {
       if (!route.methods || route.methods.has(method)) {
         return { kind: "match", route, params };
       }
@@ -487,12 +514,17 @@ export class Router {
       return await found.route.handler(request, found.params as never);
     }
     if (found.kind === "methods" || method === "OPTIONS") {
-      const allowed = found.kind === "methods" ? found.allowed : this.#allowed(path);
+      const allowed = found.kind === "methods"
+        ? found.allowed
+        : this.#allowed(path);
       if (allowed.size) {
         allowed.add("OPTIONS");
         const allow = [...allowed].sort().join(", ");
         if (method === "OPTIONS") {
-          return new WSGIResponse(null, { status: 200, headers: { Allow: allow } });
+          return new WSGIResponse(null, {
+            status: 200,
+            headers: { Allow: allow },
+          });
         }
         throw new HTTPError(405, `${method} is not allowed here`, {
           headers: { Allow: allow },
@@ -506,11 +538,15 @@ export class Router {
       // so that it never reads as "//host", another site (RFC 3986 §4.2).
       const environ = request.environ;
       const target = quotePath(
-        ((environ.SCRIPT_NAME ?? "") + textNative(path) + "/").replace(/^\/+/, "/"),
+        ((environ.SCRIPT_NAME ?? "") + textNative(path) + "/").replace(
+          /^\/+/,
+          "/",
+        ),
       );
       const query = (environ.QUERY_STRING ?? "").replace(
         /[^\x21-\x7e]/g,
-        (c) => "%" + c.charCodeAt(0).toString(16).toUpperCase().padStart(2, "0"),
+        (c) =>
+          "%" + c.charCodeAt(0).toString(16).toUpperCase().padStart(2, "0"),
       );
       return WSGIResponse.redirect(query ? `${target}?${query}` : target, 308);
     }
