@@ -1,5 +1,7 @@
 // Cookie parsing and Set-Cookie serialisation (RFC 6265), as werkzeug does
 // both (`parse_cookie`, `dump_cookie`, 2.3 and later).
+import type { CookieOptions } from "./cookie_options.ts";
+import { nativeText } from "./_native.ts";
 
 // werkzeug's `_cookie_re`: a name without `=` or `;`, then an optional
 // value, either a quoted string (which may hold `;` and `\"`) or anything
@@ -11,8 +13,6 @@ const COOKIE = /([^=;]*)(?:\s*=\s*("(?:[^\\"]|\\.)*"|.*?))?\s*;\s*/gs;
 // inside a quoted value (what Python's http.cookies writes).
 const UNSLASH = /\\([0-3][0-7]{2}|[\s\S])/g;
 
-const utf8 = new TextDecoder();
-
 // A quoted value's bytes: each code unit is one byte (the header is a
 // native string), `\ooo` a byte, `\x` the byte x; then UTF-8 with U+FFFD.
 function unquote(quoted: string): string {
@@ -20,15 +20,7 @@ function unquote(quoted: string): string {
     UNSLASH,
     (_, e: string) => e.length === 3 ? String.fromCharCode(parseInt(e, 8)) : e,
   );
-  return decodeBytes(inner);
-}
-
-function decodeBytes(native: string): string {
-  const bytes = new Uint8Array(native.length);
-  for (let i = 0; i < native.length; i++) {
-    bytes[i] = native.charCodeAt(i) & 0xff;
-  }
-  return utf8.decode(bytes);
+  return nativeText(inner);
 }
 
 /**
@@ -45,8 +37,8 @@ export function parseCookieHeader(header: string): [string, string][] {
     let value = (m[2] ?? "").trim();
     if (value.length >= 2 && value[0] === '"' && value.at(-1) === '"') {
       value = unquote(value);
-    } else value = decodeBytes(value);
-    out.push([decodeBytes(name), value]);
+    } else value = nativeText(value);
+    out.push([nativeText(name), value]);
   }
   return out;
 }
@@ -65,18 +57,6 @@ const DOMAIN =
 
 const q = JSON.stringify;
 
-/** The attributes serializeCookie takes (CookieOptions, structurally). */
-export interface CookieAttributes {
-  maxAge?: number;
-  expires?: Date | number | string;
-  path?: string | null;
-  domain?: string;
-  secure?: boolean;
-  httpOnly?: boolean;
-  sameSite?: "Strict" | "Lax" | "None" | "strict" | "lax" | "none";
-  partitioned?: boolean;
-}
-
 /**
  * A `Set-Cookie` value in werkzeug's attribute order; a TypeError naming
  * the bad name, value or attribute for anything that could split the
@@ -85,7 +65,7 @@ export interface CookieAttributes {
 export function serializeCookie(
   name: string,
   value: string,
-  options: CookieAttributes,
+  options: CookieOptions,
 ): string {
   if (typeof name !== "string" || !TOKEN.test(name)) {
     throw new TypeError(

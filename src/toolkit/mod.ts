@@ -33,6 +33,7 @@ export type * from "../core/types.ts";
 export * from "./http_error.ts";
 export * from "./request.ts";
 export * from "./response.ts";
+export * from "./cookie_options.ts";
 export * from "./routing.ts";
 export * from "./dispatcher.ts";
 export * from "./fetch_app.ts";

@@ -252,13 +252,9 @@ export class WSGIRequest {
       chunks.push(chunk);
     }
     if (chunks.length === 1) return chunks[0];
-    const out = new Uint8Array(total);
-    let at = 0;
-    for (const c of chunks) {
-      out.set(c, at);
-      at += c.length;
-    }
-    return out;
+    return new Uint8Array(
+      await new Blob(chunks as Uint8Array<ArrayBuffer>[]).arrayBuffer(),
+    );
   }
 
   /** The body as text, decoded by its `charset` (UTF-8 when none or unknown). */

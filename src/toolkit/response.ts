@@ -14,6 +14,7 @@ import type {
 import { HTTPError } from "./http_error.ts";
 import { phrase, statusLine } from "./_status.ts";
 import { serializeCookie } from "./_cookie.ts";
+import type { CookieOptions } from "./cookie_options.ts";
 import { closingBody } from "./_body.ts";
 
 /**
@@ -54,40 +55,6 @@ export interface WSGIResponseInit {
   headers?: HeadersInit;
   /** The Content-Type, unless `headers` has one. @default {"text/plain; charset=utf-8"} */
   contentType?: string;
-}
-
-/**
- * The attributes of a cookie set by {@linkcode WSGIResponse.setCookie}
- * (RFC 6265 §4.1.2, plus `SameSite` and `Partitioned`).
- *
- * @example Usage
- * ```ts
- * import type { CookieOptions } from "@wsgi/wsgi/toolkit";
- * const session: CookieOptions = {
- *   httpOnly: true,
- *   secure: true,
- *   sameSite: "Lax",
- *   maxAge: 3600,
- * };
- * ```
- */
-export interface CookieOptions {
-  /** Seconds until it expires (`Max-Age`; `Expires` is set to match). */
-  maxAge?: number;
-  /** When it expires: a Date, milliseconds since the epoch, or a date string. */
-  expires?: Date | number | string;
-  /** The paths it is sent for; null for none (the browser's default). @default {"/"} */
-  path?: string | null;
-  /** The host it is sent to, and its subdomains. */
-  domain?: string;
-  /** Only over HTTPS. */
-  secure?: boolean;
-  /** Hidden from scripts. */
-  httpOnly?: boolean;
-  /** Cross-site sending: `Strict`, `Lax` or `None` (browsers want `Secure` with `None`). */
-  sameSite?: "Strict" | "Lax" | "None" | "strict" | "lax" | "none";
-  /** Stored per top-level site (CHIPS); implies `Secure`. */
-  partitioned?: boolean;
 }
 
 const encoder = new TextEncoder();
