@@ -1,9 +1,12 @@
 // Router matching against URLPattern, on one 50-route table: how long one
-// match takes per request, for the decision recorded in docs/toolkit.md.
+// match takes per request, for the decision recorded in docs/toolkit.md;
+// then what the router and WSGIRequest add to a whole request through
+// handleRequest (in process, no socket), against a bare WSGI app.
 // Run on each runtime (a one-off measurement; not part of bench.ts):
 //   deno run -A scripts/_route_match_bench.ts
 //   bun scripts/_route_match_bench.ts
 //   node scripts/_route_match_bench.ts
+import { handleRequest, type WSGIApplication } from "../mod.ts";
 import { Router, WSGIResponse } from "../src/toolkit/mod.ts";
 
 const resources = [
@@ -119,4 +122,53 @@ console.log(
     `(x${
       (median(u) / median(r)).toFixed(1)
     }), ${rules.length} rules, ${paths.length} paths`,
+);
+
+// A whole request in process: the bare app, the router on a static and on
+// a dynamic rule, and a handler that reads args, a header and a cookie.
+const hello = new TextEncoder().encode("ok");
+const bare: WSGIApplication = (_environ, startResponse) => {
+  startResponse("200 OK", [["Content-Type", "text/plain"]]);
+  return [hello];
+};
+const full = new Router();
+for (const rule of rules) full.get(rule, () => new WSGIResponse("ok"));
+full.get("/read/<int:id>", (request, { id }) =>
+  new WSGIResponse(
+    `${id} ${request.args.get("q")} ${request.headers.get("accept")} ${
+      request.cookies.get("s")
+    }`,
+  ));
+const routed = full.asApp();
+const headers = { Accept: "text/plain", Cookie: "s=1; t=2" };
+async function perRequest(app: WSGIApplication, path: string, n: number) {
+  const start = performance.now();
+  for (let i = 0; i < n; i++) {
+    const res = await handleRequest(
+      new Request(`http://localhost${path}`, { headers }),
+      app,
+    );
+    await res.arrayBuffer();
+  }
+  return (performance.now() - start) * 1000 / n;
+}
+const cases: [string, WSGIApplication, string][] = [
+  ["bare app", bare, "/api/events/7/title"],
+  ["router, static rule", routed, "/health"],
+  ["router, dynamic rule", routed, "/api/events/7/title"],
+  ["router, reads args+header+cookie", routed, "/read/7?q=x"],
+  ["router, 404", routed, "/nowhere/at/all"],
+];
+for (const [, app, path] of cases) await perRequest(app, path, 2000);
+const results = cases.map(() => [] as number[]);
+for (let k = 0; k < 5; k++) {
+  for (let c = 0; c < cases.length; c++) {
+    results[c].push(await perRequest(cases[c][1], cases[c][2], 5000));
+  }
+}
+console.log(
+  `${runtime}, per request through handleRequest (µs, median of 5): ` +
+    cases.map(([name], c) => `${name} ${median(results[c]).toFixed(1)}`).join(
+      "; ",
+    ),
 );

@@ -90,12 +90,15 @@ export class WSGIResponse {
   readonly status: number;
   /** The status line WSGI sends, `"201 Created"`. */
   readonly statusLine: string;
-  /** The response headers (`Set-Cookie` kept one per cookie). */
-  readonly headers: Headers;
   /** The body, as given. */
   readonly body: ResponseBody;
   #bytes: Uint8Array | null;
   #onClose: (() => void)[] = [];
+  // The headers: a Web Headers once asked for (or given), else plain pairs
+  // with lower-case names, so that a response nobody inspects costs no
+  // Headers object (iterating one sorts and combines it every time).
+  #headers: Headers | null = null;
+  #pairs: [string, string][] | null = null;
 
   /**
    * A response with `body`, its status and headers.
@@ -107,19 +110,32 @@ export class WSGIResponse {
    */
   constructor(body: ResponseBody = null, init: WSGIResponseInit = {}) {
     [this.status, this.statusLine] = statusLine(init.status ?? 200);
-    this.headers = new Headers(init.headers);
     this.body = body;
     this.#bytes = typeof body === "string"
       ? encoder.encode(body)
       : body instanceof Uint8Array
       ? body
       : null;
-    if (!this.headers.has("content-type")) {
-      this.headers.set(
-        "Content-Type",
-        init.contentType ?? "text/plain; charset=utf-8",
-      );
+    const type = init.contentType ?? "text/plain; charset=utf-8";
+    if (init.headers !== undefined) {
+      const headers = this.#headers = new Headers(init.headers);
+      if (!headers.has("content-type")) headers.set("Content-Type", type);
+    } else {
+      // What Headers would refuse, refused here too (RFC 9110 §5.5).
+      if (/[\r\n\0]/.test(type)) {
+        throw new TypeError(`contentType ${q(type)} has CR, LF or NUL`);
+      }
+      this.#pairs = [["content-type", type]];
     }
+  }
+
+  /** The response headers, a Web `Headers` (`Set-Cookie` kept one per cookie). */
+  get headers(): Headers {
+    if (!this.#headers) {
+      this.#headers = new Headers(this.#pairs!);
+      this.#pairs = null;
+    }
+    return this.#headers;
   }
 
   /**
@@ -273,7 +289,9 @@ export class WSGIResponse {
    * @throws {TypeError} For a name, value or attribute that is unsafe.
    */
   setCookie(name: string, value: string, options: CookieOptions = {}): this {
-    this.headers.append("Set-Cookie", serializeCookie(name, value, options));
+    const cookie = serializeCookie(name, value, options);
+    if (this.#pairs) this.#pairs.push(["set-cookie", cookie]);
+    else this.headers.append("Set-Cookie", cookie);
     return this;
   }
 
@@ -356,16 +374,18 @@ export class WSGIResponse {
     const pairs: [string, string][] = [];
     const empty = this.status < 200 || this.status === 204 ||
       this.status === 304;
-    for (const [name, value] of this.headers) {
+    let length = false;
+    for (const [name, value] of this.#pairs ?? this.headers) {
       // RFC 9110 §8.6, §15.3.5, §15.4.5: 1xx, 204 and 304 carry no
       // content, so nothing describes one (werkzeug drops these too, and
       // wsgiref's validator refuses a Content-Type there).
+      if (name === "content-length") length = true;
       if (empty && (name === "content-length" || name === "content-type")) {
         continue;
       }
       pairs.push([name, value]);
     }
-    if (this.#bytes && !this.headers.has("content-length") && !empty) {
+    if (this.#bytes && !length && !empty) {
       pairs.push(["content-length", String(this.#bytes.length)]);
     }
     startResponse(this.statusLine, pairs);
