@@ -135,7 +135,7 @@ const full = new Router();
 for (const rule of rules) full.get(rule, () => new WSGIResponse("ok"));
 full.get("/read/<int:id>", (request, { id }) =>
   new WSGIResponse(
-    `${id} ${request.args.get("q")} ${request.headers.get("accept")} ${
+    `${id} ${request.args.get("q")} ${request.header("accept")} ${
       request.cookies.get("s")
     }`,
   ));

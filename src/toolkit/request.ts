@@ -168,8 +168,9 @@ export class WSGIRequest {
 
   /**
    * The request headers as a Web `Headers` (their values are the native
-   * strings the client sent). A header the `Headers` class refuses is left
-   * out.
+   * strings the client sent), built from every `HTTP_*` key when first
+   * asked: {@linkcode WSGIRequest.header} is cheaper for one. A header
+   * the `Headers` class refuses is left out.
    */
   get headers(): Headers {
     if (this.#headers) return this.#headers;
@@ -191,6 +192,37 @@ export class WSGIRequest {
       }
     }
     return this.#headers = headers;
+  }
+
+  /**
+   * One request header's value, read straight from its `HTTP_*` key (no
+   * `Headers` object built): null when the client did not send it. As in
+   * the environ, repeated headers arrive joined by the server.
+   *
+   * @example Usage
+   * ```ts
+   * import { WSGIRequest } from "@wsgi/wsgi/toolkit";
+   * import { setupTestingDefaults, type WSGIEnvironment } from "@wsgi/wsgi";
+   * import assert from "node:assert/strict";
+   * const environ: Record<string, unknown> = { HTTP_X_API_KEY: "k1" };
+   * setupTestingDefaults(environ);
+   * const request = new WSGIRequest(environ as unknown as WSGIEnvironment);
+   * assert.equal(request.header("X-Api-Key"), "k1");
+   * assert.equal(request.header("x-other"), null);
+   * ```
+   *
+   * @param name The header's name, any case.
+   * @returns Its value (a native string), or null.
+   */
+  header(name: string): string | null {
+    const lower = name.toLowerCase();
+    const key = lower === "content-type"
+      ? "CONTENT_TYPE"
+      : lower === "content-length"
+      ? "CONTENT_LENGTH"
+      : "HTTP_" + lower.toUpperCase().replaceAll("-", "_");
+    const value = (this.environ as Record<string, unknown>)[key];
+    return typeof value === "string" && value !== "" ? value : null;
   }
 
   /**

@@ -227,9 +227,23 @@ export class WSGIResponse {
     description?: string,
     headers?: HeadersInit,
   ): WSGIResponse {
-    return WSGIResponse.fromError(
-      new HTTPError(status, description, { headers }),
-    );
+    // No HTTPError made: capturing a stack costs more than the answer.
+    if (!Number.isInteger(status) || status < 100 || status > 999) {
+      throw new TypeError(`error(): status ${status} is not a status code`);
+    }
+    const reason = phrase(status);
+    const head = `${status} ${reason}`;
+    const text = description === undefined || description === reason
+      ? `${head}\n`
+      : `${head}\n\n${description}\n`;
+    const response = new WSGIResponse(text, { status, headers });
+    // An error must not be cached as if it were the resource.
+    if (!response.headers.has("cache-control")) {
+      response.headers.set("Cache-Control", "no-store");
+    }
+    // The description may echo the request: never sniffed as HTML.
+    response.headers.set("X-Content-Type-Options", "nosniff");
+    return response;
   }
 
   /**
@@ -248,21 +262,7 @@ export class WSGIResponse {
    * @returns The response.
    */
   static fromError(error: HTTPError): WSGIResponse {
-    const head = `${error.status} ${phrase(error.status)}`;
-    const text = error.description === phrase(error.status)
-      ? `${head}\n`
-      : `${head}\n\n${error.description}\n`;
-    const response = new WSGIResponse(text, {
-      status: error.status,
-      headers: error.headers,
-    });
-    // An error must not be cached as if it were the resource.
-    if (!response.headers.has("cache-control")) {
-      response.headers.set("Cache-Control", "no-store");
-    }
-    // The description may echo the request: never sniffed as HTML.
-    response.headers.set("X-Content-Type-Options", "nosniff");
-    return response;
+    return WSGIResponse.error(error.status, error.description, error.headers);
   }
 
   /**

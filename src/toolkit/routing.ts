@@ -526,8 +526,8 @@ export class Router {
             headers: { Allow: allow },
           });
         }
-        throw new HTTPError(405, `${method} is not allowed here`, {
-          headers: { Allow: allow },
+        return WSGIResponse.error(405, `${method} is not allowed here`, {
+          Allow: allow,
         });
       }
     }
@@ -550,7 +550,7 @@ export class Router {
       );
       return WSGIResponse.redirect(query ? `${target}?${query}` : target, 308);
     }
-    throw new HTTPError(404, `nothing at ${JSON.stringify(path)}`);
+    return WSGIResponse.error(404, `nothing at ${JSON.stringify(path)}`);
   }
 
   #allowed(path: string): Set<string> {
