@@ -4,7 +4,12 @@
 // cancelling the handler's stream, once.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { testClient, type WSGIApplication } from "../mod.ts";
+import {
+  setupTestingDefaults,
+  testClient,
+  type WSGIApplication,
+  type WSGIEnvironment,
+} from "../mod.ts";
 import {
   dispatcher,
   fromFetchHandler,
@@ -194,4 +199,27 @@ test("testClient drives a fetch handler as any WSGI app", async () => {
     () => fromFetchHandler("nope" as never),
     /string, not a function/,
   );
+});
+
+test("a Host header with a path in it never moves the path the handler sees", async () => {
+  const seen: string[] = [];
+  const app = fromFetchHandler((request) => {
+    seen.push(request.url);
+    return new Response("ok");
+  });
+  for (const host of ["evil.example/admin?", "a@evil.example", "x#y", "a\\b"]) {
+    const environ: Record<string, unknown> = {
+      HTTP_HOST: host,
+      PATH_INFO: "/p",
+      SERVER_NAME: "127.0.0.1",
+      SERVER_PORT: "8000",
+    };
+    setupTestingDefaults(environ);
+    const body = await app(
+      environ as unknown as WSGIEnvironment,
+      () => () => {},
+    );
+    for await (const _ of body as AsyncIterable<Uint8Array>) { /* drain */ }
+  }
+  assert.deepEqual(seen, Array(4).fill("http://127.0.0.1:8000/p"));
 });

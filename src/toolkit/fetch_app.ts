@@ -11,7 +11,7 @@ import type {
   WSGIApplication,
   WSGIBody,
 } from "../core/types.ts";
-import type { AnyEnvironment } from "./request.ts";
+import { type AnyEnvironment, WSGIRequest } from "./request.ts";
 import { quotePath } from "./_native.ts";
 import { phrase } from "./_status.ts";
 
@@ -132,8 +132,15 @@ function toRequest(
   }
   const path = (options.fullPath ? environ.SCRIPT_NAME ?? "" : "") +
     (environ.PATH_INFO || "/");
-  const host = environ.HTTP_HOST ||
-    `${environ.SERVER_NAME}:${environ.SERVER_PORT}`;
+  // The Host header goes into a URL: one with "/", "?", "#", "@" or "\\"
+  // would move the path the handler sees. WSGIRequest.host refuses those
+  // ("" then); the server's own name stands in.
+  let host = new WSGIRequest(environ).host;
+  if (!host) {
+    const name = environ.SERVER_NAME ?? "localhost";
+    host = (name.includes(":") ? `[${name}]` : name) +
+      (environ.SERVER_PORT ? `:${environ.SERVER_PORT}` : "");
+  }
   const query = environ.QUERY_STRING ? `?${environ.QUERY_STRING}` : "";
   // PATH_INFO is percent-decoded: encoded again, as wsgiref's request_uri.
   // A path starting "//" would read as a host: one slash is kept.
