@@ -10,7 +10,7 @@ import { fileURLToPath } from "node:url";
 import { RUNTIME } from "./_util.ts";
 
 const root = new URL("..", import.meta.url);
-const tmp = new URL(`.tmp/docs-${RUNTIME}-${process.pid}/`, root);
+const tmp = new URL(".tmp/", root);
 
 function blocks(page: string): string[] {
   const text = readFileSync(new URL(page, root), "utf8");
@@ -38,7 +38,12 @@ for (const page of ["docs/toolkit.md", "docs/flask.md"]) {
   found.forEach((code, i) => {
     test(`${page}, ts block ${i + 1} runs`, async () => {
       mkdirSync(tmp, { recursive: true });
-      const file = new URL(`${page.replace(/\W/g, "_")}_${i + 1}.ts`, tmp);
+      const file = new URL(
+        `docs-${RUNTIME}-${process.pid}-${page.replace(/\W/g, "_")}_${
+          i + 1
+        }.ts`,
+        tmp,
+      );
       writeFileSync(file, rewrite(code));
       try {
         await import(file.href);
