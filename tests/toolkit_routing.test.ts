@@ -3,6 +3,7 @@
 // mount, path tricks.
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
 import { abort, dispatcher, Router, WSGIResponse } from "../src/toolkit/mod.ts";
 import { at, serving } from "./_toolkit.ts";
 import { exchange, header, text } from "./_raw_http.ts";
@@ -233,3 +234,102 @@ test("bad rules are refused when added, naming the rule", () => {
   r.get("/a", h, { name: "a" });
   assert.throws(() => r.get("/b", h, { name: "a" }), /"a" is taken by "\/a"/);
 });
+
+const hasWerkzeug =
+  spawnSync("python3", ["-c", "import werkzeug"]).status === 0;
+
+test(
+  "the same rule and values as CPython's werkzeug Map for the same table and paths (redirects and 404s too)",
+  { skip: hasWerkzeug ? false : "python3 -c 'import werkzeug' fails here" },
+  async () => {
+    const rules = [
+      "/users/me",
+      "/users/<int:id>",
+      "/users/<name>",
+      "/users/<int:id>/posts",
+      "/<a>/<b>",
+      "/files/<path:p>",
+      "/files/<path:p>/raw",
+      "/docs/",
+      "/n/<float:x>",
+      "/k/<any(a,b):k>",
+      "/c/<string(length=2):c>",
+      "/i/<int(signed=True):i>",
+      "/<path:all>",
+    ];
+    const paths = [
+      "/users/me",
+      "/users/7",
+      "/users/ana",
+      "/users/7/posts",
+      "/x/y",
+      "/files/a/b/raw",
+      "/files/a/b",
+      "/docs",
+      "/docs/",
+      "/n/1.5",
+      "/n/1",
+      "/k/a",
+      "/k/c",
+      "/c/fr",
+      "/c/fra",
+      "/i/-3",
+      "/anything/at/all",
+      "/",
+      "/users/",
+      "/users//7",
+      "/users/7/posts/",
+      "/files/a/raw/",
+      "/docs/x",
+      "/k/a/",
+      "/c/f%C3%A9",
+      "/users/caf%C3%A9",
+      "/i/--3",
+      "/n/-1.5",
+    ];
+    const script = `
+import json, sys
+from urllib.parse import unquote
+from werkzeug.routing import Map, Rule, RequestRedirect
+from werkzeug.exceptions import NotFound, MethodNotAllowed
+rules, paths = json.load(sys.stdin)
+bound = Map([Rule(r, endpoint=r, methods=["GET"]) for r in rules]).bind("x", "/")
+out = []
+for p in paths:
+    try:
+        # PATH_INFO as a server hands it over: percent-decoded.
+        endpoint, values = bound.match(unquote(p), method="GET")
+        out.append(["match", endpoint, values])
+    except RequestRedirect as e:
+        out.append(["redirect", e.new_url.replace("http://x", ""), e.code])
+    except MethodNotAllowed:
+        out.append(["405"])
+    except NotFound:
+        out.append(["404"])
+print(json.dumps(out))
+`;
+    const run = spawnSync("python3", ["-c", script], {
+      input: JSON.stringify([rules, paths]),
+      encoding: "utf8",
+    });
+    assert.equal(run.status, 0, run.stderr);
+    const router = new Router();
+    for (const rule of rules) {
+      router.get(rule, (_request, params) => WSGIResponse.json([rule, params]));
+    }
+    const ours: unknown[] = [];
+    await serving(router.asApp(), async (server) => {
+      for (const path of paths) {
+        const [res] = await exchange(
+          server.serverPort,
+          `GET ${path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`,
+        );
+        if (res.status === 200) ours.push(["match", ...JSON.parse(text(res))]);
+        else if (res.status === 308) {
+          ours.push(["redirect", header(res, "location"), 308]);
+        } else ours.push([String(res.status)]);
+      }
+    });
+    assert.deepEqual(ours, JSON.parse(run.stdout));
+  },
+);

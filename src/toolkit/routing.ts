@@ -147,7 +147,7 @@ interface Route {
 
 type Outcome =
   | { kind: "match"; route: Route; params: Record<string, string | number> }
-  | { kind: "methods"; allowed: Set<string> }
+  | { kind: "methods"; allowed: Set<string>; first: Route }
   | { kind: "none" };
 
 const q = JSON.stringify;
@@ -163,7 +163,8 @@ const q = JSON.stringify;
  * The application ({@linkcode Router.asApp}) answers what the rules do
  * not: 404; 405 with `Allow` when the path matched for other methods;
  * `OPTIONS` with `Allow`; HEAD wherever GET is; a 308 to the URL with a
- * slash when only the slashed rule matches (the query kept). An
+ * slash when a rule ending in `/` matches that and comes first in
+ * werkzeug's order (the query kept). An
  * {@linkcode HTTPError} thrown by a handler becomes its response; other
  * errors go to the server (a 500).
  *
@@ -363,6 +364,7 @@ export class Router {
 
   #find(method: string, path: string): Outcome {
     const allowed = new Set<string>();
+    let pathMatch: Route | null = null;
     const consider = (
       route: Route,
       params: Record<string, string | number>,
@@ -370,6 +372,7 @@ export class Router {
       if (!route.methods || route.methods.has(method)) {
         return { kind: "match", route, params };
       }
+      pathMatch ??= route;
       for (const m of route.methods) allowed.add(m);
       return null;
     };
@@ -398,7 +401,9 @@ export class Router {
       const found = consider(take, params);
       if (found) return found;
     }
-    return allowed.size ? { kind: "methods", allowed } : { kind: "none" };
+    return pathMatch
+      ? { kind: "methods", allowed, first: pathMatch }
+      : { kind: "none" };
   }
 
   /**
@@ -510,6 +515,9 @@ export class Router {
     const method = request.method;
     const path = request.path;
     const found = this.#find(method, path);
+    if (!path.endsWith("/") && this.#slashFirst(method, path, found)) {
+      return this.#slashRedirect(request);
+    }
     if (found.kind === "match") {
       return await found.route.handler(request, found.params as never);
     }
@@ -531,26 +539,41 @@ export class Router {
         });
       }
     }
-    if (!path.endsWith("/") && this.#find("GET", path + "/").kind !== "none") {
-      // werkzeug's strict_slashes: the rule ends in "/", the request did
-      // not: 308 (RFC 9110 §15.4.9 keeps the method and body), query kept.
-      // The target is built from the raw bytes; leading slashes become one
-      // so that it never reads as "//host", another site (RFC 3986 §4.2).
-      const environ = request.environ;
-      const target = quotePath(
-        ((environ.SCRIPT_NAME ?? "") + textNative(path) + "/").replace(
-          /^\/+/,
-          "/",
-        ),
-      );
-      const query = (environ.QUERY_STRING ?? "").replace(
-        /[^\x21-\x7e]/g,
-        (c) =>
-          "%" + c.charCodeAt(0).toString(16).toUpperCase().padStart(2, "0"),
-      );
-      return WSGIResponse.redirect(query ? `${target}?${query}` : target, 308);
-    }
     return WSGIResponse.error(404, `nothing at ${JSON.stringify(path)}`);
+  }
+
+  // werkzeug's strict_slashes: a rule ending in "/" that the path matches
+  // with a slash added wins over what matched without it when it comes
+  // first in werkzeug's order (a static match is always first).
+  #slashFirst(method: string, path: string, found: Outcome): boolean {
+    if (found.kind === "match" && found.route.compiled.names.length === 0) {
+      return false;
+    }
+    const slashed = this.#find(method, path + "/");
+    if (slashed.kind === "none") return false;
+    if (found.kind === "none") return true;
+    const a = slashed.kind === "match" ? slashed.route : slashed.first;
+    const b = found.kind === "match" ? found.route : found.first;
+    return (compareRules(a.compiled, b.compiled) || a.order - b.order) < 0;
+  }
+
+  // The 308 to the slashed URL (RFC 9110 §15.4.9 keeps the method and
+  // body), query kept. The target is built from the raw bytes; leading
+  // slashes become one so that it never reads as "//host", another site
+  // (RFC 3986 §4.2).
+  #slashRedirect(request: WSGIRequest): WSGIResponse {
+    const environ = request.environ;
+    const target = quotePath(
+      ((environ.SCRIPT_NAME ?? "") + textNative(request.path) + "/").replace(
+        /^\/+/,
+        "/",
+      ),
+    );
+    const query = (environ.QUERY_STRING ?? "").replace(
+      /[^\x21-\x7e]/g,
+      (c) => "%" + c.charCodeAt(0).toString(16).toUpperCase().padStart(2, "0"),
+    );
+    return WSGIResponse.redirect(query ? `${target}?${query}` : target, 308);
   }
 
   #allowed(path: string): Set<string> {
