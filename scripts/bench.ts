@@ -49,6 +49,22 @@
 // chart of requests per second the README shows; without it, the chart goes
 // to a temporary file whose path is printed.
 import { portLine } from "./_port_line.ts";
+import { benchLogs } from "./_bench_logs.ts";
+// --logs: only the access-log formats' section (scripts/_bench_logs.ts).
+if (Deno.args.includes("--logs")) {
+  const value = (flag: string, fallback: string): string => {
+    const at = Deno.args.indexOf(flag);
+    return at === -1 ? fallback : Deno.args[at + 1];
+  };
+  console.log(
+    await benchLogs({
+      runtimes: value("--runtime", "deno,bun,node").split(","),
+      rounds: Number(value("--rounds", "5")),
+      duration: Number(value("--duration", "3")),
+    }),
+  );
+  Deno.exit(0);
+}
 const ROOT = new URL("../", import.meta.url).pathname;
 const BIN = `${ROOT}node_modules/.bin/`;
 const SERVER = `${ROOT}scripts/_bench_server.ts`;
