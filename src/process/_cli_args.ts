@@ -16,6 +16,9 @@ NAME is omitted), or wsgiref's demo app when no MODULE is given.
                        (replaces --host and --port)
   --quiet, -q          no access log
   --check-config       import the app, check it, and exit
+  --pythonpath DIR     a folder or zip put on Python's sys.path (a
+                       site-packages); repeatable. MODULE may be Python
+                       (app.py:app, pkg.wsgi:application), run by Pyodide
 
 Workers (supervised, as gunicorn):
   --workers N|auto     worker processes (default $WEB_CONCURRENCY, else one
@@ -60,6 +63,8 @@ export interface Args {
   maxRequests: number;
   maxRequestsJitter: number;
   reload: boolean;
+  /** `--pythonpath` folders, for a Python MODULE. */
+  pythonpath: string[];
   /** Passed to makeServer as they are. */
   options: Record<string, unknown>;
 }
@@ -117,6 +122,7 @@ export function parseArgs(argv: string[], host: CliHost): Args {
     maxRequests: 0,
     maxRequestsJitter: 0,
     reload: false,
+    pythonpath: [],
     options: {},
   };
   const workers = (text: string, what: string): number => {
@@ -172,6 +178,7 @@ export function parseArgs(argv: string[], host: CliHost): Args {
     else if (arg === "--check-config") args.checkConfig = true;
     else if (arg === "--reload") args.reload = true;
     else if (arg === "--host") args.host = next();
+    else if (arg === "--pythonpath") args.pythonpath.push(next());
     else if (arg === "--port" || arg === "-p") {
       args.port = parsePort(next(), "--port");
     } else if (arg === "--bind" || arg === "-b") {

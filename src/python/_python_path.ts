@@ -59,7 +59,9 @@ export function prepare(
   }
   const cwd = absolute(options.cwd ?? processCwd(), processCwd());
   if (kindOf(cwd) !== "dir") {
-    throw new TypeError(`pythonApp: cwd ${JSON.stringify(cwd)} is not a folder`);
+    throw new TypeError(
+      `pythonApp: cwd ${JSON.stringify(cwd)} is not a folder`,
+    );
   }
   const dirs = [cwd];
   const paths: string[] = [];

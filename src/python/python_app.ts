@@ -95,7 +95,10 @@ function bridgeFor(py: PyodideLike): Bridge {
 }
 
 /** A fresh globals dict holding `values`. */
-function globalsWith(py: PyodideLike, values: Record<string, unknown>): unknown {
+function globalsWith(
+  py: PyodideLike,
+  values: Record<string, unknown>,
+): unknown {
   const dict = py.runPython("dict") as PyProxy;
   const globals = dict();
   for (const [k, v] of Object.entries(values)) {
@@ -244,7 +247,13 @@ export function pythonApp(
     const errors = environ["wsgi.errors"];
     const flags = (environ["wsgi.multiprocess"] ? 1 : 0) |
       (environ["wsgi.run_once"] ? 2 : 0);
-    const r = bridge.call(pyApp, env.slice(0, -1), data, errors, flags) as string;
+    const r = bridge.call(
+      pyApp,
+      env.slice(0, -1),
+      data,
+      errors,
+      flags,
+    ) as string;
     const kind = r.charCodeAt(0) - 48;
     if (kind === 2) throw pythonError(r.slice(1));
     const sep = r.indexOf(SEP);
