@@ -11,7 +11,7 @@ import { fileURLToPath } from "node:url";
 import { makeServer } from "../mod.ts";
 import { pythonApp } from "../src/python/python_app.ts";
 import { bytes, exchange, type RawResponse } from "./_raw_http.ts";
-import { collectingErrors, latin1, sleep } from "./_util.ts";
+import { collectingErrors, latin1, RUNTIME, sleep } from "./_util.ts";
 import { loadTestPyodide } from "./_python.ts";
 
 const g = globalThis as Record<string, unknown>;
@@ -131,9 +131,16 @@ const exactNames = typeof g.Deno !== "object" && typeof g.Bun !== "object";
 function appPart(r: RawResponse): string {
   const headers = r.headers.filter(([n]) => !OWN.has(n.toLowerCase()))
     // A cookie's Expires is the clock's: the same within a second only.
-    .map(([n, v]) => `${exactNames ? n : n.toLowerCase()}: ${v.replace(/Expires=[^;]+/, "Expires=*")}`);
+    .map(([n, v]) =>
+      `${exactNames ? n : n.toLowerCase()}: ${
+        v.replace(/Expires=[^;]+/, "Expires=*")
+      }`
+    );
   if (!exactNames) headers.sort();
-  return `${r.status} ${r.reason}\n${headers.join("\n")}\n\n${latin1(r.body)}`;
+  // Deno sends the canonical reason phrase ("Not Found" for Flask's "NOT
+  // FOUND"; README's runtime table).
+  const reason = exactNames ? r.reason : r.reason.toLowerCase();
+  return `${r.status} ${reason}\n${headers.join("\n")}\n\n${latin1(r.body)}`;
 }
 
 test(
@@ -157,6 +164,12 @@ test(
       for (const [what, raw] of REQUESTS) {
         const [theirs] = await exchange(Number(cpython.match[1]), raw);
         const [ours] = await exchange(server.serverPort, raw);
+        if (what === "stream" && !exactNames) {
+          // Bun frames a short stream with its own Content-Length.
+          ours.headers = ours.headers.filter(([n]) =>
+            n.toLowerCase() !== "content-length"
+          );
+        }
         assert.equal(appPart(ours), appPart(theirs), what);
         if (what === "stream") {
           assert.ok(ours.chunked, "streamed, not buffered");
