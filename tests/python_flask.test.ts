@@ -164,14 +164,14 @@ test(
       for (const [what, raw] of REQUESTS) {
         const [theirs] = await exchange(Number(cpython.match[1]), raw);
         const [ours] = await exchange(server.serverPort, raw);
-        if (what === "stream" && !exactNames) {
+        if (what === "stream" && RUNTIME === "bun") {
           // Bun frames a short stream with its own Content-Length.
           ours.headers = ours.headers.filter(([n]) =>
             n.toLowerCase() !== "content-length"
           );
         }
         assert.equal(appPart(ours), appPart(theirs), what);
-        if (what === "stream") {
+        if (what === "stream" && RUNTIME !== "bun") {
           assert.ok(ours.chunked, "streamed, not buffered");
         }
       }
