@@ -1,7 +1,7 @@
 // A real Flask app (Debian's python3-flask) through Pyodide, against the
 // same app under CPython's own wsgiref.simple_server: byte-identical
 // status, headers (but the servers' own: Date, Server and the framing) and
-// bodies. And `wsgi --workers 2 app.py:app` from the command line.
+// bodies. (`wsgi --workers 2 app.py:app`: tests/python_guide.test.ts.)
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { type ChildProcess, spawn } from "node:child_process";
@@ -182,51 +182,3 @@ test(
     }
   },
 );
-
-/** The command that runs the CLI on this runtime, from the repo root. */
-function cli(): [string, string[]] {
-  if (typeof g.Deno === "object") {
-    return [(g.Deno as { execPath(): string }).execPath(), [
-      "run",
-      "-A",
-      join(ROOT, "mod.ts"),
-    ]];
-  }
-  if (typeof g.Bun === "object") return [proc.execPath, [join(ROOT, "mod.ts")]];
-  return [proc.execPath, [join(ROOT, "tests/fixtures/node_cli.ts")]];
-}
-
-test("python: wsgi --workers 2 --pythonpath DIR app.py:app serves Flask", {
-  skip,
-}, async () => {
-  const [cmd, base] = cli();
-  const server = await start(
-    cmd,
-    [
-      ...base,
-      "--workers",
-      "2",
-      "--port",
-      "0",
-      "--pythonpath",
-      DIST,
-      "flask_app.py:app",
-    ],
-    /wsgi: 2 worker\(s\) serving/,
-    FIXTURES,
-  );
-  try {
-    const port = Number(/port (\d+)/.exec(server.log())![1]);
-    const [r] = await exchange(port, request("GET", "/caf%C3%A9/x"));
-    assert.equal(r.status, 200);
-    // Flask decodes the path as UTF-8; PATH_INFO stays bytes as latin-1.
-    assert.deepEqual(JSON.parse(latin1(r.body)), {
-      name: "x",
-      path: "/café/x",
-      raw: "/caf\xC3\xA9/x",
-    });
-  } finally {
-    await stop(server.child);
-  }
-  assert.match(server.log(), /"GET \/caf%C3%A9\/x HTTP\/1.1" 200/);
-});
