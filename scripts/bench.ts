@@ -4,6 +4,7 @@
 //                                [--runtime deno,bun,node] [--no-python]
 //                                [--rounds N] [--duration S] [--connections C]
 //                                [--only compare,detail,workers]
+//   deno run -A scripts/bench.ts --python-app   (scripts/_bench_python.ts)
 //
 // (`npm run bench` runs it.) For each runtime (deno, bun and node 24, all
 // from node_modules/.bin) it starts one child process per server
@@ -1305,6 +1306,10 @@ ${versions.map((v) => `- ${v}`).join("\n")}
 // --- main ------------------------------------------------------------------
 
 async function main(): Promise<void> {
+  if (Deno.args.includes("--python-app")) {
+    // Flask through Pyodide vs gunicorn: its own rows (issue 16).
+    return await (await import("./_bench_python.ts")).benchPythonCli(Deno.args);
+  }
   const config = parseArgs(Deno.args);
   const wrkVersion = await requireWrk();
   for (const runtime of config.runtimes) requireRuntime(runtime);
