@@ -12,15 +12,16 @@ export interface PyProxy {
   toJs(options?: { depth?: number }): unknown;
 }
 
-/** Pyodide's Emscripten file system, the calls used here. */
-export interface PyodideFS {
-  /** Whether a path exists, and what it is. */
-  analyzePath(path: string): { exists: boolean };
-}
-
 /**
  * A loaded Pyodide interpreter (what `loadPyodide()` resolves with), as far
- * as {@linkcode pythonApp} uses it.
+ * as `pythonApp` uses it: Pyodide's own `PyodideAPI` fits it.
+ *
+ * @example Usage
+ * ```ts ignore
+ * import { loadPyodide } from "pyodide";
+ * import type { PyodideLike } from "@wsgi/wsgi/python";
+ * const pyodide: PyodideLike = await loadPyodide();
+ * ```
  */
 export interface PyodideLike {
   /** Pyodide's version, such as `"0.29.3"`. */
@@ -29,8 +30,8 @@ export interface PyodideLike {
   runPython(code: string, options?: { globals?: unknown }): unknown;
   /** Imports a Python module and returns it. */
   pyimport(name: string): unknown;
-  /** The file system. */
-  readonly FS: PyodideFS;
+  /** Pyodide's Emscripten file system (whether a path exists). */
+  readonly FS: { analyzePath(path: string): { exists: boolean } };
   /** Mounts a host directory (Node, Deno and Bun). */
   mountNodeFS(emscriptenPath: string, hostPath: string): void;
 }

@@ -3,6 +3,7 @@
 // the real paths), sys.path, the working directory, os.environ and the
 // .pyc cache, as a Python developer expects them.
 import type { PyodideLike, PyProxy } from "./_pyodide.ts";
+import type { PythonAppOptions } from "./options.ts";
 import {
   absolute,
   defaultPycache,
@@ -12,27 +13,6 @@ import {
   processCwd,
   processEnv,
 } from "./_host_node.ts";
-
-/** Where the code is, and the process's view of Python. */
-export interface PythonPathOptions {
-  /**
-   * Folders or zip files put first on `sys.path`, in order: the app's
-   * source, a virtualenv's `site-packages`, `/usr/lib/python3/dist-packages`
-   * (gunicorn's `--pythonpath`). Relative to `cwd`.
-   */
-  path?: string[];
-  /** Python's working directory, also first on `sys.path` (default: the process's). */
-  cwd?: string;
-  /** `os.environ` (default: the process's environment, `TZ` included). */
-  env?: Record<string, string>;
-  /**
-   * Where `.pyc` files compiled by Pyodide's CPython are kept, so that the
-   * next start imports without compiling (default
-   * `$XDG_CACHE_HOME/wsgi/pyodide-VERSION`, else `~/.cache/wsgi/...`);
-   * `false` for none.
-   */
-  pycache?: string | false;
-}
 
 /** Mounts a host folder at its own path, unless Pyodide sees it already. */
 function mount(py: PyodideLike, dir: string): void {
@@ -47,7 +27,7 @@ function mount(py: PyodideLike, dir: string): void {
 export function prepare(
   py: PyodideLike,
   spec: string,
-  options: PythonPathOptions,
+  options: PythonAppOptions,
 ): [string, string] {
   const colon = spec.lastIndexOf(":");
   let module = colon === -1 ? spec : spec.slice(0, colon);

@@ -14,13 +14,11 @@ import type {
 } from "../core/types.ts";
 import { BRIDGE_PY } from "./_bridge_py.ts";
 import type { PyodideLike, PyProxy } from "./_pyodide.ts";
-import { prepare, type PythonPathOptions } from "./_python_path.ts";
+import { prepare } from "./_python_path.ts";
+import type { PythonAppOptions } from "./options.ts";
 
 export type { PyodideLike } from "./_pyodide.ts";
-export type { PythonPathOptions } from "./_python_path.ts";
-
-/** Options of {@linkcode pythonApp}. */
-export interface PythonAppOptions extends PythonPathOptions {}
+export type { PythonAppOptions } from "./options.ts";
 
 // Above U+00FF: never inside a native string, so it separates them safely.
 const SEP = "\u0100";
