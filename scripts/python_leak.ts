@@ -38,8 +38,14 @@ const requests: [string, () => Request][] = [
     })],
   ["flask stream", () => new Request("http://127.0.0.1/stream")],
   ["flask 404", () => new Request("http://127.0.0.1/missing")],
-  ["bare", () =>
-    new Request("http://127.0.0.1/x", { method: "POST", body: "x".repeat(5000) })],
+  [
+    "bare",
+    () =>
+      new Request("http://127.0.0.1/x", {
+        method: "POST",
+        body: "x".repeat(5000),
+      }),
+  ],
 ];
 
 const points: { n: number; heap: number; objects: number; ms: number }[] = [];

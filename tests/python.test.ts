@@ -283,7 +283,7 @@ test(
       assert.match(text, /about to fail\n/);
       assert.match(
         text,
-        /Traceback \(most recent call last\):\n  File ".*apps\.py", line \d+, in boom\n    raise ValueError\("boom at the app"\)\nValueError: boom at the app\n/,
+        /Traceback \(most recent call last\):\n {2}File ".*apps\.py", line \d+, in boom\n {4}raise ValueError\("boom at the app"\)\nValueError: boom at the app\n/,
       );
       // The bridge's own frame is not shown.
       assert.doesNotMatch(text, /wsgi bridge.*\n.*boom/);
