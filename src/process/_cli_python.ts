@@ -63,8 +63,14 @@ export async function loadPythonApp(
     return pythonApp(pyodide, spec, { path: [...pythonpath], cwd: host.cwd() });
   } catch (error) {
     const message = (error as Error).message ?? String(error);
+    const hint = /ModuleNotFoundError/.test(message)
+      ? `\n(Pyodide sees the working directory and --pythonpath only: add ` +
+        `the folder holding the package, such as a site-packages or ` +
+        `/usr/lib/python3/dist-packages)`
+      : "";
     throw new UsageError(
-      `cannot import ${JSON.stringify(spec)} in Python: ${message.trimEnd()}`,
+      `cannot import ${JSON.stringify(spec)} in Python: ${message.trimEnd()}` +
+        hint,
     );
   }
 }
