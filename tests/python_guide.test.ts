@@ -1,6 +1,7 @@
 // docs/python.md's steps, run: its hello.py served by its own command line
 // (`wsgi --workers 2 --pythonpath /usr/lib/python3/dist-packages
-// hello.py:app`) on this runtime, both routes answered; and (on Deno) its
+// hello.py:app`) on this runtime, both routes answered, then SIGHUP
+// serving the changed code; and (on Deno) its
 // TypeScript block type-checked against the sources.
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -102,6 +103,22 @@ test("docs/python.md: its hello.py served by its wsgi --workers 2 command", {
       `POST /echo HTTP/1.1\r\nHost: h\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body}`,
     );
     assert.deepEqual(JSON.parse(latin1(echo.body)), { "you sent": { n: 1 } });
+    // SIGHUP: new workers import the changed Python code (gunicorn's HUP).
+    writeFileSync(
+      join(dir, "hello.py"),
+      hello.replace('"Hello, World!"', '"Hello again"'),
+    );
+    proc.kill(child.pid!, "SIGHUP");
+    const reloaded = Date.now() + 90_000;
+    while (!/wsgi: reload done/.test(out)) {
+      assert.ok(Date.now() < reloaded, `no reload after 90 s: ${out}`);
+      await sleep(50);
+    }
+    const [again] = await exchange(
+      port,
+      "GET / HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n",
+    );
+    assert.equal(latin1(again.body), "Hello again");
   } finally {
     // By pid, as tests/supervisor.test.ts does (Deno's child.kill() reports
     // the signal as the outcome).
