@@ -19,6 +19,9 @@ NAME is omitted), or wsgiref's demo app when no MODULE is given.
   --pythonpath DIR     a folder or zip put on Python's sys.path (a
                        site-packages); repeatable. MODULE may be Python
                        (app.py:app, pkg.wsgi:application), run by Pyodide
+  --metrics HOST:PORT  serve /metrics (Prometheus, OpenMetrics by Accept),
+                       /ready and /live on their own listener; summed over
+                       the workers (docs/observability.md)
 
 Workers (supervised, as gunicorn):
   --workers N|auto     worker processes (default $WEB_CONCURRENCY, else one
@@ -30,6 +33,10 @@ Workers (supervised, as gunicorn):
   --max-requests N     retire a worker after N requests (default 0 = never)
   --max-requests-jitter J  add 0..J to each worker's --max-requests
   --reload             restart workers when a source file changes (dev)
+  --timeout-stacks     Deno: start workers with their inspector on a loopback
+                       port, so that --timeout logs a stuck worker's stack
+                       (any local user can attach: trusted hosts only; Node
+                       logs the stack without it)
 
 Limits and proxies:
   --forwarded-allow-ips LIST   proxies trusted for X-Forwarded-*/Forwarded
@@ -44,7 +51,8 @@ Limits and proxies:
   --help, -h           this text
 
 Signals (to the parent): TERM, INT stop gracefully; HUP reloads the code
-into new workers; TTIN, TTOU add and remove a worker.
+into new workers; TTIN, TTOU add and remove a worker; USR2 logs every
+worker's requests in flight.
 `;
 
 /** Parsed command-line arguments. */
@@ -65,6 +73,10 @@ export interface Args {
   reload: boolean;
   /** `--pythonpath` folders, for a Python MODULE. */
   pythonpath: string[];
+  /** `--metrics HOST:PORT`, or null. */
+  metrics: Bind | null;
+  /** `--timeout-stacks` (Deno). */
+  timeoutStacks: boolean;
   /** Passed to makeServer as they are. */
   options: Record<string, unknown>;
 }
@@ -123,6 +135,8 @@ export function parseArgs(argv: string[], host: CliHost): Args {
     maxRequestsJitter: 0,
     reload: false,
     pythonpath: [],
+    metrics: null,
+    timeoutStacks: false,
     options: {},
   };
   const workers = (text: string, what: string): number => {
@@ -177,12 +191,18 @@ export function parseArgs(argv: string[], host: CliHost): Args {
     else if (arg === "--quiet" || arg === "-q") args.quiet = true;
     else if (arg === "--check-config") args.checkConfig = true;
     else if (arg === "--reload") args.reload = true;
+    else if (arg === "--timeout-stacks") args.timeoutStacks = true;
     else if (arg === "--host") args.host = next();
     else if (arg === "--pythonpath") args.pythonpath.push(next());
     else if (arg === "--port" || arg === "-p") {
       args.port = parsePort(next(), "--port");
     } else if (arg === "--bind" || arg === "-b") {
       args.binds.push(parseBind(next()));
+    } else if (arg === "--metrics") {
+      args.metrics = parseBind(next());
+      if (args.metrics.host.startsWith("unix:")) {
+        throw new UsageError(`--metrics must be HOST:PORT, not a unix socket`);
+      }
     } else if (arg === "--workers" || arg === "-w") {
       args.workers = workers(next(), arg);
     } else if (arg === "--timeout" || arg === "-t") args.timeout = seconds();
