@@ -147,6 +147,7 @@ test(
   "python: Flask through Pyodide answers byte for byte as under CPython's wsgiref",
   {
     skip,
+    timeout: 120_000,
   },
   async () => {
     const cpython = await start("/usr/bin/python3", [

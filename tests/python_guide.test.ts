@@ -57,8 +57,11 @@ function cliCommand(line: string): [string, string[]] {
   return [proc.execPath, [join(ROOT, "tests/fixtures/node_cli.ts"), ...args]];
 }
 
+// Four Pyodide boots (two workers, twice): seconds each, more on a busy
+// machine, so this test has its own bound instead of the suites' 30 s.
 test("docs/python.md: its hello.py served by its wsgi --workers 2 command", {
   skip,
+  timeout: 240_000,
 }, async () => {
   const hello = block("python").find((b) => b.includes("Flask(__name__)"));
   assert.ok(hello, "the guide has hello.py");

@@ -285,6 +285,9 @@ def next_chunk(c):
         return -2 if chunk is None else int(_put(chunk))
     except BaseException as e:
         text = _traceback(e, 1)
-        c.close()
+        try:
+            c.close()
+        except BaseException as e2:
+            text += _traceback(e2, 1)
         return text
 `;
