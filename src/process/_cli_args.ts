@@ -17,6 +17,9 @@ NAME is omitted), or wsgiref's demo app when no MODULE is given.
                        (replaces --host and --port)
   --quiet, -q          no access log
   --check-config       import the app, check it, and exit
+  --pythonpath DIR     a folder or zip put on Python's sys.path (a
+                       site-packages); repeatable. MODULE may be Python
+                       (app.py:app, pkg.wsgi:application), run by Pyodide
   --metrics HOST:PORT  serve /metrics (Prometheus, OpenMetrics by Accept),
                        /ready and /live on their own listener; summed over
                        the workers (docs/observability.md)
@@ -81,6 +84,8 @@ export interface Args {
   maxRequests: number;
   maxRequestsJitter: number;
   reload: boolean;
+  /** `--pythonpath` folders, for a Python MODULE. */
+  pythonpath: string[];
   /** `--metrics HOST:PORT`, or null. */
   metrics: Bind | null;
   /** `--timeout-stacks` (Deno). */
@@ -144,6 +149,7 @@ export function parseArgs(argv: string[], host: CliHost): Args {
     maxRequests: 0,
     maxRequestsJitter: 0,
     reload: false,
+    pythonpath: [],
     metrics: null,
     timeoutStacks: false,
     options: {},
@@ -203,6 +209,7 @@ export function parseArgs(argv: string[], host: CliHost): Args {
     else if (arg === "--reload") args.reload = true;
     else if (arg === "--timeout-stacks") args.timeoutStacks = true;
     else if (arg === "--host") args.host = next();
+    else if (arg === "--pythonpath") args.pythonpath.push(next());
     else if (arg === "--port" || arg === "-p") {
       args.port = parsePort(next(), "--port");
     } else if (arg === "--bind" || arg === "-b") {
