@@ -26,6 +26,8 @@ const SERVER_OPTION_NAMES: OptionNames<ServerOptions> = {
   key: true,
   log: true,
   reusePort: true,
+  proxyProtocol: true,
+  proxyAllowFrom: true,
   forwardedAllowIps: true,
   headersTimeout: true,
   keepAliveTimeout: true,
