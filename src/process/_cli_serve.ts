@@ -10,10 +10,11 @@ import type { CliHost } from "./_cli_host.ts";
 import { Supervisor } from "./_supervisor.ts";
 import type { Bind, WorkerConfig } from "./_worker_protocol.ts";
 import { runWorker } from "./_worker.ts";
+import { inheritedFds, Notifier } from "./_systemd.ts";
 
-/** `host:port` or `unix:/path`, for messages. */
+/** `host:port`, `unix:/path` or `fd://N`, for messages. */
 function showBind(bind: Bind): string {
-  if (bind.host.startsWith("unix:")) return bind.host;
+  if (/^(?:unix:|fd:\/\/)/.test(bind.host)) return bind.host;
   return `${
     bind.host.includes(":") ? `[${bind.host}]` : bind.host
   }:${bind.port}`;
@@ -22,6 +23,9 @@ function showBind(bind: Bind): string {
 /** The line that says where the server listens. */
 function servingLine(bind: Bind, scheme = "http"): string {
   if (bind.host.startsWith("unix:")) return `Serving HTTP on ${bind.host} ...`;
+  if (bind.host.startsWith("fd://")) {
+    return `Serving HTTP on ${bind.host} (an inherited socket) ...`;
+  }
   return `Serving HTTP on ${bind.host} port ${bind.port} (${scheme}://${
     showBind(bind)
   }/) ...`;
@@ -69,7 +73,11 @@ export async function serveHere(
     await Promise.all(servers.map((s) => s.shutdown()));
     return 2;
   }
-  host.onSignal(() => servers.forEach((s) => void s.shutdown()));
+  const notifier = new Notifier(host, (line) => console.error(line));
+  host.onSignal(() => {
+    notifier.stopping();
+    servers.forEach((s) => void s.shutdown());
+  });
   servers.forEach((server, i) => {
     const bind = args.binds[i];
     console.log(
@@ -78,7 +86,9 @@ export async function serveHere(
         : `Serving HTTP on ${server.serverName} port ${server.serverPort} (${server.url}) ...`,
     );
   });
+  notifier.ready("serving");
   await Promise.all(servers.map((s) => s.serveForever()));
+  await notifier.flush();
   return 0;
 }
 
@@ -100,9 +110,16 @@ export async function supervise(args: Args, host: CliHost): Promise<number> {
     );
     return 2;
   }
-  const processes = await host.supervisor();
+  const processes = await host.supervisor({
+    inheritFds: inheritedFds(args.binds),
+  });
   const binds: Bind[] = [];
   for (const bind of args.binds) {
+    if (bind.host.startsWith("fd://")) {
+      // An inherited socket: every worker accepts from it.
+      binds.push(bind);
+      continue;
+    }
     if (bind.host.startsWith("unix:")) {
       // A socket file left by an earlier run would refuse the bind.
       host.removeSocket(bind.host.slice(5));
@@ -132,6 +149,8 @@ export async function supervise(args: Args, host: CliHost): Promise<number> {
     ? host.cwd()
     : (modulePath.startsWith("/") ? modulePath : `${host.cwd()}/${modulePath}`)
       .replace(/\/[^/]*$/, "") || "/";
+  const notifier = new Notifier(host, (line) => console.error(line));
+  const status = `${workers} worker(s) serving`;
   const supervisor = new Supervisor(
     processes,
     {
@@ -151,9 +170,17 @@ export async function supervise(args: Args, host: CliHost): Promise<number> {
           reloadDir === null ? "" : `; --reload watches ${reloadDir}`
         }`,
       );
+      notifier.ready(status);
+    },
+    {
+      reloading: () => notifier.reloading(),
+      reloaded: () => notifier.ready(status),
+      stopping: () => notifier.stopping(),
     },
   );
-  return await supervisor.run();
+  const code = await supervisor.run();
+  await notifier.flush();
+  return code;
 }
 
 /** A worker started by the supervisor. */

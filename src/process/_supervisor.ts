@@ -35,6 +35,16 @@ export interface SupervisorSettings {
   reloadDir: string | null;
 }
 
+/** What the supervisor reports as it goes (systemd's sd_notify states). */
+export interface SupervisorEvents {
+  /** A reload has begun. */
+  reloading(): void;
+  /** A reload is over (done, or abandoned: the old workers serve). */
+  reloaded(): void;
+  /** The graceful stop has begun. */
+  stopping(): void;
+}
+
 /**
  * Runs the workers until stopped; resolves with the exit code: 0 after
  * SIGTERM/SIGINT, 3 when workers keep failing to boot.
@@ -60,13 +70,16 @@ export class Supervisor {
   #tmp: string;
   #serial = 0;
   #onServing: () => void;
+  #events: SupervisorEvents | null;
 
   constructor(
     host: ProcessHost,
     settings: SupervisorSettings,
     log: (line: string) => void,
     onServing: () => void,
+    events: SupervisorEvents | null = null,
   ) {
+    this.#events = events;
     this.#host = host;
     this.#s = settings;
     this.#log = log;
@@ -110,6 +123,7 @@ export class Supervisor {
       return;
     }
     this.#stopping = true;
+    this.#events?.stopping();
     this.#log(
       `wsgi: ${why}: stopping; ${this.#workers.size} worker(s) finish their requests (up to ${this.#s.gracefulTimeout} s)`,
     );
@@ -128,6 +142,7 @@ export class Supervisor {
     }
     this.#gen += 1;
     this.#reloading = this.#gen;
+    this.#events?.reloading();
     this.#log(
       `wsgi: ${why}: reloading; starting ${this.#target} new worker(s)`,
     );
@@ -234,6 +249,7 @@ export class Supervisor {
         if (old.gen < this.#gen) this.#retire(old, "reloaded");
       }
       this.#log(`wsgi: reload done; ${current.length} new worker(s) serving`);
+      this.#events?.reloaded();
     }
   }
 
@@ -297,6 +313,7 @@ export class Supervisor {
         );
         this.#reloading = 0;
         this.#gen = w.gen - 1;
+        this.#events?.reloaded();
         for (const n of this.#workers) {
           if (n.gen === w.gen) this.#retire(n, "reload abandoned");
         }

@@ -86,7 +86,8 @@ export async function runWorker(
     servers = config.binds.map((bind) =>
       makeServer(bind.host, bind.port, served, {
         ...options,
-        reusePort: side.reusePort && !bind.host.startsWith("unix:"),
+        // An inherited socket (fd://N) is shared already.
+        reusePort: side.reusePort && !/^(?:unix:|fd:\/\/)/.test(bind.host),
       })
     );
     const bound = await Promise.allSettled(servers.map((s) => s.ready));
