@@ -14,7 +14,8 @@ import {
 } from "../mod.ts";
 import { bytes, connect, text } from "./_raw_http.ts";
 import { memoryErrors } from "./_capture.ts";
-import { sleep } from "./_util.ts";
+import { sleep, within } from "./_util.ts";
+import { spawn } from "node:child_process";
 import { parseProxyHeader } from "../src/core/_proxy_protocol.ts";
 
 const KEYS = [
@@ -323,4 +324,67 @@ test("the parser: prefixes wait for more, other bytes are plain HTTP", () => {
     length: 32,
     info: { client: { address: "1.2.3.4", port: 1 }, tls: false },
   });
+});
+
+test("the CLI: --proxy-protocol and --proxy-allow-from reach every worker", async () => {
+  const g = globalThis as Record<string, unknown>;
+  const proc = g.process as {
+    execPath: string;
+    env: Record<string, string>;
+    kill(pid: number, signal: string): void;
+  };
+  const cmd = typeof g.Deno === "object"
+    ? [(g.Deno as { execPath(): string }).execPath(), "run", "-A", "mod.ts"]
+    : typeof g.Bun === "object"
+    ? [proc.execPath, "mod.ts"]
+    : [proc.execPath, "tests/fixtures/node_cli.ts"];
+  const root = new URL("..", import.meta.url).pathname;
+  const child = spawn(cmd[0], [
+    ...cmd.slice(1),
+    "--workers",
+    "2",
+    "--port",
+    "0",
+    "--proxy-protocol",
+    "--proxy-allow-from",
+    "127.0.0.0/8",
+    "tests/fixtures/remote_app.ts:app",
+  ], { cwd: root, env: { ...proc.env, NO_COLOR: "1" } });
+  let out = "";
+  child.stdout!.on("data", (d) => void (out += d));
+  child.stderr!.on("data", (d) => void (out += d));
+  const exited = new Promise((resolve) => child.once("close", resolve));
+  try {
+    const deadline = Date.now() + 20000;
+    let m: RegExpExecArray | null = null;
+    while (!(m = /port (\d+) \(http/.exec(out)) && Date.now() < deadline) {
+      await sleep(25);
+    }
+    assert.ok(m, out);
+    const port = Number(m[1]);
+    for (let i = 0; i < 4; i++) {
+      const conn = await connect(port);
+      try {
+        await conn.write(
+          `PROXY TCP4 198.51.100.${i} 127.0.0.1 ${4000 + i} ${port}\r\n` +
+            "GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n",
+        );
+        assert.equal(
+          text(await conn.readResponse()),
+          `198.51.100.${i} ${4000 + i} http`,
+        );
+      } finally {
+        conn.destroy();
+      }
+    }
+    proc.kill(child.pid!, "SIGTERM");
+    assert.equal(await within(exited, 15000, "the CLI's stop"), 0);
+  } finally {
+    if (child.exitCode === null) proc.kill(child.pid!, "SIGKILL");
+    for (const w of out.matchAll(/worker (\d+) booting/g)) {
+      try {
+        proc.kill(Number(w[1]), "SIGKILL");
+      } catch { /* gone */ }
+    }
+  }
 });
