@@ -30,6 +30,8 @@ const ACTIVATE = "/usr/bin/systemd-socket-activate";
 const PYTHON = "/usr/bin/python3";
 const SKIP = !existsSync(ACTIVATE)
   ? "needs systemd-socket-activate (Debian's systemd package; .ci/run installs it)"
+  : !existsSync("/usr/bin/systemd-notify") && !existsSync("/bin/systemd-notify")
+  ? "needs systemd-notify (Debian's systemd package): the CLI sends by it"
   : !existsSync(PYTHON)
   ? "needs /usr/bin/python3 for the NOTIFY_SOCKET listener"
   : false;
