@@ -10,7 +10,13 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { type ChildProcess, spawn } from "node:child_process";
 import { connect as netConnect } from "node:net";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import {
+  existsSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -287,3 +293,46 @@ test("listenFds: only for this pid; names; a bad LISTEN_FDS is an error", () => 
     /LISTEN_FDS .* "x"/,
   );
 });
+
+test(
+  "docs/deploy.md's .socket and .service units pass systemd-analyze verify",
+  {
+    skip: existsSync("/usr/bin/systemd-analyze")
+      ? false
+      : "needs systemd-analyze (Debian's systemd package)",
+  },
+  async () => {
+    const doc = readFileSync(join(ROOT, "docs/deploy.md"), "utf8");
+    const section = doc.slice(
+      doc.indexOf("## systemd: socket activation"),
+      doc.indexOf("## The PROXY protocol"),
+    );
+    const blocks = [...section.matchAll(/```ini\n([\s\S]*?)```/g)].map((m) =>
+      m[1]
+    );
+    assert.equal(blocks.length, 2);
+    assert.match(blocks[0], /^ListenStream=/m);
+    assert.match(blocks[1], /^Type=notify$/m);
+    assert.match(blocks[1], /^NotifyAccess=all$/m);
+    const dir = mkdtempSync(join(tmpdir(), "wsgi-units-"));
+    try {
+      writeFileSync(join(dir, "app.socket"), blocks[0]);
+      // verify wants ExecStart's program to exist: this runtime stands in.
+      writeFileSync(
+        join(dir, "app.service"),
+        blocks[1].replace(/^ExecStart=\S+/m, `ExecStart=${command()[0]}`),
+      );
+      const check = run([
+        "/usr/bin/systemd-analyze",
+        "verify",
+        "--man=no",
+        join(dir, "app.socket"),
+        join(dir, "app.service"),
+      ]);
+      assert.equal(await check.exited, 0, check.out());
+      assert.doesNotMatch(check.out(), /unknown|invalid|ignoring/i);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  },
+);
