@@ -336,3 +336,75 @@ test(
     }
   },
 );
+
+test(
+  "a restart loses no connection: the socket outlives the server, connections wait in its queue",
+  {
+    skip: existsSync(PYTHON)
+      ? false
+      : "needs /usr/bin/python3 (the socket holder)",
+  },
+  async () => {
+    const holder = spawn(
+      PYTHON,
+      ["tests/fixtures/socket_holder.py", ...command(), APP],
+      { cwd: ROOT, stdio: ["pipe", "pipe", "pipe"] },
+    );
+    let out = "";
+    holder.stdout!.setEncoding("utf8");
+    holder.stderr!.setEncoding("utf8");
+    holder.stdout!.on("data", (d: string) => void (out += d));
+    holder.stderr!.on("data", (d: string) => void (out += d));
+    const exited = new Promise((resolve) => holder.once("close", resolve));
+    const servers = () => [...out.matchAll(/started (\d+)/g)].map((m) => m[1]);
+    try {
+      const port = Number(
+        (await waitFor("the holder's port", () => /PORT (\d+)/.exec(out)))[1],
+      );
+      holder.stdin!.write("start\n");
+      await waitFor("the first server", () => /Serving HTTP/.test(out));
+      // Requests one after another on new connections, while the server is
+      // stopped and started again: bounded in count and time.
+      const seen = new Map<string, number>();
+      let failed = 0;
+      const errors: string[] = [];
+      let restarted = false;
+      const load = (async () => {
+        const deadline = Date.now() + 30000;
+        for (let i = 0; i < 5000 && Date.now() < deadline; i++) {
+          try {
+            const pid = await ask(port);
+            seen.set(pid, (seen.get(pid) ?? 0) + 1);
+          } catch (error) {
+            failed += 1;
+            errors.push(`${i}: ${(error as Error).message}`);
+          }
+          // Until the second server has answered a few.
+          if (restarted && [...seen.values()][1] >= 20) break;
+          await sleep(1);
+        }
+      })();
+      await sleep(300);
+      holder.stdin!.write("stop\n");
+      await waitFor("the stop", () => /stopped 0/.test(out));
+      // No server at all for a while: connections queue up.
+      await sleep(300);
+      holder.stdin!.write("start\n");
+      restarted = true;
+      await load;
+      assert.equal(failed, 0, `failed requests: ${errors.join("; ")}`);
+      const [first, second] = servers();
+      assert.ok((seen.get(first) ?? 0) > 0, `the first server served: ${out}`);
+      assert.ok((seen.get(second) ?? 0) > 0, "the second server served");
+    } finally {
+      holder.stdin!.end();
+      await Promise.race([exited, sleep(10000)]);
+      for (const pid of servers()) {
+        try {
+          proc.kill(Number(pid), "SIGKILL");
+        } catch { /* gone */ }
+      }
+      if (holder.exitCode === null) proc.kill(holder.pid!, "SIGKILL");
+    }
+  },
+);

@@ -19,6 +19,8 @@ import { nodeModule } from "./_http_node.ts";
 
 // The few node:net APIs used here, declared so that no Node types are needed.
 interface NetSocket {
+  bytesRead: number;
+  destroyed: boolean;
   remoteAddress?: string;
   remotePort?: number;
   on(event: "data", listener: (chunk: Uint8Array) => void): void;
@@ -65,7 +67,10 @@ export interface Front {
   /** The bound host (a unix socket's path) and port (80 for a path). */
   hostname: string;
   port: number;
-  /** Stops accepting; calls back once every connection has closed. */
+  /**
+   * Stops accepting, then closes idle connections (node:http's close());
+   * calls back once every connection has closed.
+   */
   close(callback: () => void): void;
 }
 
@@ -81,8 +86,15 @@ export async function listenFront(
   const net = await nodeModule<NetModule>("node:net");
   const mode = options.proxyProtocol || null;
   const trust = proxyAllow(options);
+  // The connections handed to HTTP, for the graceful stop.
+  const open = new Set<NetSocket>();
+  const handOver = (socket: NetSocket): void => {
+    open.add(socket);
+    socket.on("close", () => open.delete(socket));
+    http.emit("connection", socket);
+  };
   const server = net.createServer((socket) => {
-    if (mode === null) http.emit("connection", socket);
+    if (mode === null) handOver(socket);
     else readHeader(socket, mode);
   });
   const refuse = (socket: NetSocket, why: string): void => {
@@ -131,7 +143,7 @@ export async function listenFront(
       // socket goes to HTTP exactly as a new connection would.
       socket.pause();
       if (rest.length > 0) socket.unshift(rest);
-      http.emit("connection", socket);
+      handOver(socket);
       socket.resume();
     };
     socket.on("data", onData);
@@ -153,10 +165,21 @@ export async function listenFront(
       : bound?.address ?? ("path" in address ? address.path : ""),
     port: typeof bound === "object" && bound !== null ? bound.port : 80,
     close(callback) {
-      // node:http's close() stops its timers and closes idle connections
-      // (it has no listening handle of its own: the error is expected).
-      http.close(() => {});
       server.close(callback);
+      // A connection accepted just before the stop has not sent its
+      // request yet, and node:http counts it idle: closed now, its client
+      // would see a reset, though the socket's queue (systemd's, shared
+      // with the next server) would have kept it. It gets until its first
+      // byte (at most headersTimeout); then node:http's close() stops its
+      // timers and closes the idle keep-alive connections (it has no
+      // listening handle of its own: the error it reports is expected).
+      const deadline = Date.now() + (options.headerTimeout || 10_000);
+      const settle = (): void => {
+        const fresh = [...open].some((s) => !s.destroyed && s.bytesRead === 0);
+        if (fresh && Date.now() < deadline) setTimeout(settle, 5);
+        else http.close(() => {});
+      };
+      settle();
     },
   };
 }

@@ -92,7 +92,8 @@ export const listen: Listen = async (host, port, app, options) => {
         sent.ok,
       );
     }
-    if (closing) server.closeIdleConnections();
+    // (The front closes idle connections itself: see Front.close.)
+    if (closing && front === null) server.closeIdleConnections();
   };
   const respond = (
     res: NodeResponse,
@@ -241,8 +242,10 @@ export const listen: Listen = async (host, port, app, options) => {
         // gone; idle keep-alive connections are closed now, busy ones when
         // their response ends (see `closing` above).
         if (front !== null) front.close(() => resolve());
-        else server.close(() => resolve());
-        server.closeIdleConnections();
+        else {
+          server.close(() => resolve());
+          server.closeIdleConnections();
+        }
       }),
   );
   return flushingBackend(backend, flushFdStderr);
