@@ -12,7 +12,7 @@ import {
   type WSGIApplication,
   type WSGIEnvironment,
 } from "../mod.ts";
-import { bytes, connect, text } from "./_raw_http.ts";
+import { bytes, connect, header, text } from "./_raw_http.ts";
 import { memoryErrors } from "./_capture.ts";
 import { sleep, within } from "./_util.ts";
 import { spawn } from "node:child_process";
@@ -387,4 +387,27 @@ test("the CLI: --proxy-protocol and --proxy-allow-from reach every worker", asyn
       } catch { /* gone */ }
     }
   }
+});
+
+test("keep-alive after the header: the next request on the same connection", async () => {
+  await serving({ proxyProtocol: "v1" }, async (port) => {
+    const conn = await connect(port);
+    try {
+      await conn.write(
+        "PROXY TCP4 192.0.2.1 127.0.0.1 7 8\r\nGET /1 HTTP/1.1\r\nHost: a\r\n\r\n",
+      );
+      const first = await conn.readResponse();
+      assert.equal(JSON.parse(text(first)).REMOTE_ADDR, "192.0.2.1");
+      assert.notEqual(header(first, "connection"), "close");
+      // Apart, not pipelined: Deno's node:http closed a handed-over
+      // connection after each response (denoland/deno#35609).
+      await sleep(50);
+      await conn.write("GET /2 HTTP/1.1\r\nHost: a\r\n\r\n");
+      const second = JSON.parse(text(await conn.readResponse()));
+      assert.equal(second.PATH_INFO, "/2");
+      assert.equal(second.REMOTE_ADDR, "192.0.2.1");
+    } finally {
+      conn.destroy();
+    }
+  });
 });

@@ -20,7 +20,7 @@ import {
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { exchange, get, RawConnection, text } from "./_raw_http.ts";
+import { connect, exchange, get, RawConnection, text } from "./_raw_http.ts";
 import { sleep } from "./_util.ts";
 import { listenFds } from "../src/process/_systemd.ts";
 
@@ -253,6 +253,18 @@ test(
       const pid = await ask(port);
       assert.equal(pid, String(server.child.pid));
       assert.equal(await askUnix(sock), pid);
+      // Keep-alive on the inherited socket: two requests, one connection,
+      // the second sent after the first is answered.
+      const conn = await connect(port);
+      try {
+        for (let i = 0; i < 2; i++) {
+          await conn.write(get("/"));
+          assert.equal(text(await conn.readResponse()), pid);
+          await sleep(50);
+        }
+      } finally {
+        conn.destroy();
+      }
       await waitFor(
         "READY=1",
         () => messages(listener).some((m) => m.includes("READY=1")),

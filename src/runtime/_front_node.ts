@@ -155,7 +155,15 @@ export async function listenFront(
       () => resolve(),
     );
   });
-  // node:http arms its header and request timers on "listening".
+  // node:http arms its header and request timers on "listening". Deno's
+  // also asks `listening` after each response, and closes the connection
+  // when it is false (denoland/deno#35609, fixed by #35614, not in 2.9.6):
+  // the HTTP server listens through the front, so it says so.
+  let listening = true;
+  Object.defineProperty(http, "listening", {
+    get: () => listening,
+    configurable: true,
+  });
   http.emit("listening");
   const bound = server.address();
   trust.unix = typeof bound === "string" || bound === null;
@@ -165,6 +173,7 @@ export async function listenFront(
       : bound?.address ?? ("path" in address ? address.path : ""),
     port: typeof bound === "object" && bound !== null ? bound.port : 80,
     close(callback) {
+      listening = false;
       server.close(callback);
       // A connection accepted just before the stop has not sent its
       // request yet, and node:http counts it idle: closed now, its client
