@@ -4,6 +4,7 @@
 //                                [--runtime deno,bun,node] [--no-python]
 //                                [--rounds N] [--duration S] [--connections C]
 //                                [--only compare,detail,workers]
+//   deno run -A scripts/bench.ts --deploy   (scripts/_bench_deploy.ts)
 //
 // (`npm run bench` runs it.) For each runtime (deno, bun and node 24, all
 // from node_modules/.bin) it starts one child process per server
@@ -1305,6 +1306,10 @@ ${versions.map((v) => `- ${v}`).join("\n")}
 // --- main ------------------------------------------------------------------
 
 async function main(): Promise<void> {
+  // --deploy: the deployment paths (systemd's fd, PROXY protocol), no wrk.
+  if (Deno.args[0] === "--deploy") {
+    return void await import("./_bench_deploy.ts");
+  }
   const config = parseArgs(Deno.args);
   const wrkVersion = await requireWrk();
   for (const runtime of config.runtimes) requireRuntime(runtime);

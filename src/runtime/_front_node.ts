@@ -30,6 +30,7 @@ interface NetSocket {
   resume(): void;
   unshift(chunk: Uint8Array): void;
   destroy(): void;
+  setNoDelay(noDelay: boolean): void;
 }
 interface NetServer {
   listen(where: Record<string, unknown>, callback: () => void): void;
@@ -89,6 +90,9 @@ export async function listenFront(
   // The connections handed to HTTP, for the graceful stop.
   const open = new Set<NetSocket>();
   const handOver = (socket: NetSocket): void => {
+    // As node:http's own listener does (its noDelay default): a response
+    // written in two parts must not wait for the client's delayed ACK.
+    socket.setNoDelay(true);
     open.add(socket);
     socket.on("close", () => open.delete(socket));
     http.emit("connection", socket);
