@@ -4,6 +4,7 @@
 //                                [--runtime deno,bun,node] [--no-python]
 //                                [--rounds N] [--duration S] [--connections C]
 //                                [--only compare,detail,workers]
+//   deno run -A scripts/bench.ts --metrics [--rounds N] [--duration S]
 //   deno run -A scripts/bench.ts --deploy   (scripts/_bench_deploy.ts)
 //
 // (`npm run bench` runs it.) For each runtime (deno, bun and node 24, all
@@ -1478,4 +1479,7 @@ async function writeFile(path: string, size: number): Promise<void> {
   }
 }
 
-if (import.meta.main) await main();
+// --metrics: what makeServer's metrics option costs (scripts/_bench_metrics.ts).
+if (import.meta.main && Deno.args[0] === "--metrics") {
+  await (await import("./_bench_metrics.ts")).report(Deno.args.slice(1));
+} else if (import.meta.main) await main();

@@ -14,7 +14,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { exchange, get, text } from "./_raw_http.ts";
-import { sleep } from "./_util.ts";
+import { RUNTIME, sleep } from "./_util.ts";
 
 const g = globalThis as Record<string, unknown>;
 const proc = g.process as {
@@ -27,11 +27,11 @@ const APP = "tests/fixtures/workers_app.ts:app";
 
 /** The command that runs the CLI on this runtime, from the repo root. */
 function command(): [string, string[]] {
-  if (typeof g.Deno === "object") {
+  if (RUNTIME === "deno") {
     const deno = g.Deno as { execPath(): string };
     return [deno.execPath(), ["run", "-A", "mod.ts"]];
   }
-  if (typeof g.Bun === "object") return [proc.execPath, ["mod.ts"]];
+  if (RUNTIME === "bun") return [proc.execPath, ["mod.ts"]];
   return [proc.execPath, ["tests/fixtures/node_cli.ts"]];
 }
 
@@ -199,7 +199,7 @@ function failures(outcomes: Outcome[]): string[] {
  */
 function assertRetirementsLostNothing(cli: Cli, outcomes: Outcome[]): void {
   const failed = failures(outcomes);
-  if (typeof g.Deno !== "object" && typeof g.Bun !== "object") {
+  if (RUNTIME === "node") {
     assert.deepEqual(failed, []);
     return;
   }
@@ -301,7 +301,7 @@ test("--timeout: a request that loops forever gets its worker killed and replace
       Array.from({ length: 12 }, () => ask(port, "/", 600).catch(() => null)),
     );
     const m = await cli.wait(
-      /wsgi: worker (\d+) timed out \(no heartbeat for [\d.]+ s, --timeout 1\); last request: GET \/spin\?x=1: killing it/,
+      /wsgi: worker (\d+) timed out \(no heartbeat for [\d.]+ s, --timeout 1\); last request: GET \/spin\?x=1 \(running at least [\d.]+ s\): killing it/,
       8000,
     );
     const killedAt = Date.now();
@@ -494,9 +494,7 @@ test("--bind unix:PATH serves over a unix socket, and --bind HOST:0 beside it", 
   const dir = mkdtempSync(join(tmpdir(), "wsgi-sock-"));
   const sock = join(dir, "app.sock");
   // Bun and Deno share a port by SO_REUSEPORT, which unix sockets lack.
-  const workers = typeof g.Deno === "object" || typeof g.Bun === "object"
-    ? "1"
-    : "2";
+  const workers = RUNTIME === "deno" || RUNTIME === "bun" ? "1" : "2";
   const cli = startCli([
     "--workers",
     workers,
@@ -548,7 +546,7 @@ test("--check-config: 0 for an app, 2 and one line otherwise; hints for a missin
     "--check-config",
     "tests/fixtures/workers_app:app",
   ]);
-  if (typeof g.Bun === "object") {
+  if (RUNTIME === "bun") {
     // Bun's resolver finds workers_app.ts by itself.
     assert.equal(hint.code, 0);
     return;
@@ -621,7 +619,7 @@ test("the supervisor's, limits' and proxies' flags are taken; a bad value is one
 });
 
 test("on Deno, --workers without the permission to start processes says what to add", async () => {
-  if (typeof g.Deno !== "object") return;
+  if (RUNTIME !== "deno") return;
   const deno = (g.Deno as { execPath(): string }).execPath();
   const child = spawn(deno, [
     "run",

@@ -16,6 +16,9 @@ NAME is omitted), or wsgiref's demo app when no MODULE is given.
                        repeatable (replaces --host and --port)
   --quiet, -q          no access log
   --check-config       import the app, check it, and exit
+  --metrics HOST:PORT  serve /metrics (Prometheus, OpenMetrics by Accept),
+                       /ready and /live on their own listener; summed over
+                       the workers (docs/observability.md)
 
 Workers (supervised, as gunicorn):
   --workers N|auto     worker processes (default $WEB_CONCURRENCY, else one
@@ -27,6 +30,10 @@ Workers (supervised, as gunicorn):
   --max-requests N     retire a worker after N requests (default 0 = never)
   --max-requests-jitter J  add 0..J to each worker's --max-requests
   --reload             restart workers when a source file changes (dev)
+  --timeout-stacks     Deno: start workers with their inspector on a loopback
+                       port, so that --timeout logs a stuck worker's stack
+                       (any local user can attach: trusted hosts only; Node
+                       logs the stack without it)
 
 Limits and proxies:
   --forwarded-allow-ips LIST   proxies trusted for X-Forwarded-*/Forwarded
@@ -48,7 +55,8 @@ Limits and proxies:
   --help, -h           this text
 
 Signals (to the parent): TERM, INT stop gracefully; HUP reloads the code
-into new workers; TTIN, TTOU add and remove a worker.
+into new workers; TTIN, TTOU add and remove a worker; USR2 logs every
+worker's requests in flight.
 
 systemd: the sockets of a .socket unit (LISTEN_FDS) replace --bind, and
 every worker accepts from them; with $NOTIFY_SOCKET (Type=notify) it sends
@@ -72,6 +80,10 @@ export interface Args {
   maxRequests: number;
   maxRequestsJitter: number;
   reload: boolean;
+  /** `--metrics HOST:PORT`, or null. */
+  metrics: Bind | null;
+  /** `--timeout-stacks` (Deno). */
+  timeoutStacks: boolean;
   /** Passed to makeServer as they are. */
   options: Record<string, unknown>;
 }
@@ -139,6 +151,8 @@ export function parseArgs(argv: string[], host: CliHost): Args {
     maxRequests: 0,
     maxRequestsJitter: 0,
     reload: false,
+    metrics: null,
+    timeoutStacks: false,
     options: {},
   };
   const workers = (text: string, what: string): number => {
@@ -193,11 +207,17 @@ export function parseArgs(argv: string[], host: CliHost): Args {
     else if (arg === "--quiet" || arg === "-q") args.quiet = true;
     else if (arg === "--check-config") args.checkConfig = true;
     else if (arg === "--reload") args.reload = true;
+    else if (arg === "--timeout-stacks") args.timeoutStacks = true;
     else if (arg === "--host") args.host = next();
     else if (arg === "--port" || arg === "-p") {
       args.port = parsePort(next(), "--port");
     } else if (arg === "--bind" || arg === "-b") {
       args.binds.push(parseBind(next()));
+    } else if (arg === "--metrics") {
+      args.metrics = parseBind(next());
+      if (args.metrics.host.startsWith("unix:")) {
+        throw new UsageError(`--metrics must be HOST:PORT, not a unix socket`);
+      }
     } else if (arg === "--workers" || arg === "-w") {
       args.workers = workers(next(), arg);
     } else if (arg === "--timeout" || arg === "-t") args.timeout = seconds();

@@ -25,6 +25,8 @@ export interface WorkerConfig {
   scoreboard: string;
   /** `wsgi.multiprocess`: more than one worker serves. */
   multiprocess: boolean;
+  /** Write `<scoreboard>.metrics` reports (--metrics). */
+  metrics?: boolean;
 }
 
 /** The environment variable that makes a started copy of the CLI a worker. */

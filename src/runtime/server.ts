@@ -31,6 +31,7 @@ function detect(): "deno" | "bun" | "node" {
 }
 
 async function loadListen(
+  name: "deno" | "bun" | "node",
   host: string,
   options: ServerOptions,
 ): Promise<Listen> {
@@ -39,11 +40,10 @@ async function loadListen(
   // socket (`fd://N`) and the PROXY protocol need the connection before
   // HTTP: Deno.serve and Bun.serve give no way to it, their node:net and
   // node:http do (src/runtime/_front_node.ts).
-  const runtime = detect();
   if (host.startsWith("fd://") || options.proxyProtocol) {
     return (await import("./_node.ts")).listen;
   }
-  switch (runtime) {
+  switch (name) {
     case "deno":
       return (await import("./_deno.ts")).listen;
     case "bun":
@@ -83,6 +83,8 @@ async function loadListen(
  * @param app The WSGI application.
  * @param options TLS, access log, abort signal, body limit, and so on.
  * @returns The server, already binding.
+ * @throws {Error} Where no server can run (workerd, another edge runtime):
+ *   the message says to serve `toFetchHandler(app)` instead.
  */
 export function makeServer<
   Input extends InputStream | AsyncInputStream = InputStream,
@@ -96,8 +98,11 @@ export function makeServer<
   if (options.proxyProtocol || options.proxyAllowFrom !== undefined) {
     proxyAllow(options);
   }
+  // Detected before anything starts, so that a call where no server can
+  // run (a Worker) throws at once instead of returning a server whose
+  // `ready` rejects.
   return createServer(
-    loadListen(host, options),
+    loadListen(detect(), host, options),
     host,
     port,
     app as WSGIApplication,

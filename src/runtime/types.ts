@@ -8,6 +8,7 @@
  */
 import type { WSGIApplication } from "../core/types.ts";
 import type { WSGIOptions } from "../core/handler.ts";
+import type { ServerMetrics } from "../core/metrics.ts";
 
 // Adding an option? List its name in SERVER_OPTION_NAMES (_create_server.ts,
 // where every makeServer checks it): unknown names are a TypeError.
@@ -40,8 +41,8 @@ export interface ServerOptions extends WSGIOptions {
    * `X-Forwarded-For`/`-Proto`/`-Host`/`-Port` and RFC 7239 `Forwarded`
    * set `REMOTE_ADDR` (the nearest untrusted hop, walking right to left),
    * `wsgi.url_scheme`, `HTTP_HOST`, `SERVER_NAME` and `SERVER_PORT`; from
-   * any other peer they are ignored and removed from the environ. See the
-   * README, "Behind a proxy".
+   * any other peer they are ignored and removed from the environ. See
+   * docs/proxies.md.
    * @default {["127.0.0.1", "::1"]}
    */
   forwardedAllowIps?: string | readonly string[];
@@ -49,13 +50,13 @@ export interface ServerOptions extends WSGIOptions {
    * Milliseconds for a request's head (request line and header fields) to
    * arrive, from the connection or the start of the request; 0 turns it
    * off. Node answers 408 and closes; Bun closes (its one idle timer, see
-   * the README's "Timeouts and limits"); Deno.serve cannot do it.
+   * docs/limits.md); Deno.serve cannot do it.
    * @default {10000}
    */
   headersTimeout?: number;
   /**
    * Milliseconds an idle keep-alive connection is kept between requests;
-   * 0 turns it off. Not on Deno.serve (README, "Timeouts and limits").
+   * 0 turns it off. Not on Deno.serve (docs/limits.md).
    * @default {5000}
    */
   keepAliveTimeout?: number;
@@ -100,6 +101,13 @@ export interface ServerOptions extends WSGIOptions {
    * @default {["127.0.0.1", "::1"]}
    */
   proxyAllowFrom?: string | readonly string[];
+  /**
+   * Request metrics to record into: requests by method and status class,
+   * their durations, bytes, refusals and requests in flight. Serve
+   * `metrics.text()` (Prometheus) yourself, or use the command line's
+   * `--metrics HOST:PORT` (docs/observability.md). Off by default.
+   */
+  metrics?: ServerMetrics;
   /**
    * Share the port with other processes that also bind it with
    * `reusePort` (`SO_REUSEPORT`): on Linux the kernel balances new
