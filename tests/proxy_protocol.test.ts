@@ -5,7 +5,15 @@
 // header split over several writes. Then the parser on its own.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
+import {
+  existsSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
+import { tmpdir } from "node:os";
+import { join as pathJoin } from "node:path";
 import {
   makeServer,
   type ServerOptions,
@@ -411,3 +419,71 @@ test("keep-alive after the header: the next request on the same connection", asy
     }
   });
 });
+
+const NGINX = "/usr/sbin/nginx";
+const STREAM_MODULE = "/usr/lib/nginx/modules/ngx_stream_module.so";
+
+test(
+  "docs/deploy.md's nginx stream block, run: REMOTE_PORT is the client's own port, not nginx's",
+  {
+    skip: existsSync(NGINX) && existsSync(STREAM_MODULE)
+      ? false
+      : "needs nginx and its stream module (Debian's libnginx-mod-stream)",
+  },
+  async () => {
+    const doc = readFileSync(
+      new URL("../docs/deploy.md", import.meta.url),
+      "utf8",
+    );
+    const section = doc.slice(doc.indexOf("## The PROXY protocol"));
+    const block = /```nginx\n([\s\S]*?)```/.exec(section)![1];
+    assert.match(block, /proxy_protocol on;/);
+    const dir = mkdtempSync(pathJoin(tmpdir(), "wsgi-nginx-"));
+    const server = makeServer("127.0.0.1", 0, echo, {
+      log: false,
+      proxyProtocol: "auto",
+    });
+    await server.ready;
+    const front = 20000 + Math.floor(Math.random() * 40000);
+    const conf = `load_module ${STREAM_MODULE};
+daemon off;
+pid ${dir}/nginx.pid;
+error_log ${dir}/error.log;
+events {}
+${
+      block.replace("listen 443;", `listen 127.0.0.1:${front};`)
+        .replace("127.0.0.1:8000", `127.0.0.1:${server.serverPort}`)
+    }`;
+    writeFileSync(pathJoin(dir, "nginx.conf"), conf);
+    const nginx = spawn(NGINX, ["-p", dir, "-c", pathJoin(dir, "nginx.conf")], {
+      stdio: ["ignore", "ignore", "pipe"],
+    });
+    let err = "";
+    nginx.stderr!.on("data", (d: Uint8Array) => void (err += d));
+    try {
+      let conn = null;
+      for (let i = 0; i < 200 && conn === null; i++) {
+        conn = await connect(front).catch(() => null);
+        if (conn === null) await sleep(25);
+      }
+      assert.ok(conn, `nginx did not listen: ${err}`);
+      try {
+        await conn.write("GET /via-nginx HTTP/1.1\r\nHost: a\r\n\r\n");
+        const seen = JSON.parse(text(await conn.readResponse()));
+        assert.equal(seen.PATH_INFO, "/via-nginx");
+        assert.equal(seen.REMOTE_ADDR, "127.0.0.1");
+        assert.equal(seen.REMOTE_PORT, String(conn.socket.localPort));
+      } finally {
+        conn.destroy();
+      }
+    } finally {
+      nginx.kill("SIGTERM");
+      await new Promise((resolve) => {
+        if (nginx.exitCode !== null) resolve(null);
+        else nginx.once("close", resolve);
+      });
+      await server.shutdown();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  },
+);
