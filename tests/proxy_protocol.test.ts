@@ -24,6 +24,7 @@ import { bytes, connect, header, text } from "./_raw_http.ts";
 import { memoryErrors } from "./_capture.ts";
 import { sleep, within } from "./_util.ts";
 import { spawn } from "node:child_process";
+import { createServer as netServer } from "node:net";
 import { parseProxyHeader } from "../src/core/_proxy_protocol.ts";
 
 const KEYS = [
@@ -444,7 +445,14 @@ test(
       proxyProtocol: "auto",
     });
     await server.ready;
-    const front = 20000 + Math.floor(Math.random() * 40000);
+    // A free port, asked of the system (nginx cannot be told port 0).
+    const probe = netServer();
+    const front = await new Promise<number>((resolve) =>
+      probe.listen(0, "127.0.0.1", () => {
+        const { port } = probe.address() as { port: number };
+        probe.close(() => resolve(port));
+      })
+    );
     const conf = `load_module ${STREAM_MODULE};
 daemon off;
 pid ${dir}/nginx.pid;
@@ -487,3 +495,15 @@ ${
     }
   },
 );
+
+test("proxyProtocol with cert and key is refused with a clear error", () => {
+  assert.throws(
+    () =>
+      makeServer("127.0.0.1", 0, echo, {
+        proxyProtocol: "auto",
+        cert: "x",
+        key: "y",
+      }),
+    /proxyProtocol cannot go with cert and key/,
+  );
+});

@@ -91,7 +91,8 @@ export interface ServerOptions extends WSGIOptions {
    * one, closes the connection. A connection without a header is plain
    * HTTP with its own peer, as in gunicorn. On Deno and Bun the server then
    * runs on their `node:http` (their own servers give no access to the
-   * connection's first bytes). See docs/deploy.md.
+   * connection's first bytes). Not with `cert` (TLS here): terminate TLS
+   * at the proxy. See docs/deploy.md.
    * @default {false}
    */
   proxyProtocol?: "v1" | "v2" | "auto" | false;
