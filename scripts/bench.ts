@@ -5,6 +5,7 @@
 //                                [--rounds N] [--duration S] [--connections C]
 //                                [--only compare,detail,workers]
 //   deno run -A scripts/bench.ts --metrics [--rounds N] [--duration S]
+//   deno run -A scripts/bench.ts --toolkit ...   (scripts/_bench_toolkit.ts)
 //   deno run -A scripts/bench.ts --deploy   (scripts/_bench_deploy.ts)
 //
 // (`npm run bench` runs it.) For each runtime (deno, bun and node 24, all
@@ -49,6 +50,22 @@
 // chart of requests per second the README shows; without it, the chart goes
 // to a temporary file whose path is printed.
 import { portLine } from "./_port_line.ts";
+import { benchLogs } from "./_bench_logs.ts";
+// --logs: only the access-log formats' section (scripts/_bench_logs.ts).
+if (Deno.args.includes("--logs")) {
+  const value = (flag: string, fallback: string): string => {
+    const at = Deno.args.indexOf(flag);
+    return at === -1 ? fallback : Deno.args[at + 1];
+  };
+  console.log(
+    await benchLogs({
+      runtimes: value("--runtime", "deno,bun,node").split(","),
+      rounds: Number(value("--rounds", "5")),
+      duration: Number(value("--duration", "3")),
+    }),
+  );
+  Deno.exit(0);
+}
 const ROOT = new URL("../", import.meta.url).pathname;
 const BIN = `${ROOT}node_modules/.bin/`;
 const SERVER = `${ROOT}scripts/_bench_server.ts`;
@@ -1310,6 +1327,10 @@ async function main(): Promise<void> {
   // --deploy: the deployment paths (systemd's fd, PROXY protocol), no wrk.
   if (Deno.args[0] === "--deploy") {
     return void await import("./_bench_deploy.ts");
+  }
+  // --toolkit: the toolkit's rows (scripts/_bench_toolkit.ts), on their own.
+  if (Deno.args[0] === "--toolkit") {
+    return (await import("./_bench_toolkit.ts")).main(Deno.args.slice(1));
   }
   const config = parseArgs(Deno.args);
   const wrkVersion = await requireWrk();

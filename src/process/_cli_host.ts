@@ -23,6 +23,15 @@ export interface CliHost {
   exit(code: number): never;
   /** Calls `handler` on SIGINT and SIGTERM. */
   onSignal(handler: () => void): void;
+  /**
+   * Calls `handler` on the signals that reopen the log files: SIGUSR1
+   * (logrotate) and SIGWINCH (the supervisor's forward of it, and USR1's
+   * stand-in on Deno); no-op where they do not exist.
+   */
+  onReopen(
+    handler: () => void,
+    signals: readonly ("SIGUSR1" | "SIGWINCH")[],
+  ): void;
   /** Removes a stale unix socket file (only a socket). */
   removeSocket(path: string): void;
   /** A free TCP port on `host` (for port 0 shared by workers). */
