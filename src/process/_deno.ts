@@ -62,13 +62,17 @@ interface DenoGlobal {
   };
   addSignalListener(signal: string, handler: () => void): void;
   stdout: { writeSync(data: Uint8Array): number };
+  pid: number;
   Command: new (command: string, options: {
     args: string[];
-    env: Record<string, string>;
+    env?: Record<string, string>;
     stdin: "null";
-    stdout: "piped";
+    stdout: "piped" | "null";
     stderr: "inherit";
-  }) => { spawn(): DenoChild };
+  }) => {
+    spawn(): DenoChild;
+    output(): Promise<{ code: number }>;
+  };
 }
 
 const Deno = (globalThis as unknown as { Deno: DenoGlobal }).Deno;
@@ -343,7 +347,25 @@ const denoHost: CliHost = {
     return run === "granted" ? null : "--workers on Deno starts " +
       "`deno run -A --unstable-net` workers: run this command with -A";
   },
+  // Deno.Command's children inherit the sockets systemd passed as they are.
   supervisor: () => Promise.resolve(supervisorHost),
+  pid: () => Deno.pid,
+  async notify(fields) {
+    // No unix datagram socket without --unstable-net: systemd-notify sends.
+    const { code } = await new Deno.Command("systemd-notify", {
+      args: fields,
+      stdin: "null",
+      stdout: "null",
+      stderr: "inherit",
+    }).output();
+    if (code !== 0) throw new Error(`systemd-notify exited with ${code}`);
+  },
+  // Deno's clocks count from the process's start: CLOCK_BOOTTIME, from
+  // /proc/uptime, stands in (never earlier than CLOCK_MONOTONIC).
+  monotonicUsec: () =>
+    Math.round(
+      Number(Deno.readTextFileSync("/proc/uptime").split(" ")[0]) * 1e6,
+    ),
   worker: () => Promise.resolve(workerSide()),
 };
 

@@ -42,6 +42,7 @@ export interface NodeServer {
   address(): { port: number } | string | null;
   close(callback: (error?: Error) => void): void;
   closeIdleConnections(): void;
+  emit(event: string, ...args: unknown[]): boolean;
   maxHeadersCount: number | null;
 }
 export type RequestListener = (req: NodeRequest, res: NodeResponse) => void;
