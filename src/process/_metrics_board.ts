@@ -77,7 +77,10 @@ export class MetricsBoard {
     const now = { pid, ...report };
     const bytes = this.#readBytes(`${base}.counters`);
     if (bytes !== null && bytes.byteLength === SIZE * 8) {
-      now.v = new Float64Array(bytes.slice().buffer);
+      // Copied byte for byte: Node's readFileSync may hand a view into a
+      // larger buffer (and its Buffer's slice() is a view too).
+      now.v = new Float64Array(SIZE);
+      new Uint8Array(now.v.buffer).set(bytes);
     }
     this.#live.set(base, now);
     return now;

@@ -4,7 +4,11 @@
 // - `<scoreboard>.metrics`: its request metrics and process figures, one
 //   JSON line rewritten every REPORT_MS (only under --metrics);
 // - `<scoreboard>.dump`: its requests in flight, written when SIGUSR2 asks.
-import type { ServerMetrics } from "../core/metrics.ts";
+import {
+  type MeasuredRequest,
+  ServerMetrics,
+  type ServerMetricsOptions,
+} from "../core/metrics.ts";
 import { toPairs } from "../core/_metrics.ts";
 import { escapeLog } from "../core/_access_log.ts";
 
@@ -90,8 +94,10 @@ export function startReports(
       lag = worst;
       worst = 0;
     } else if (shared) {
-      // The counters are in shared memory, read there by the supervisor:
-      // the report carries only the process figures, once a second.
+      // The counters are in shared memory (or a file written as they
+      // are counted), read there by the supervisor: the report carries
+      // only the process figures, once a second.
+      if (metrics instanceof FlushedMetrics) metrics.sync();
       return;
     }
     report();
@@ -101,4 +107,58 @@ export function startReports(
     clearInterval(timer);
     report();
   };
+}
+
+/**
+ * A worker's metrics where there is no shared memory (Node): every count
+ * is written to `<scoreboard>.counters` as it is made (one pwrite to
+ * /dev/shm), and Node's server counts a body sent at once just before it
+ * hands it to the socket: by the time a client has its answer, the count
+ * is on the file, which outlives a `kill -9`.
+ */
+export class FlushedMetrics extends ServerMetrics {
+  #flush: () => void;
+  #begun = false;
+
+  constructor(flush: () => void, options: ServerMetricsOptions) {
+    super(options);
+    this.#flush = flush;
+  }
+
+  #write(): void {
+    this.#begun = false;
+    try {
+      this.#flush();
+    } catch {
+      // A full /dev/shm: the next count tries again.
+    }
+  }
+
+  override begin(request: MeasuredRequest): void {
+    super.begin(request);
+    this.#begun = true;
+  }
+
+  /**
+   * Writes the requests in flight begun since the last write (a gauge:
+   * every REPORT_MS is enough; what is counted at the end is at once).
+   */
+  sync(): void {
+    if (this.#begun) this.#write();
+  }
+
+  override end(
+    request: MeasuredRequest,
+    code: number,
+    sent: number | null,
+    refused: boolean,
+  ): void {
+    super.end(request, code, sent, refused);
+    this.#write();
+  }
+
+  override refused(code: number): void {
+    super.refused(code);
+    this.#write();
+  }
 }
