@@ -307,7 +307,7 @@ test("--timeout: the kill line names the stuck request (and on Node and Deno the
   }
 });
 
-test("--metrics without --workers: one process's requests, memory and CPU", async () => {
+test("--metrics without --workers: one process's requests, memory, CPU and event-loop delay", async () => {
   const [cli, port, mport] = await start([]);
   try {
     const sent = await send(port, 30, 2);
@@ -318,6 +318,16 @@ test("--metrics without --workers: one process's requests, memory and CPU", asyn
       sent,
     );
     assert.ok(total(s, "wsgi_worker_resident_memory_bytes") > 1e6);
+    // A request that blocks the loop for 300 ms: the delay of that second.
+    const [busy] = await exchange(
+      port,
+      get("/busy?ms=300", "Connection: close\r\n"),
+    );
+    assert.equal(busy.status, 200);
+    const lag = "wsgi_worker_event_loop_delay_seconds";
+    const d = await scrapeUntil(mport, (s) => total(s, lag) >= 0.25, 4000);
+    assert.ok(total(d, lag) >= 0.25, `event-loop delay ${total(d, lag)}`);
+    assert.ok(total(d, lag) < 5);
     const ready = await fetch(`http://127.0.0.1:${mport}/ready`);
     assert.equal(ready.status, 200);
     await ready.text();

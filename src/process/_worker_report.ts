@@ -47,6 +47,30 @@ export function dumpLine(
 }
 
 /**
+ * The event loop's delay: how late a REPORT_MS timer fires, the worst of
+ * each second. Whoever owns the timer calls `tick()` from it.
+ */
+export class LoopDelay {
+  #due: number = performance.now() + REPORT_MS;
+  #worst = 0;
+  #ticks = 0;
+  /** The longest delay of the last full second, in seconds. */
+  seconds = 0;
+
+  /** Called every REPORT_MS; true when a second is complete. */
+  tick(): boolean {
+    const now = performance.now();
+    this.#worst = Math.max(this.#worst, now - this.#due);
+    this.#due = now + REPORT_MS;
+    if (++this.#ticks * REPORT_MS < USAGE_MS) return false;
+    this.#ticks = 0;
+    this.seconds = this.#worst / 1000;
+    this.#worst = 0;
+    return true;
+  }
+}
+
+/**
  * Starts rewriting `write`'s file every REPORT_MS with `metrics` and the
  * process figures; returns what writes the last report and stops.
  */
@@ -56,13 +80,8 @@ export function startReports(
   write: (line: string) => void,
   shared: boolean,
 ): () => void {
-  // The event loop's delay: how late this 25 ms timer fires; the worst of
-  // a second's ticks is reported.
-  let worst = 0;
-  let lag = 0;
+  const delay = new LoopDelay();
   let u = usage();
-  let ticks = 0;
-  let due = performance.now() + REPORT_MS;
   let last = "";
   const report = (): void => {
     const line = JSON.stringify(
@@ -70,7 +89,7 @@ export function startReports(
         v: toPairs(metrics.snapshot()),
         rss: u.rss,
         cpu: u.cpu,
-        lag: lag / 1000,
+        lag: delay.seconds,
       } satisfies Report,
     ) + "\n";
     // The file is rewritten in place, never truncated: the reader takes
@@ -85,14 +104,8 @@ export function startReports(
     }
   };
   const timer = setInterval(() => {
-    const now = performance.now();
-    worst = Math.max(worst, now - due);
-    due = now + REPORT_MS;
-    if (++ticks * REPORT_MS >= USAGE_MS) {
-      ticks = 0;
+    if (delay.tick()) {
       u = usage();
-      lag = worst;
-      worst = 0;
     } else if (shared) {
       // The counters are in shared memory (or a file written as they
       // are counted), read there by the supervisor: the report carries
