@@ -2,7 +2,10 @@
 // files next to its scoreboard (the supervisor reads them; a file outlives
 // a worker killed by SIGKILL, an IPC message in flight does not):
 // - `<scoreboard>.metrics`: its request metrics and process figures, one
-//   JSON line rewritten every REPORT_MS (only under --metrics);
+//   JSON line rewritten every REPORT_MS (only under --metrics; once a
+//   second when the counters are in `<scoreboard>.counters`);
+// - `<scoreboard>.counters`: the counters' raw memory (mapped shared on
+//   Deno and Bun, written as counted on Node: FlushedMetrics);
 // - `<scoreboard>.dump`: its requests in flight, written when SIGUSR2 asks.
 import {
   type MeasuredRequest,
@@ -14,7 +17,8 @@ import { escapeLog } from "../core/_access_log.ts";
 
 /**
  * How often a worker rewrites its metrics file when it has served
- * requests since, in ms: what a SIGKILL can lose (docs/observability.md).
+ * requests since (without a counters file), in ms; also the loop-delay
+ * timer's period.
  */
 export const REPORT_MS = 25;
 /** How often the process figures (memory, CPU, loop delay) are taken. */
