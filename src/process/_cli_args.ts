@@ -2,6 +2,7 @@
 // variables gunicorn also reads) parsed into Args. Running them is cli.ts.
 import type { CliHost } from "./_cli_host.ts";
 import type { Bind } from "./_worker_protocol.ts";
+import { barePortBind, closestOption } from "./_cli_suggest.ts";
 
 export const USAGE = `Usage: wsgi [MODULE[:NAME]] [OPTIONS]
 
@@ -10,17 +11,19 @@ NAME is omitted), or wsgiref's demo app when no MODULE is given.
 
   --host HOST          address to bind (default $HOST, else 127.0.0.1;
                        0.0.0.0 when only $PORT is set)
-  --port PORT          port to bind, 0 for any free port (default $PORT,
+  --port PORT, -p      port to bind, 0 for any free port (default $PORT,
                        else 8000)
-  --bind ADDRESS       HOST:PORT, [::1]:PORT or unix:PATH; repeatable
+  --bind ADDRESS, -b   HOST:PORT, [::1]:PORT or unix:PATH; repeatable
                        (replaces --host and --port)
   --quiet, -q          no access log
   --check-config       import the app, check it, and exit
+  --pid FILE           write the server's process id to FILE (removed on
+                       exit): signal that pid, not npm's (see docs/deploy.md)
 
 Workers (supervised, as gunicorn):
-  --workers N|auto     worker processes (default $WEB_CONCURRENCY, else one
+  --workers N|auto, -w worker processes (default $WEB_CONCURRENCY, else one
                        unsupervised process); auto = one per core
-  --timeout S          kill and replace a worker silent for S seconds
+  --timeout S, -t      kill and replace a worker silent for S seconds
                        (default 30; 0 = never)
   --graceful-timeout S time for requests in flight at stop and
                        retirement (default 30)
@@ -60,6 +63,8 @@ export interface Args {
   maxRequests: number;
   maxRequestsJitter: number;
   reload: boolean;
+  /** `--pid FILE`, or null. */
+  pidFile: string | null;
   /** Passed to makeServer as they are. */
   options: Record<string, unknown>;
 }
@@ -79,6 +84,8 @@ function parsePort(text: string, what: string): number {
 
 /** `HOST:PORT`, `[::1]:PORT`, `HOST`, `:PORT` or `unix:PATH`. */
 function parseBind(text: string): Bind {
+  const bare = barePortBind(text);
+  if (bare !== null) throw new UsageError(bare);
   if (text.startsWith("unix:")) {
     if (text.length === 5) throw new UsageError(`--bind unix: needs a path`);
     return { host: text, port: 0 };
@@ -117,6 +124,7 @@ export function parseArgs(argv: string[], host: CliHost): Args {
     maxRequests: 0,
     maxRequestsJitter: 0,
     reload: false,
+    pidFile: null,
     options: {},
   };
   const workers = (text: string, what: string): number => {
@@ -172,6 +180,7 @@ export function parseArgs(argv: string[], host: CliHost): Args {
     else if (arg === "--check-config") args.checkConfig = true;
     else if (arg === "--reload") args.reload = true;
     else if (arg === "--host") args.host = next();
+    else if (arg === "--pid") args.pidFile = next();
     else if (arg === "--port" || arg === "-p") {
       args.port = parsePort(next(), "--port");
     } else if (arg === "--bind" || arg === "-b") {
@@ -196,7 +205,12 @@ export function parseArgs(argv: string[], host: CliHost): Args {
     } else if (arg === "--limit-request-field-size") {
       args.options.maxHeaderSize = count();
     } else if (arg.startsWith("-")) {
-      throw new UsageError(`unknown option ${JSON.stringify(arg)}`);
+      const near = closestOption(arg, USAGE);
+      throw new UsageError(
+        `unknown option ${JSON.stringify(arg)}${
+          near === null ? "" : `; did you mean ${near}?`
+        }`,
+      );
     } else if (args.spec === null) args.spec = arg;
     else throw new UsageError(`unexpected argument ${JSON.stringify(arg)}`);
   }

@@ -23,6 +23,15 @@ export interface CliHost {
   exit(code: number): never;
   /** Calls `handler` on SIGINT and SIGTERM. */
   onSignal(handler: () => void): void;
+  /** This process's id and its parent's (live: it changes if the parent dies). */
+  pid(): number;
+  ppid(): number;
+  /** Sends SIGTERM to this process (its own handlers then stop it). */
+  terminateSelf(): void;
+  /** Writes a small file (the --pid file). */
+  writeText(path: string, text: string): void;
+  /** Removes a file; quiet when missing. */
+  removeFile(path: string): void;
   /** Removes a stale unix socket file (only a socket). */
   removeSocket(path: string): void;
   /** A free TCP port on `host` (for port 0 shared by workers). */

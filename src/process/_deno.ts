@@ -37,6 +37,9 @@ interface DenoGlobal {
   statSync(path: string): unknown;
   lstatSync(path: string): { isSocket: boolean | null };
   readTextFileSync(path: string): string;
+  writeTextFileSync(path: string, text: string): void;
+  pid: number;
+  kill(pid: number, signal: string): void;
   makeTempDirSync(options: { prefix: string; dir?: string }): string;
   removeSync(path: string, options: { recursive: boolean }): void;
   openSync(
@@ -233,6 +236,17 @@ const denoHost: CliHost = {
       return true;
     } catch {
       return false;
+    }
+  },
+  pid: () => Deno.pid,
+  ppid: () => Deno.ppid,
+  terminateSelf: () => Deno.kill(Deno.pid, "SIGTERM"),
+  writeText: (path, text) => Deno.writeTextFileSync(path, text),
+  removeFile(path) {
+    try {
+      Deno.removeSync(path, { recursive: false });
+    } catch {
+      // Already gone.
     }
   },
   removeSocket,

@@ -36,6 +36,7 @@ interface NodeFs {
   rmSync(path: string, options: { recursive: boolean; force: boolean }): void;
   openSync(path: string, flags: string): number;
   writeSync(fd: number, text: string, position: number): number;
+  writeFileSync(path: string, text: string): void;
   watch(
     dir: string,
     options: { recursive: boolean },
@@ -174,6 +175,11 @@ export function nodeCliHost(
     cwd: () => proc.cwd(),
     env: (name) => proc.env[name],
     exists: (path) => fs.existsSync(path),
+    pid: () => proc.pid,
+    ppid: () => proc.ppid,
+    terminateSelf: () => proc.kill(proc.pid, "SIGTERM"),
+    writeText: (path, text) => fs.writeFileSync(path, text),
+    removeFile: (path) => fs.rmSync(path, { recursive: false, force: true }),
     removeSocket,
     cores: () => os.availableParallelism?.() ?? os.cpus().length,
     exit: (code) => proc.exit(code),

@@ -10,6 +10,7 @@
 import type { ServerOptions } from "../runtime/server.ts";
 import { type Args, parseArgs, USAGE } from "./_cli_args.ts";
 import { loadApp } from "./_cli_app.ts";
+import { startPidWatch } from "./_cli_pid.ts";
 import type { CliHost } from "./_cli_host.ts";
 import { serveHere, supervise, work } from "./_cli_serve.ts";
 import { WORKER_ENV } from "./_worker_protocol.ts";
@@ -74,9 +75,20 @@ export async function main(argv: string[]): Promise<number> {
   }
   const supervised = args.workers !== null || args.reload ||
     args.maxRequests > 0;
-  return supervised
-    ? await supervise(args, host)
-    : await serveHere(args, host, options);
+  let watch;
+  try {
+    watch = startPidWatch(host, args.pidFile, (line) => console.error(line));
+  } catch (error) {
+    console.error(`wsgi: ${(error as Error).message}`);
+    return 2;
+  }
+  try {
+    return supervised
+      ? await supervise(args, host)
+      : await serveHere(args, host, options);
+  } finally {
+    watch.end();
+  }
 }
 
 /** Runs {@linkcode main} with the process's arguments and exits with its code. */
