@@ -151,3 +151,54 @@ test("--bind 8100 (a port alone), an unknown option, --help: each says what to t
   }
   assert.match(help.out, /--pid FILE/);
 });
+
+test("Deno --workers: workers use the user's deno.json (import map), found from the working directory or given by --config", async () => {
+  // Only Deno reads deno.json.
+  if (RUNTIME !== "deno") return;
+  const dir = mkdtempSync(join(tmpdir(), "wsgi-denojson-"));
+  try {
+    writeFileSync(
+      join(dir, "deno.json"),
+      JSON.stringify({ imports: { wsgi: join(ROOT, "mod.ts") } }),
+    );
+    writeFileSync(
+      join(dir, "app.ts"),
+      'import { demoApp } from "wsgi";\nexport const app = demoApp;\n',
+    );
+    const deno = (globalThis as unknown as { Deno: { execPath(): string } })
+      .Deno.execPath();
+    const runs: [string, string[]][] = [
+      // From the app's folder, as docs/deploy.md says.
+      [dir, ["run", "-A", join(ROOT, "mod.ts"), "app.ts:app"]],
+      // From elsewhere, with --config.
+      [ROOT, [
+        "run",
+        "-A",
+        "--config",
+        join(dir, "deno.json"),
+        join(ROOT, "mod.ts"),
+        join(dir, "app.ts") + ":app",
+      ]],
+    ];
+    for (const [cwd, base] of runs) {
+      const cli = startCli(
+        ["--workers", "2", "--port", "0", "-q"],
+        {},
+        cwd,
+        [deno, base],
+      );
+      try {
+        const port = await serving(cli);
+        assert.equal(workerPids(cli).length, 2);
+        const page = await (await fetch(`http://127.0.0.1:${port}/`)).text();
+        assert.match(page, /Hello world!/);
+        proc.kill(cli.pid, "SIGTERM");
+        assert.equal(await cli.exited, 0);
+      } finally {
+        await cleanup(cli);
+      }
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

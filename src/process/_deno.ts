@@ -7,6 +7,7 @@ import type { CliHost } from "./_cli_host.ts";
 import type { ChildHandle, ProcessHost } from "./_process_host.ts";
 import type { WorkerMessage } from "./_worker_protocol.ts";
 import type { WorkerSide } from "./_worker.ts";
+import { denoWorkerArgs } from "./_deno_worker_args.ts";
 
 // The few Deno APIs used here, declared so that no Deno types are needed.
 interface DenoChild {
@@ -120,12 +121,44 @@ function removeSocket(path: string): void {
   }
 }
 
+/** The parent's own argv (Linux), to start workers with its flags. */
+function cmdline(): string[] | null {
+  try {
+    const text = Deno.readTextFileSync("/proc/self/cmdline");
+    return text.split("\0").slice(0, -1);
+  } catch {
+    return null;
+  }
+}
+
+/** deno.json or deno.jsonc in the working directory or above, or null. */
+function findConfig(): string | null {
+  for (let dir = Deno.cwd(); dir !== "";) {
+    for (const name of ["deno.json", "deno.jsonc"]) {
+      try {
+        Deno.statSync(`${dir}/${name}`);
+        return `${dir}/${name}`;
+      } catch {
+        // Not here.
+      }
+    }
+    const up = dir.replace(/\/[^/]*$/, "");
+    dir = up === dir ? "" : up;
+  }
+  return null;
+}
+
 const supervisorHost: ProcessHost = {
   spawn(env, events): ChildHandle {
     const child = new Deno.Command(Deno.execPath(), {
       // This same command, as a worker; -A because the parent, which may
       // start processes (--allow-run), could grant itself anything anyway.
-      args: ["run", "-A", "--unstable-net", Deno.mainModule, ...Deno.args],
+      args: denoWorkerArgs({
+        cmdline: cmdline(),
+        args: Deno.args,
+        mainModule: Deno.mainModule,
+        configFile: findConfig(),
+      }),
       env,
       stdin: "null",
       stdout: "piped",
