@@ -10,6 +10,7 @@ import {
   mkdirSync,
   mkdtempSync,
   readFileSync,
+  renameSync,
   rmSync,
   symlinkSync,
   writeFileSync,
@@ -199,6 +200,44 @@ test("Deno --workers: workers use the user's deno.json (import map), found from 
       }
     }
   } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("--reload sees every replace-by-rename edit (as sed -i and editors save), not only the first", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "wsgi-rename-"));
+  const file = join(dir, "app.mjs");
+  const source = (word: string) =>
+    `export function app(environ, startResponse) {\n` +
+    `  startResponse("200 OK", [["Content-Type", "text/plain"]]);\n` +
+    `  return [new TextEncoder().encode("${word}")];\n}\n`;
+  writeFileSync(file, source("v0"));
+  const cli = startCli(["--reload", "--port", "0", "-q", `${file}:app`]);
+  try {
+    const port = await serving(cli);
+    const body = async () => await (await fetch(`http://127.0.0.1:${port}/`)).text();
+    assert.equal(await body(), "v0");
+    for (const word of ["v1", "v2", "v3"]) {
+      await sleep(300);
+      const done = (cli.stderr().match(/reload done/g) ?? []).length;
+      // Written to a temporary file, then renamed over the module.
+      writeFileSync(`${file}.tmp`, source(word));
+      renameSync(`${file}.tmp`, file);
+      assert.ok(
+        await until(() => (cli.stderr().match(/reload done/g) ?? []).length > done, 10000),
+        `edit ${word} not seen: ${cli.stderr()}`,
+      );
+      let seen = "";
+      for (let i = 0; i < 50 && seen !== word; i++) {
+        seen = await body();
+        if (seen !== word) await sleep(50);
+      }
+      assert.equal(seen, word);
+    }
+    proc.kill(cli.pid, "SIGTERM");
+    assert.equal(await cli.exited, 0);
+  } finally {
+    await cleanup(cli);
     rmSync(dir, { recursive: true, force: true });
   }
 });
