@@ -46,7 +46,15 @@ test("--pid FILE: the server's pid, which takes SIGHUP and SIGTERM; removed on e
   try {
     for (const workers of [[], ["--workers", "2"]]) {
       const file = join(dir, "app.pid");
-      const cli = startCli([...workers, "--port", "0", "-q", "--pid", file, APP]);
+      const cli = startCli([
+        ...workers,
+        "--port",
+        "0",
+        "-q",
+        "--pid",
+        file,
+        APP,
+      ]);
       try {
         await serving(cli);
         assert.equal(readFileSync(file, "utf8"), `${cli.pid}\n`);
@@ -64,7 +72,10 @@ test("--pid FILE: the server's pid, which takes SIGHUP and SIGTERM; removed on e
     const bad = await finish(["--pid", join(dir, "no/such/dir/app.pid"), APP]);
     assert.equal(bad.code, 2);
     assert.equal(bad.err.length, 1, bad.err.join("\n"));
-    assert.match(bad.err[0], /^wsgi: cannot write --pid ".*no\/such\/dir\/app\.pid"/);
+    assert.match(
+      bad.err[0],
+      /^wsgi: cannot write --pid ".*no\/such\/dir\/app\.pid"/,
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -93,7 +104,17 @@ test("npx wsgi: SIGTERM to npm's pid stops the server and its workers, which sai
   symlinkSync("../wsgi/bin.mjs", join(dir, "node_modules", ".bin", "wsgi"));
   const file = join(dir, "app.pid");
   const cli = startCli(
-    ["wsgi", "--workers", "2", "--port", "0", "-q", "--pid", file, join(ROOT, APP)],
+    [
+      "wsgi",
+      "--workers",
+      "2",
+      "--port",
+      "0",
+      "-q",
+      "--pid",
+      file,
+      join(ROOT, APP),
+    ],
     {
       PATH: `${join(ROOT, "node_modules", ".bin")}:${proc.env.PATH}`,
       npm_config_offline: "true",
@@ -127,7 +148,10 @@ test("--bind 8100 (a port alone), an unknown option, --help: each says what to t
   const bare = await finish(["--bind", "8100", APP]);
   assert.equal(bare.code, 2);
   assert.equal(bare.err.length, 1, bare.err.join("\n"));
-  assert.match(bare.err[0], /--bind 8100 is a port without a host: say --bind 127\.0\.0\.1:8100/);
+  assert.match(
+    bare.err[0],
+    /--bind 8100 is a port without a host: say --bind 127\.0\.0\.1:8100/,
+  );
   for (
     const [typo, meant] of [
       ["--wokers", "--workers"],
@@ -140,7 +164,10 @@ test("--bind 8100 (a port alone), an unknown option, --help: each says what to t
     const bad = await finish([typo, "2", APP]);
     assert.equal(bad.code, 2);
     assert.equal(bad.err.length, 1, bad.err.join("\n"));
-    assert.match(bad.err[0], new RegExp(`unknown option "${typo}"; did you mean ${meant}\\?`));
+    assert.match(
+      bad.err[0],
+      new RegExp(`unknown option "${typo}"; did you mean ${meant}\\?`),
+    );
   }
   const far = await finish(["--frobnicate", APP]);
   assert.equal(far.code, 2);
@@ -215,7 +242,8 @@ test("--reload sees every replace-by-rename edit (as sed -i and editors save), n
   const cli = startCli(["--reload", "--port", "0", "-q", `${file}:app`]);
   try {
     const port = await serving(cli);
-    const body = async () => await (await fetch(`http://127.0.0.1:${port}/`)).text();
+    const body = async () =>
+      await (await fetch(`http://127.0.0.1:${port}/`)).text();
     assert.equal(await body(), "v0");
     for (const word of ["v1", "v2", "v3"]) {
       await sleep(300);
@@ -224,7 +252,10 @@ test("--reload sees every replace-by-rename edit (as sed -i and editors save), n
       writeFileSync(`${file}.tmp`, source(word));
       renameSync(`${file}.tmp`, file);
       assert.ok(
-        await until(() => (cli.stderr().match(/reload done/g) ?? []).length > done, 10000),
+        await until(
+          () => (cli.stderr().match(/reload done/g) ?? []).length > done,
+          10000,
+        ),
         `edit ${word} not seen: ${cli.stderr()}`,
       );
       let seen = "";

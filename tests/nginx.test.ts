@@ -9,9 +9,9 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { connect as netConnect } from "node:net";
 import { connect as tlsConnect } from "node:tls";
-import { type Cli, cleanup, proc, serving, startCli } from "./_cli_proc.ts";
+import { cleanup, type Cli, proc, serving, startCli } from "./_cli_proc.ts";
 import { makeCerts, type TestCerts } from "./_certs.ts";
-import { type Nginx, NGINX, startNginx } from "./_nginx.ts";
+import { NGINX, type Nginx, startNginx } from "./_nginx.ts";
 import { RawConnection, type RawResponse, text } from "./_raw_http.ts";
 import { sleep } from "./_util.ts";
 
@@ -25,9 +25,16 @@ function open(port: number, certs: TestCerts | null): Promise<RawConnection> {
     raw.once("error", reject);
     raw.once("connect", () => {
       if (certs === null) return resolve(new RawConnection(raw));
-      const secure = tlsConnect({ socket: raw, ca: certs.ca, servername: "localhost" });
+      const secure = tlsConnect({
+        socket: raw,
+        ca: certs.ca,
+        servername: "localhost",
+      });
       secure.once("error", reject);
-      secure.once("secureConnect", () => resolve(new RawConnection(secure as never)));
+      secure.once(
+        "secureConnect",
+        () => resolve(new RawConnection(secure as never)),
+      );
     });
   });
 }
@@ -36,7 +43,8 @@ function open(port: number, certs: TestCerts | null): Promise<RawConnection> {
 async function request(
   port: number,
   head: string,
-  options: { certs?: TestCerts | null; body?: Uint8Array; timeoutMs?: number } = {},
+  options: { certs?: TestCerts | null; body?: Uint8Array; timeoutMs?: number } =
+    {},
 ): Promise<RawResponse> {
   const conn = await open(port, options.certs ?? null);
   try {
@@ -87,7 +95,9 @@ async function env(
 }
 
 if (NGINX === null) {
-  console.log("nginx.test.ts: skipped, nginx is not installed (apt-get install nginx-light)");
+  console.log(
+    "nginx.test.ts: skipped, nginx is not installed (apt-get install nginx-light)",
+  );
 } else {
   test("nginx (docs/deploy.md's block): REMOTE_ADDR is the client, scheme and port are the client's, on both listeners", async () => {
     const s = await start();
@@ -103,14 +113,27 @@ if (NGINX === null) {
 
   test("nginx: a client's own X-Forwarded-For/-Host/-Proto/-Port and Forwarded change nothing", async () => {
     const s = await start();
-    const spoof = "X-Forwarded-For: 6.6.6.6\r\nX-Forwarded-Host: evil.example\r\n" +
+    const spoof =
+      "X-Forwarded-For: 6.6.6.6\r\nX-Forwarded-Host: evil.example\r\n" +
       "X-Forwarded-Proto: https\r\nX-Forwarded-Port: 6666\r\n" +
       "Forwarded: for=6.6.6.6;host=evil.example;proto=https\r\n";
     for (const tls of [false, true]) {
       const honest = await env(s, tls);
       const spoofed = await env(s, tls, spoof);
-      for (const key of ["REMOTE_ADDR", "HTTP_HOST", "SERVER_NAME", "SERVER_PORT", "wsgi.url_scheme"]) {
-        assert.equal(spoofed[key], honest[key], `${key} over ${tls ? "TLS" : "plain HTTP"}`);
+      for (
+        const key of [
+          "REMOTE_ADDR",
+          "HTTP_HOST",
+          "SERVER_NAME",
+          "SERVER_PORT",
+          "wsgi.url_scheme",
+        ]
+      ) {
+        assert.equal(
+          spoofed[key],
+          honest[key],
+          `${key} over ${tls ? "TLS" : "plain HTTP"}`,
+        );
       }
       assert.doesNotMatch(JSON.stringify(spoofed), /evil|6\.6\.6\.6|6666/);
     }
@@ -121,14 +144,19 @@ if (NGINX === null) {
     const conn = await open(s.nginx.http, null);
     try {
       const started = Date.now();
-      await conn.write("GET /stream?ms=1500 HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n");
+      await conn.write(
+        "GET /stream?ms=1500 HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n",
+      );
       const first = await conn.peek(1, 5000);
       const firstAt = Date.now() - started;
       assert.ok(first.length > 0);
       const r = await conn.readResponse({ timeoutMs: 8000 });
       const doneAt = Date.now() - started;
       assert.equal(text(r), "first\nlast\n");
-      assert.ok(firstAt < 1200, `first part after ${firstAt} ms, not held until the end`);
+      assert.ok(
+        firstAt < 1200,
+        `first part after ${firstAt} ms, not held until the end`,
+      );
       assert.ok(doneAt >= 1400);
     } finally {
       conn.destroy();
@@ -157,7 +185,10 @@ if (NGINX === null) {
       const loops = Array.from({ length: 2 }, async () => {
         while (!stop && outcomes.length < 3000 && Date.now() < deadline) {
           try {
-            const r = await request(s.nginx.http, "GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n");
+            const r = await request(
+              s.nginx.http,
+              "GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n",
+            );
             outcomes.push(r.status === 200 ? "ok" : `status ${r.status}`);
           } catch (error) {
             outcomes.push(String(error));
@@ -167,7 +198,10 @@ if (NGINX === null) {
       await sleep(300);
       proc.kill(s.cli.pid, "SIGHUP");
       await s.cli.wait(/wsgi: reload done/);
-      const old = [...s.cli.stderr().matchAll(/worker (\d+) listening/g)].slice(0, 2);
+      const old = [...s.cli.stderr().matchAll(/worker (\d+) listening/g)].slice(
+        0,
+        2,
+      );
       for (const m of old) {
         await s.cli.wait(new RegExp(`worker ${m[1]} exited`));
       }

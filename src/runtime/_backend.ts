@@ -13,6 +13,8 @@ export interface Backend {
   finished: Promise<void>;
   /** Graceful shutdown. */
   shutdown(): Promise<void>;
+  /** Drains for up to `maxMs` (see _drain.ts); shutdown() follows. */
+  drain(maxMs: number): Promise<void>;
 }
 
 /**
@@ -23,6 +25,7 @@ export function stoppableBackend(
   hostname: string,
   port: number,
   stop: () => Promise<void>,
+  drain: (maxMs: number) => Promise<void>,
 ): Backend {
   let done!: () => void;
   const finished = new Promise<void>((resolve) => (done = resolve));
@@ -35,6 +38,7 @@ export function stoppableBackend(
       stopping ??= stop().then(done);
       return stopping;
     },
+    drain,
   };
 }
 
@@ -91,5 +95,6 @@ export function flushingBackend(
     port: backend.port,
     finished,
     shutdown: () => backend.shutdown().finally(flush),
+    drain: (maxMs) => backend.drain(maxMs),
   };
 }

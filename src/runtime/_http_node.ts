@@ -44,6 +44,10 @@ export interface NodeServer {
   closeIdleConnections(): void;
   maxHeadersCount: number | null;
 }
+/** node:net, for its Server's own close (no idle connections closed). */
+export interface NetModule {
+  Server: { prototype: { close(this: NodeServer): void } };
+}
 export type RequestListener = (req: NodeRequest, res: NodeResponse) => void;
 export interface HttpModule {
   createServer(

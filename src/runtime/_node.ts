@@ -17,6 +17,7 @@ import { badHost } from "../core/_host.ts";
 import {
   type HttpModule,
   type HttpsModule,
+  type NetModule,
   nodeModule,
   type NodeRequest,
   type NodeResponse,
@@ -24,6 +25,7 @@ import {
   type RequestListener,
 } from "./_http_node.ts";
 import { send, type Sent } from "./_send_node.ts";
+import { Drain } from "./_drain.ts";
 
 /**
  * makeServer's limits in Node's terms. Node's own `requestTimeout` (300 s
@@ -59,6 +61,7 @@ export const listen: Listen = async (host, port, app, options) => {
   const log = accessLogger(options, () => stderr!);
   const scheme = options.cert ? "https" : "http";
   let closing = false;
+  const drain = new Drain();
   let boundPort = port;
   // "unix:/path": a unix socket; SERVER_NAME is its path, as in gunicorn.
   const unix = host.startsWith("unix:") ? host.slice(5) : null;
@@ -87,7 +90,7 @@ export const listen: Listen = async (host, port, app, options) => {
         sent.ok,
       );
     }
-    if (closing) server.closeIdleConnections();
+    if (closing && !drain.active) server.closeIdleConnections();
   };
   const respond = (
     res: NodeResponse,
@@ -171,6 +174,7 @@ export const listen: Listen = async (host, port, app, options) => {
     });
   };
   const listener: RequestListener = (req, res) => {
+    if (drain.active) drain.note();
     const ahead = busy.get(req.socket);
     if (ahead !== undefined) {
       after(req.socket, ahead.then(() => handle(req, res)));
@@ -190,6 +194,7 @@ export const listen: Listen = async (host, port, app, options) => {
       listener,
     );
   if (maxFields > 0) server.maxHeadersCount = maxFields + 1;
+  const net = await nodeModule<NetModule>("node:net");
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(
@@ -213,6 +218,14 @@ export const listen: Listen = async (host, port, app, options) => {
         server.close(() => resolve());
         server.closeIdleConnections();
       }),
+    (maxMs) => {
+      // Every response says Connection: close from now on; the socket
+      // stops accepting at once (net.Server's close: http.Server's would
+      // also close the idle connections, which the drain keeps).
+      closing = true;
+      net.Server.prototype.close.call(server);
+      return drain.run(maxMs);
+    },
   );
   return flushingBackend(backend, flushFdStderr);
 };
