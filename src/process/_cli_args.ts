@@ -29,6 +29,14 @@ Workers (supervised, as gunicorn):
                        retirement (default 30)
   --max-requests N     retire a worker after N requests (default 0 = never)
   --max-requests-jitter J  add 0..J to each worker's --max-requests
+  --max-worker-rss MiB replace a worker whose memory (RSS) stays above MiB
+                       for 3 samples 1 s apart (Linux; default 0 = never)
+  --max-worker-lifetime S  replace a worker after S seconds (default 0 =
+                       never), plus 0..--max-worker-lifetime-jitter S
+                       (default a tenth of the lifetime)
+  --reload-mode all|rolling  on SIGHUP/--reload, start every new worker at
+                       once (all, the default) or one at a time, each new
+                       one listening before an old one retires (rolling)
   --reload             restart workers when a source file changes (dev)
 
 Limits and proxies:
@@ -62,6 +70,12 @@ export interface Args {
   gracefulTimeout: number;
   maxRequests: number;
   maxRequestsJitter: number;
+  /** `--max-worker-rss` MiB, `--max-worker-lifetime` s (0 = off). */
+  maxWorkerRss: number;
+  maxWorkerLifetime: number;
+  /** Null: a tenth of the lifetime. */
+  maxWorkerLifetimeJitter: number | null;
+  reloadMode: "all" | "rolling";
   reload: boolean;
   /** `--pid FILE`, or null. */
   pidFile: string | null;
@@ -123,6 +137,10 @@ export function parseArgs(argv: string[], host: CliHost): Args {
     gracefulTimeout: 30,
     maxRequests: 0,
     maxRequestsJitter: 0,
+    maxWorkerRss: 0,
+    maxWorkerLifetime: 0,
+    maxWorkerLifetimeJitter: null,
+    reloadMode: "all",
     reload: false,
     pidFile: null,
     options: {},
@@ -190,7 +208,20 @@ export function parseArgs(argv: string[], host: CliHost): Args {
     } else if (arg === "--timeout" || arg === "-t") args.timeout = seconds();
     else if (arg === "--graceful-timeout") args.gracefulTimeout = seconds();
     else if (arg === "--max-requests") args.maxRequests = count();
-    else if (arg === "--max-requests-jitter") {
+    else if (arg === "--max-worker-rss") args.maxWorkerRss = count();
+    else if (arg === "--max-worker-lifetime") {
+      args.maxWorkerLifetime = seconds();
+    } else if (arg === "--max-worker-lifetime-jitter") {
+      args.maxWorkerLifetimeJitter = seconds();
+    } else if (arg === "--reload-mode") {
+      const mode = next();
+      if (mode !== "all" && mode !== "rolling") {
+        throw new UsageError(
+          `--reload-mode must be all or rolling, got ${JSON.stringify(mode)}`,
+        );
+      }
+      args.reloadMode = mode;
+    } else if (arg === "--max-requests-jitter") {
       args.maxRequestsJitter = count();
     } else if (arg === "--forwarded-allow-ips") {
       args.options.forwardedAllowIps = ipList(next());

@@ -141,6 +141,11 @@ export async function supervise(args: Args, host: CliHost): Promise<number> {
       gracefulTimeout: args.gracefulTimeout,
       maxRequests: args.maxRequests,
       maxRequestsJitter: args.maxRequestsJitter,
+      maxWorkerRss: args.maxWorkerRss,
+      maxWorkerLifetime: args.maxWorkerLifetime,
+      maxWorkerLifetimeJitter: args.maxWorkerLifetimeJitter ??
+        args.maxWorkerLifetime / 10,
+      reloadMode: args.reloadMode,
       reloadDir,
     },
     (line) => console.error(line),

@@ -74,7 +74,7 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   }
   const supervised = args.workers !== null || args.reload ||
-    args.maxRequests > 0;
+    args.maxRequests > 0 || args.maxWorkerRss > 0 || args.maxWorkerLifetime > 0;
   let watch;
   try {
     watch = startPidWatch(host, args.pidFile, (line) => console.error(line));
