@@ -180,19 +180,23 @@ test("--bind 8100 (a port alone), an unknown option, --help: each says what to t
   assert.match(help.out, /--pid FILE/);
 });
 
-test("Deno --workers: workers use the user's deno.json (import map), found from the working directory or given by --config", async () => {
+test("Deno --workers: docs/deploy.md's app.ts and deno.json (import map) serve from workers, the config found from the working directory or given by --config", async () => {
   // Only Deno reads deno.json.
   if (RUNTIME !== "deno") return;
   const dir = mkdtempSync(join(tmpdir(), "wsgi-denojson-"));
   try {
+    // docs/deploy.md's app.ts and deno.json, as written, "wsgi" mapped to
+    // this repository instead of JSR.
+    const page = readFileSync(join(ROOT, "docs/deploy.md"), "utf8");
+    const section = page.slice(page.indexOf("## The application"));
+    const appTs = /```ts ignore\n([\s\S]*?)```/.exec(section)![1];
+    const denoJson = /```json\n([\s\S]*?)```/.exec(section)![1];
+    assert.match(denoJson, /"wsgi": "jsr:@wsgi\/wsgi"/);
     writeFileSync(
       join(dir, "deno.json"),
-      JSON.stringify({ imports: { wsgi: join(ROOT, "mod.ts") } }),
+      denoJson.replace("jsr:@wsgi/wsgi", join(ROOT, "mod.ts")),
     );
-    writeFileSync(
-      join(dir, "app.ts"),
-      'import { demoApp } from "wsgi";\nexport const app = demoApp;\n',
-    );
+    writeFileSync(join(dir, "app.ts"), appTs);
     const deno = (globalThis as unknown as { Deno: { execPath(): string } })
       .Deno.execPath();
     const runs: [string, string[]][] = [
@@ -219,7 +223,7 @@ test("Deno --workers: workers use the user's deno.json (import map), found from 
         const port = await serving(cli);
         assert.equal(workerPids(cli).length, 2);
         const page = await (await fetch(`http://127.0.0.1:${port}/`)).text();
-        assert.match(page, /Hello world!/);
+        assert.equal(page, "¡Hola, mundo!");
         proc.kill(cli.pid, "SIGTERM");
         assert.equal(await cli.exited, 0);
       } finally {
