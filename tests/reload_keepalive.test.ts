@@ -2,12 +2,15 @@
 // from 4 keep-alive connections to `--workers 2` on this runtime, SIGHUP
 // after the first 300: no request may fail. A retiring worker answers
 // what it has read with `Connection: close`, and closes a connection only
-// between requests, so a client never has a request cut under it.
+// between requests, so a client never has a request cut under it. And
+// the drain itself, through makeServer's shutdown({ drainMs }).
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { cleanup, proc, serving, startCli, workerPids } from "./_cli_proc.ts";
 import { keepAliveLoad } from "./_keepalive_load.ts";
-import { RUNTIME, until } from "./_util.ts";
+import { connect, header } from "./_raw_http.ts";
+import { RUNTIME, sleep, until } from "./_util.ts";
+import { makeServer, type WSGIApplication } from "../mod.ts";
 
 const APP = "tests/fixtures/workers_app.ts:app";
 
@@ -41,5 +44,41 @@ test("SIGHUP under a keep-alive load (1,500 requests, 4 connections): no request
     assert.equal(await cli.exited, 0);
   } finally {
     await cleanup(cli);
+  }
+});
+
+test("shutdown({ drainMs }): a request on an idle keep-alive connection is answered with Connection: close; shutdown() alone closes that connection", async () => {
+  const app: WSGIApplication = (_environ, startResponse) => {
+    startResponse("200 OK", [["Content-Type", "text/plain"]]);
+    return [new TextEncoder().encode("ok")];
+  };
+  for (const drainMs of [2000, 0]) {
+    const server = makeServer("127.0.0.1", 0, app, { log: false });
+    await server.ready;
+    const conn = await connect(server.serverPort);
+    try {
+      await conn.write("GET / HTTP/1.1\r\nHost: a\r\n\r\n");
+      assert.equal((await conn.readResponse()).status, 200);
+      const started = Date.now();
+      const stopped = server.shutdown({ drainMs });
+      await sleep(50);
+      if (drainMs === 0) {
+        assert.ok(await conn.waitClosed(2000), "the idle connection is closed");
+        await stopped;
+        continue;
+      }
+      // Draining: the idle connection still takes one request.
+      await conn.write("GET / HTTP/1.1\r\nHost: a\r\n\r\n");
+      const r = await conn.readResponse();
+      assert.equal(r.status, 200);
+      assert.equal(header(r, "connection"), "close");
+      conn.destroy();
+      await stopped;
+      // Ended once quiet (200 ms), long before drainMs.
+      assert.ok(Date.now() - started < 1500, `${Date.now() - started} ms`);
+    } finally {
+      conn.destroy();
+      await server.shutdown();
+    }
   }
 });
