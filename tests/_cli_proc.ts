@@ -128,5 +128,6 @@ export async function serving(cli: Cli): Promise<number> {
     /Serving HTTP on 127\.0\.0\.1 port (\d+) \(http:\/\/127\.0\.0\.1:(\d+)\/\)/,
   );
   assert.equal(m[1], m[2]);
+  assert.ok(Number(m[1]) > 0, "port 0 becomes the real port");
   return Number(m[1]);
 }
