@@ -48,7 +48,7 @@ export interface HostileCase {
   why: string;
   /**
    * A runtime's own parser bug that no shim can mend (it happens before
-   * the handler runs), as the README's runtime table states it: on that
+   * the handler runs), as docs/runtimes.md's table states it: on that
    * runtime, this reading is accepted too.
    */
   runtimeBug?: Partial<Record<"deno" | "bun" | "node", RuntimeBug>>;
@@ -56,7 +56,7 @@ export interface HostileCase {
 
 /** What a runtime's known parser bug makes of a case (see `runtimeBug`). */
 export interface RuntimeBug {
-  /** The README's row that states it. */
+  /** The row of docs/runtimes.md that states it (tests/readme.test.ts checks it is there). */
   readme: string;
   /** Further outcomes accepted (a `/smuggled` path among them, if so). */
   allow?: SeenLike[][];
@@ -64,7 +64,7 @@ export interface RuntimeBug {
   strayResponse?: boolean;
 }
 
-/** Bun drops the body of a GET (README: "a body sent with GET or HEAD"). */
+/** Bun drops the body of a GET (docs/runtimes.md: "a body sent with GET or HEAD"). */
 const BUN_DROPS_GET_BODY: RuntimeBug = {
   readme: "a body sent with GET or HEAD",
   allow: [[{ method: "GET", body: "", contentLength: "" }]],
@@ -697,7 +697,7 @@ export const chunks: HostileCase[] = [
 /**
  * Bun decodes the target as UTF-8 before the shim sees it, so a byte that
  * is not UTF-8 arrives as U+FFFD, which PATH_INFO holds as its three UTF-8
- * bytes: lossy, but a native string, and documented in the README's
+ * bytes: lossy, but a native string, and documented in docs/runtimes.md's
  * runtime table. Allowed on Bun only.
  */
 function lossyOnBun(path: string): SeenLike[][] {

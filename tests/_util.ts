@@ -16,7 +16,8 @@ export const RUNTIME: Runtime = typeof g.Deno === "object"
   : "node";
 
 /** UTF-8 bytes of a string. */
-export const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
+export const enc = (s: string): Uint8Array<ArrayBuffer> =>
+  new TextEncoder().encode(s);
 
 /** Resolves after `ms` milliseconds. */
 export const sleep = (ms: number): Promise<void> =>

@@ -18,6 +18,7 @@ import {
   nowLogTime,
   PIPE_BUF,
 } from "../src/core/_access_log.ts";
+import { RUNTIME } from "./_util.ts";
 import { consoleErrors } from "../src/core/_errors.ts";
 
 const g = globalThis as Record<string, unknown>;
@@ -119,7 +120,7 @@ test("log line: the cached date is the current second's, in wsgiref's format", (
 /** The command running a TypeScript file on this runtime. */
 function runtimeCommand(file: string): [string, string[]] {
   const proc = g.process as { execPath: string };
-  if (typeof g.Deno === "object") {
+  if (RUNTIME === "deno") {
     const deno = g.Deno as { execPath(): string };
     return [deno.execPath(), ["run", "-A", file]];
   }
@@ -233,14 +234,14 @@ test("stderr: two processes on one pipe never split each other's lines", async (
 
 test("stderr: SIGTERM to the command line loses no line", async () => {
   const proc = g.process as { execPath: string };
-  const [cmd, base] = typeof g.Deno === "object"
+  const [cmd, base] = RUNTIME === "deno"
     ? [(g.Deno as { execPath(): string }).execPath(), [
       "run",
       "--allow-net",
       "--allow-read",
       "mod.ts",
     ]]
-    : typeof g.Bun === "object"
+    : RUNTIME === "bun"
     ? [proc.execPath, ["mod.ts"]]
     : [proc.execPath, ["tests/fixtures/node_cli.ts"]];
   let started = false;

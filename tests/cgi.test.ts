@@ -27,6 +27,7 @@ import {
   runCgi,
   type WSGIApplication,
 } from "../mod.ts";
+import { RUNTIME } from "./_util.ts";
 
 const encode = (s: string): Uint8Array => new TextEncoder().encode(s);
 const decode = (b: Uint8Array): string => new TextDecoder().decode(b);
@@ -305,11 +306,6 @@ test("runCgi resolves quietly and closes the body when stdout is gone", async ()
 // ---------------------------------------------------------------------------
 // Under a real CGI server.
 
-const runtime = "Deno" in globalThis
-  ? "deno"
-  : "Bun" in globalThis
-  ? "bun"
-  : "node";
 const fixture = join(
   dirname(fileURLToPath(import.meta.url)),
   "fixtures",
@@ -376,9 +372,9 @@ const q = (s: string): string => `'${s.replaceAll("'", `'\\''`)}'`;
 /** The shell wrapper the server executes: this runtime on the fixture. */
 function wrapper(home: string): string {
   const exec = process.execPath;
-  const args = runtime === "deno"
+  const args = RUNTIME === "deno"
     ? ["run", "-A", "--quiet", "--no-config", fixture]
-    : runtime === "node"
+    : RUNTIME === "node"
     ? ["--no-warnings", fixture]
     : [fixture];
   // lighttpd gives a CGI script no inherited environment: the runtimes
@@ -507,7 +503,7 @@ function statusOf(res: Response, kind: Running["kind"]): string {
 }
 
 test(
-  `runCgi under a real CGI server (${runtime}): GET with a path, a query and headers`,
+  `runCgi under a real CGI server (${RUNTIME}): GET with a path, a query and headers`,
   { skip },
   async () => {
     await withCgiServer(async ({ url, kind }) => {
@@ -520,7 +516,7 @@ test(
         statusOf(res, kind),
         kind === "python" ? "201 Made By CGI" : "201",
       );
-      assert.equal(res.headers.get("x-runtime"), runtime);
+      assert.equal(res.headers.get("x-runtime"), RUNTIME);
       assert.equal(res.headers.get("content-type"), "application/json");
       assert.equal(report.REQUEST_METHOD, "GET");
       assert.equal(report.SCRIPT_NAME, "/cgi-bin/app.cgi");
@@ -546,7 +542,7 @@ test(
 );
 
 test(
-  `runCgi under a real CGI server (${runtime}): POST with a body`,
+  `runCgi under a real CGI server (${RUNTIME}): POST with a body`,
   { skip },
   async () => {
     await withCgiServer(async ({ url, kind }) => {
@@ -571,7 +567,7 @@ test(
 );
 
 test(
-  `runCgi under a real CGI server (${runtime}): app error and streamed body`,
+  `runCgi under a real CGI server (${RUNTIME}): app error and streamed body`,
   { skip },
   async () => {
     await withCgiServer(async ({ url, kind, log }) => {
@@ -589,7 +585,7 @@ test(
         statusOf(streamed, kind),
         kind === "python" ? "200 OK" : "200",
       );
-      assert.equal(streamed.headers.get("x-runtime"), runtime);
+      assert.equal(streamed.headers.get("x-runtime"), RUNTIME);
       assert.equal(await streamed.text(), "one\ntwo\nthree\n");
       // The stack went to the script's stderr, which the server logs (maybe
       // a little after the response).

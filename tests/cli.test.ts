@@ -10,7 +10,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { createServer as netServer, type Server } from "node:net";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { within } from "./_util.ts";
+import { RUNTIME, within } from "./_util.ts";
 
 const g = globalThis as Record<string, unknown>;
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
@@ -19,7 +19,7 @@ const FIXTURE = "tests/fixtures/hello_app.ts";
 /** The command that runs the CLI on this runtime, from the repo root. */
 function command(): [string, string[]] {
   const proc = g.process as { execPath: string };
-  if (typeof g.Deno === "object") {
+  if (RUNTIME === "deno") {
     const deno = g.Deno as { execPath(): string };
     return [deno.execPath(), [
       "run",
@@ -28,7 +28,7 @@ function command(): [string, string[]] {
       "mod.ts",
     ]];
   }
-  if (typeof g.Bun === "object") return [proc.execPath, ["mod.ts"]];
+  if (RUNTIME === "bun") return [proc.execPath, ["mod.ts"]];
   return [proc.execPath, ["tests/fixtures/node_cli.ts"]];
 }
 

@@ -15,7 +15,6 @@
 // `handleRequest` run there. workerd: tests/workerd.test.ts.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { type ChildProcess, spawn } from "node:child_process";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
 import {
@@ -26,6 +25,7 @@ import {
 } from "../mod.ts";
 import { exchange, type RawResponse, text } from "./_raw_http.ts";
 import { enc, RUNTIME, within } from "./_util.ts";
+import { startChild } from "./_child.ts";
 
 const g = globalThis as Record<string, unknown>;
 
@@ -266,44 +266,20 @@ test("toFetchHandler served: raw bytes in the target are never decoded", {
 async function spawnServerTs(): Promise<
   { port: number; stop(): Promise<void>; output(): string }
 > {
-  const exe = process.execPath;
   const [args, env]: [string[], Record<string, string>] = RUNTIME === "deno"
     ? [["serve", "--host", "127.0.0.1", "--port", "0", "server.ts"], {}]
     : [["server.ts"], { PORT: "0", NODE_ENV: "production" }];
-  const child: ChildProcess = spawn(exe, args, {
+  const child = startChild(process.execPath, args, {
     cwd: root,
     env: { ...process.env, ...env, NO_COLOR: "1" },
-    stdio: ["ignore", "pipe", "pipe"],
   });
-  let output = "";
-  const exited = new Promise<void>((resolve) => child.once("exit", resolve));
-  const stop = async (): Promise<void> => {
-    if (child.exitCode === null && child.signalCode === null) {
-      process.kill(child.pid!, "SIGTERM");
-      const timer = setTimeout(() => process.kill(child.pid!, "SIGKILL"), 3000);
-      await exited;
-      clearTimeout(timer);
-    }
-  };
+  const stop = async (): Promise<void> =>
+    void await child.stop("SIGTERM", 3000);
   try {
-    const port = await within(
-      new Promise<number>((resolve, reject) => {
-        const seen = (d: unknown) => {
-          output += d;
-          const m = /https?:\/\/[^\s/]+:(\d+)/.exec(output);
-          if (m) resolve(Number(m[1]));
-        };
-        child.stdout!.on("data", seen);
-        child.stderr!.on("data", seen);
-        child.once("exit", (code) => reject(new Error(`exited ${code}`)));
-      }),
-      15_000,
-      `${exe} ${args.join(" ")}`,
-    );
-    return { port, stop, output: () => output };
+    const [, port] = await child.waitFor(/https?:\/\/[^\s/]+:(\d+)/);
+    return { port: Number(port), stop, output: () => child.text() };
   } catch (error) {
     await stop();
-    (error as Error).message += `\n${output}`;
     throw error;
   }
 }

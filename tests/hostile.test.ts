@@ -46,6 +46,7 @@ import {
   collectingErrors,
   enc,
   latin1,
+  RUNTIME,
   sleep,
   until,
   within,
@@ -78,14 +79,6 @@ function assertLogClean(lines: string[]): void {
  * request is still answered, and always shuts the server down, bounded in
  * time.
  */
-/** Which runtime runs this suite (for `runtimeBug`). */
-const RUNTIME: "deno" | "bun" | "node" =
-  typeof (globalThis as { Deno?: unknown }).Deno === "object"
-    ? "deno"
-    : typeof (globalThis as { Bun?: unknown }).Bun === "object"
-    ? "bun"
-    : "node";
-
 /** An environ with either kind of `wsgi.input` (see `bufferInput`). */
 type AnyEnviron = WSGIEnvironment<InputStream | AsyncInputStream>;
 
@@ -278,7 +271,7 @@ function judge(
   responses: RawResponse[],
   junk: string,
 ): string | null {
-  // This runtime's known parser bug for the case, if any (README table).
+  // This runtime's known parser bug for the case, if any (docs/runtimes.md).
   const bug = c.runtimeBug?.[RUNTIME];
   const allow = bug?.allow
     ? [...(c.allow === "refuse" ? [] : c.allow), ...bug.allow]

@@ -4,6 +4,8 @@ import {
   type AsyncInputStream,
   handleRequest,
   type InputStream,
+  makeServer,
+  runCgi,
   type WSGIApplication,
 } from "../mod.ts";
 import { enc } from "./_capture.ts";
@@ -173,4 +175,65 @@ test("bufferInput: false still refuses a declared length over the limit", async 
     throw new Error("must not run");
   }, { bufferInput: false, maxBodySize: 10 });
   assert.equal(response.status, 413);
+});
+
+// Bytes leave the library as Uint8Array<ArrayBuffer> (issue 19.4): a
+// BodyInit and BufferSource as they are. A runtime's request body is an
+// ArrayBuffer already, and reads hand out views of it, no copy; a source
+// that yields SharedArrayBuffer views (a CGI io of one's own) is copied.
+test("wsgi.input hands out ArrayBuffer views, copy-free over a socket, copied from a SharedArrayBuffer", async () => {
+  const seen: Uint8Array[] = [];
+  const app: WSGIApplication = (environ, startResponse) => {
+    const input = environ["wsgi.input"] as InputStream;
+    seen.push(input.read(3), input.readline(), ...input);
+    startResponse("200 OK", [["Content-Type", "text/plain"]]);
+    return [];
+  };
+  const server = makeServer("127.0.0.1", 0, app, { log: false });
+  try {
+    await server.ready;
+    const res = await fetch(server.url, {
+      method: "POST",
+      body: "abcdef\nxy\n",
+    });
+    assert.equal(res.status, 200);
+    await res.arrayBuffer();
+  } finally {
+    await server.shutdown();
+  }
+  assert.deepEqual(seen.map(dec), ["abc", "def\n", "xy\n"]);
+  for (const bytes of seen) assert.ok(bytes.buffer instanceof ArrayBuffer);
+  // One body, one buffer: each read is a view, not a copy.
+  assert.equal(new Set(seen.map((b) => b.buffer)).size, 1);
+
+  const shared = new Uint8Array(new SharedArrayBuffer(5));
+  shared.set(enc("hello"));
+  for (const bufferInput of [true, false]) {
+    const got: Uint8Array[] = [];
+    await runCgi(async (environ, startResponse) => {
+      const input = environ["wsgi.input"] as InputStream | AsyncInputStream;
+      got.push(await input.read());
+      startResponse("200 OK", [["Content-Type", "text/plain"]]);
+      return [];
+    }, {
+      bufferInput,
+      io: {
+        env: {
+          REQUEST_METHOD: "POST",
+          CONTENT_LENGTH: "5",
+          SERVER_NAME: "h",
+          SERVER_PORT: "80",
+        },
+        stdin: (async function* () {
+          yield shared;
+        })(),
+        stdout: { write: () => {} },
+      },
+    });
+    assert.equal(dec(got[0]), "hello", `bufferInput: ${bufferInput}`);
+    assert.ok(
+      got[0].buffer instanceof ArrayBuffer,
+      `bufferInput: ${bufferInput}`,
+    );
+  }
 });

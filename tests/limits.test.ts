@@ -1,7 +1,7 @@
 // makeServer's timeouts and limits (issue 9, "Timeouts and limits", defect
 // 10), over raw sockets on the runtime that runs this file, with tiny
 // values so that the file stays quick. Where a runtime cannot do one, the
-// test pins down what it does instead, as the README's table says.
+// test pins down what it does instead, as docs/limits.md's table says.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import {
@@ -75,7 +75,7 @@ test("headersTimeout: a head sent a byte at a time (slowloris)", async () => {
           /^HTTP\/1\.1 408 /,
         );
       } else {
-        // Deno.serve has no such timeout; Bun's is fixed at 10 s (README).
+        // Deno.serve has no such timeout; Bun's is fixed at 10 s (docs/limits.md).
         assert.equal(await conn.waitClosed(1500), false);
       }
     } finally {
@@ -136,7 +136,7 @@ test("bodyTimeout: a body that stalls gets 408 and the app is not called", async
     assert.equal(calls, 0);
     if (RUNTIME === "deno") {
       // Deno.serve keeps reading the rest of the body: it closes only when
-      // the client sends it or leaves (README).
+      // the client sends it or leaves (docs/limits.md).
       assert.equal(await conn.waitClosed(500), false);
     } else assert.ok(await conn.waitClosed(2000), "closed after the 408");
   });

@@ -3,30 +3,25 @@
 // applies on publish. The toolchain checks run once, in the Deno suite.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { makeEnviron } from "../mod.ts";
+import { run as runChild } from "./_child.ts";
+import { RUNTIME } from "./_util.ts";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const deno = `${root}node_modules/.bin/deno`;
-const onDeno = typeof (globalThis as Record<string, unknown>).Deno === "object";
-const skip = onDeno ? false : "the Deno toolchain checks run in the Deno suite";
+const skip = RUNTIME === "deno"
+  ? false
+  : "the Deno toolchain checks run in the Deno suite";
 
-function run(args: string[]): Promise<{ code: number; out: string }> {
-  return new Promise((resolve) => {
-    execFile(
-      deno,
-      args,
-      { cwd: root, env: { ...process.env, NO_COLOR: "1" } },
-      (error, stdout, stderr) => {
-        resolve({
-          code: error ? Number(error.code ?? 1) : 0,
-          out: stdout + stderr,
-        });
-      },
-    );
+async function run(args: string[]): Promise<{ code: number; out: string }> {
+  const result = await runChild(deno, args, {
+    cwd: root,
+    env: { ...process.env, NO_COLOR: "1" },
+    timeout: 180_000,
   });
+  return { code: result.code ?? 1, out: result.stdout + result.stderr };
 }
 
 test("SERVER_SOFTWARE carries deno.json's version", () => {

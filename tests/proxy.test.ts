@@ -169,7 +169,7 @@ test("CIDR lists: trusted hops are skipped; all trusted gives the leftmost; '*' 
   });
   assert.equal(inside.seen.REMOTE_ADDR, "10.0.0.1");
   // "*": every hop is believed, so the client's own entry wins (the
-  // README's warning).
+  // docs/proxies.md's warning).
   const all = await ask(["X-Forwarded-For: 6.6.6.6, 1.2.3.4"], {
     forwardedAllowIps: "*",
   });

@@ -5,7 +5,7 @@
 // Content-Length, header whitespace, leading slashes. Raw TCP
 // (./_raw_http.ts), since fetch would clean up what is tested here. Each
 // expectation is CPython 3.11's wsgiref.simple_server on the same bytes,
-// except where a runtime cannot do it (then the README's runtime table
+// except where a runtime cannot do it (then docs/runtimes.md's table
 // says so, and the test pins what it does).
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -149,7 +149,7 @@ test("a Host that is not host[:port] is refused (400); a good one never changes 
     // RFC 9112 §3.2: two Host lines get a 400 too (Deno's own, here), but
     // on Bun, which builds the URL from the first: telling them apart means
     // building every request's Headers there, a quarter more CPU per
-    // request (README). The path is still the target's.
+    // request (docs/runtimes.md). The path is still the target's.
     for (const hosts of ["evil\r\nHost: t", "t\r\nHost: t"]) {
       const request = `GET /real/path HTTP/1.1\r\nHost: ${hosts}\r\n\r\n`;
       if (RUNTIME === "bun") {
@@ -386,7 +386,7 @@ test("Content-Length sent twice is refused (400), never read as a list", async (
 test("a chunked body with a trailer field reaches the app whole", async () => {
   // Bun reads the trailer field as a second request and answers it 400,
   // then closes (issue 9, defect 5; a bare Bun.serve does the same, and no
-  // response header of ours prevents it): the README's runtime table says
+  // response header of ours prevents it): docs/runtimes.md's table says
   // so, and this pins it down.
   const app = echo();
   await withServer(app, {}, async (port) => {

@@ -4,7 +4,7 @@
 // runtime). Clients are fetch, node:https and a raw TCP client
 // (./_raw_http.ts) for what fetch hides. Where the runtimes differ on the
 // wire (reason phrase, request-target fidelity), the test asserts what
-// each one does, as measured, so the README's runtime table stays true.
+// each one does, as measured, so docs/runtimes.md's table stays true.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { connect as netConnect, createServer as netServer } from "node:net";
@@ -289,7 +289,7 @@ test("raw: pipelining behind a slow answer (Bun drops the connection)", async ()
         // Measured on Bun 1.4.5: uWS closes a connection whose next
         // request arrives while an async answer is pending, and nothing of
         // either response is written (oven-sh/bun PR #38128, open; #33664,
-        // #35036 closed). When this fails, Bun fixed it: update the README.
+        // #35036 closed). When this fails, Bun fixed it: update docs/runtimes.md.
         assert.equal(await conn.waitClosed(2000), true);
         assert.equal(conn.buffered.length, 0);
         return;

@@ -23,7 +23,7 @@ import {
   workerPids,
 } from "./_cli_proc.ts";
 import { exchange, get, text } from "./_raw_http.ts";
-import { sleep } from "./_util.ts";
+import { RUNTIME, sleep } from "./_util.ts";
 
 const g = globalThis as Record<string, unknown>;
 const APP = "tests/fixtures/workers_app.ts:app";
@@ -97,7 +97,7 @@ function failures(outcomes: Outcome[]): string[] {
  */
 function assertRetirementsLostNothing(cli: Cli, outcomes: Outcome[]): void {
   const failed = failures(outcomes);
-  if (typeof g.Deno !== "object" && typeof g.Bun !== "object") {
+  if (RUNTIME === "node") {
     assert.deepEqual(failed, []);
     return;
   }
@@ -392,9 +392,7 @@ test("--bind unix:PATH serves over a unix socket, and --bind HOST:0 beside it", 
   const dir = mkdtempSync(join(tmpdir(), "wsgi-sock-"));
   const sock = join(dir, "app.sock");
   // Bun and Deno share a port by SO_REUSEPORT, which unix sockets lack.
-  const workers = typeof g.Deno === "object" || typeof g.Bun === "object"
-    ? "1"
-    : "2";
+  const workers = RUNTIME === "deno" || RUNTIME === "bun" ? "1" : "2";
   const cli = startCli([
     "--workers",
     workers,
@@ -446,7 +444,7 @@ test("--check-config: 0 for an app, 2 and one line otherwise; hints for a missin
     "--check-config",
     "tests/fixtures/workers_app:app",
   ]);
-  if (typeof g.Bun === "object") {
+  if (RUNTIME === "bun") {
     // Bun's resolver finds workers_app.ts by itself.
     assert.equal(hint.code, 0);
     return;
@@ -519,7 +517,7 @@ test("the supervisor's, limits' and proxies' flags are taken; a bad value is one
 });
 
 test("on Deno, --workers without the permission to start processes says what to add", async () => {
-  if (typeof g.Deno !== "object") return;
+  if (RUNTIME !== "deno") return;
   const deno = (g.Deno as { execPath(): string }).execPath();
   const child = spawn(deno, [
     "run",

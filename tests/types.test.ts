@@ -5,39 +5,36 @@
 // gone. The toolchain checks run once, in the Deno suite.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { testClient } from "../mod.ts";
 import { app, fetchHandler, upload } from "./fixtures/typed/app.ts";
+import { run as runChild } from "./_child.ts";
+import { RUNTIME } from "./_util.ts";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const fixture = join(root, "tests", "fixtures", "typed", "app.ts");
-const onDeno = typeof (globalThis as Record<string, unknown>).Deno === "object";
-const skip = onDeno ? false : "the toolchain checks run in the Deno suite";
+const skip = RUNTIME === "deno"
+  ? false
+  : "the toolchain checks run in the Deno suite";
 
-function run(
+async function run(
   cmd: string,
   args: string[],
   cwd: string,
 ): Promise<{ code: number; out: string }> {
-  return new Promise((resolve) => {
-    execFile(
-      join(root, "node_modules", ".bin", cmd),
-      args,
-      { cwd, env: { ...withoutForceColor(), NO_COLOR: "1" } },
-      (error, stdout, stderr) => {
-        resolve({
-          code: error ? Number(error.code ?? 1) : 0,
-          // Deno colours its output when FORCE_COLOR is set at all (npm
-          // test sets FORCE_COLOR=0), NO_COLOR or not.
-          out: (stdout + stderr).replace(/\x1b\[[0-9;]*m/g, ""),
-        });
-      },
-    );
+  const result = await runChild(join(root, "node_modules", ".bin", cmd), args, {
+    cwd,
+    env: { ...withoutForceColor(), NO_COLOR: "1" },
   });
+  return {
+    code: result.code ?? 1,
+    // Deno colours its output when FORCE_COLOR is set at all (npm test
+    // sets FORCE_COLOR=0), NO_COLOR or not.
+    out: (result.stdout + result.stderr).replace(/\x1b\[[0-9;]*m/g, ""),
+  };
 }
 
 /** The environment without FORCE_COLOR, which Deno obeys whatever its value. */
@@ -104,6 +101,8 @@ test("the typed app runs: router, JSON API, form, inline and async apps", async 
     new URLSearchParams({ name: "Ana" }),
   );
   assert.equal(await greeted.text(), "<p>Hello, Ana!</p>");
+  const forwarded = await client.post("/forward", "héllo");
+  assert.equal(await forwarded.text(), "héllo 32");
   assert.equal((await client.get("/nowhere")).status, 404);
   const inline = await fetchHandler(new Request("http://localhost/abc"));
   assert.equal(await inline.text(), "/ABC");

@@ -43,7 +43,7 @@ const DELETE = Symbol("delete");
 function inputOf(text: string): InputStream {
   const data = enc(text);
   let pos = 0;
-  const read = (n?: number | null): Uint8Array => {
+  const read = (n?: number | null): Uint8Array<ArrayBuffer> => {
     const end = n == null || n < 0
       ? data.length
       : Math.min(data.length, pos + n);
@@ -51,7 +51,7 @@ function inputOf(text: string): InputStream {
     pos = end;
     return out;
   };
-  const readline = (n?: number | null): Uint8Array => {
+  const readline = (n?: number | null): Uint8Array<ArrayBuffer> => {
     const nl = data.indexOf(10, pos);
     let end = nl === -1 ? data.length : nl + 1;
     if (n != null && n >= 0) end = Math.min(end, pos + n);
@@ -63,7 +63,7 @@ function inputOf(text: string): InputStream {
     read,
     readline,
     readlines: () => {
-      const lines: Uint8Array[] = [];
+      const lines: Uint8Array<ArrayBuffer>[] = [];
       for (let l = readline(); l.length; l = readline()) lines.push(l);
       return lines;
     },

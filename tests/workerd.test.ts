@@ -18,7 +18,6 @@
 // deno test and bun test.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { type ChildProcess, execFile, spawn } from "node:child_process";
 import {
   existsSync,
   mkdtempSync,
@@ -27,20 +26,15 @@ import {
   rmSync,
   writeFileSync,
 } from "node:fs";
-import type { Readable } from "node:stream";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { bytes, connect, exchange, get, header, text } from "./_raw_http.ts";
+import { run as runChild, startChild } from "./_child.ts";
+import { RUNTIME } from "./_util.ts";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
-const g = globalThis as Record<string, unknown>;
-const runner = typeof g.Deno === "object"
-  ? "deno"
-  : typeof g.Bun === "object"
-  ? "bun"
-  : "node";
 
 /** The workerd binary and its newest compatibility date, or why not. */
 function findWorkerd(): { bin: string; date: string } | string {
@@ -61,13 +55,13 @@ function findWorkerd(): { bin: string; date: string } | string {
   }
 }
 
-const found = runner === "node" ? findWorkerd() : "not under node --test";
-const skip = runner !== "node"
+const found = RUNTIME === "node" ? findWorkerd() : "not under node --test";
+const skip = RUNTIME !== "node"
   ? "workerd is checked once, in the Node suite"
   : typeof found === "string"
   ? found
   : false;
-if (runner === "node" && typeof found === "string") {
+if (RUNTIME === "node" && typeof found === "string") {
   console.log(`# workerd.test.ts: skipping the workerd tests: ${found}`);
 }
 const NEWEST = typeof found === "string" ? "" : found.date;
@@ -78,18 +72,11 @@ const TOO_OLD = "2022-11-29";
 
 const bun = join(root, "node_modules", ".bin", "bun");
 
-function run(cmd: string, args: string[]): Promise<void> {
-  return new Promise((resolve, reject) =>
-    execFile(
-      cmd,
-      args,
-      { cwd: root },
-      (error, _out, err) =>
-        error
-          ? reject(new Error(`${cmd} ${args.join(" ")}: ${err}`))
-          : resolve(),
-    )
-  );
+async function run(cmd: string, args: string[]): Promise<void> {
+  const result = await runChild(cmd, args, { cwd: root });
+  if (result.code !== 0) {
+    throw new Error(`${cmd} ${args.join(" ")}: ${result.stderr}`);
+  }
 }
 
 /** Source files, relative to the root, that the worker is made of. */
@@ -224,53 +211,24 @@ const modules :Workerd.Worker = (
   const bin = (found as { bin: string }).bin;
   // fd 3 is the control pipe: workerd writes one JSON line per socket,
   // {"event":"listen","socket":NAME,"port":N}, once it listens.
-  const child: ChildProcess = spawn(
-    bin,
-    ["serve", config, "--control-fd=3"],
-    { stdio: ["ignore", "pipe", "pipe", "pipe"] },
-  );
-  let output = "";
-  child.stdout!.on("data", (d) => output += d);
-  child.stderr!.on("data", (d) => output += d);
-  const exited = new Promise<void>((resolve) => child.once("exit", resolve));
-  const stop = async (): Promise<void> => {
-    if (child.exitCode === null && child.signalCode === null) {
-      process.kill(child.pid!, "SIGTERM");
-      const timer = setTimeout(() => process.kill(child.pid!, "SIGKILL"), 3000);
-      await exited;
-      clearTimeout(timer);
-    }
-  };
+  const child = startChild(bin, ["serve", config, "--control-fd=3"], {
+    fd3: true,
+    timeout: 120_000,
+  });
+  const stop = async (): Promise<void> =>
+    void await child.stop("SIGTERM", 3000);
   try {
-    const ports = await new Promise<Record<string, number>>(
-      (resolve, reject) => {
-        const ports: Record<string, number> = {};
-        let control = "";
-        const timer = setTimeout(
-          () => reject(new Error(`workerd did not listen in 10 s: ${output}`)),
-          10_000,
-        );
-        (child.stdio[3] as Readable).on("data", (d) => {
-          control += d;
-          for (const line of control.split("\n")) {
-            const m = /"socket":"(\w+)","port":(\d+)/.exec(line);
-            if (m) ports[m[1]] = Number(m[2]);
-          }
-          if (ports.bundle && ports.modules) {
-            clearTimeout(timer);
-            resolve(ports);
-          }
-        });
-        child.once("exit", (code) => {
-          clearTimeout(timer);
-          reject(new Error(`workerd exited (${code}): ${output}`));
-        });
-      },
-    );
+    const port = async (socket: string) =>
+      Number(
+        (await child.waitFor(
+          new RegExp(`"socket":"${socket}","port":(\\d+)`),
+          { stream: "fd3", ms: 10_000 },
+        ))[1],
+      );
     return {
-      bundle: ports.bundle,
-      modules: ports.modules,
-      output: () => output,
+      bundle: await port("bundle"),
+      modules: await port("modules"),
+      output: () => child.text(),
       stop,
     };
   } catch (error) {
@@ -399,10 +357,11 @@ async function checkEdgeFacts(port: number): Promise<void> {
   const without = await (await fetch(url(port, "/remote/environ"))).json();
   assert.equal(without.REMOTE_ADDR, "");
 
+  // Thrown at once, as docs/api.md says, not a server whose ready rejects.
   const serve = await fetch(url(port, "/serve"));
   assert.equal(
     await serve.text(),
-    "makeServer() runs on Deno, Bun or Node, not workerd (Cloudflare " +
+    "threw: makeServer() runs on Deno, Bun or Node, not workerd (Cloudflare " +
       "Workers): serve toFetchHandler(app) instead (export default " +
       "{ fetch: toFetchHandler(app) })",
   );
@@ -482,9 +441,9 @@ test(
   },
 );
 
-// The workerd column of the README's "What differs between runtimes"
+// The workerd column of docs/runtimes.md's "What differs between runtimes"
 // table, measured on the wire.
-test(`workerd ${NEWEST}: the README's runtime table column`, {
+test(`workerd ${NEWEST}: docs/runtimes.md's table column`, {
   skip,
 }, async () => {
   await withWorkerd(NEWEST, async (w) => {
@@ -648,7 +607,7 @@ test("toFetchHandler: a remoteAddrHeader that is not a header name is a TypeErro
   );
 });
 
-// The rows the workerd column added to the README's table, on this
+// The rows the workerd column added to docs/runtimes.md's table, on this
 // runtime's own server (Deno, Bun or Node), to compare against.
 test("the table's Cookie, Date, REMOTE_ADDR and HEAD rows on this runtime's server", async () => {
   const { makeServer } = await import("../mod.ts");

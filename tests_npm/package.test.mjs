@@ -9,13 +9,16 @@
 //
 //   node --test tests_npm/package.test.mjs      (or: npm test -- npm)
 //
-// Plain JavaScript with only top-level test()s, so that it runs on Node 20
-// and 24 and the suite's counts are the tests below. No network: the
-// package has no dependencies, so the install is --offline.
+// JavaScript with only top-level test()s, so the suite's counts are the
+// tests below. It runs on the toolchain's Node 24 (npm test), which also
+// loads the shared child-process helper tests/_child.ts; the machine's Node
+// (20 in CI) is what it tests. No network: the package has no
+// dependencies, so the install is --offline.
 import { after, test } from "node:test";
 import assert from "node:assert/strict";
-import { execFileSync, spawn } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import {
+  cpSync,
   existsSync,
   mkdirSync,
   mkdtempSync,
@@ -28,6 +31,7 @@ import {
 import { tmpdir } from "node:os";
 import { delimiter, dirname, join, relative, resolve, sep } from "node:path";
 import { fileURLToPath } from "node:url";
+import { run as runChild, startChild } from "../tests/_child.ts";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const bin = (name) => join(root, "node_modules", ".bin", name);
@@ -59,32 +63,13 @@ const nodes = [machineNode(), bin("node")].map((path) => ({
   name: `Node ${version(path)}`,
 }));
 
-/**
- * Runs a command to its end (killed after `timeout` ms); resolves with its
- * exit code, signal and output.
- */
+/** Runs a command to its end (killed after `timeout` ms), in the root. */
 function run(
   cmd,
   args,
   { cwd = root, env = process.env, timeout = 60_000 } = {},
 ) {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, {
-      cwd,
-      env,
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d) => (stdout += d));
-    child.stderr.on("data", (d) => (stderr += d));
-    const timer = setTimeout(() => child.kill("SIGKILL"), timeout);
-    child.on("error", reject);
-    child.on("close", (code, signal) => {
-      clearTimeout(timer);
-      resolve({ code, signal, stdout, stderr });
-    });
-  });
+  return runChild(cmd, args, { cwd, env, timeout });
 }
 
 /** Fails with the command's output unless it exited 0. */
@@ -116,6 +101,11 @@ const readme = readFileSync(join(root, "README.md"), "utf8");
 /** Fails unless README.md has this command (so README and test agree). */
 function inReadme(command) {
   assert.ok(readme.includes(command), `README.md lost: ${command}`);
+}
+/** Fails unless the docs page (under docs/) has this text. */
+function inDocs(page, text) {
+  const doc = readFileSync(join(root, "docs", page), "utf8");
+  assert.ok(doc.includes(text), `docs/${page} lost: ${text}`);
 }
 
 let installing;
@@ -274,43 +264,27 @@ async function runBin(node) {
   await install();
   const link = join(project, "node_modules", ".bin", "wsgi");
   assert.ok(existsSync(link), "npm did not link node_modules/.bin/wsgi");
-  const child = spawn(link, ["--port", "0"], {
+  const child = startChild(link, ["--port", "0"], {
     cwd: project,
     env: {
       ...cleanEnv,
       PATH: dirname(realpathSync(node.path)) + delimiter + process.env.PATH,
     },
-    stdio: ["ignore", "pipe", "pipe"],
+    timeout: 30_000,
   });
-  let stdout = "";
-  let stderr = "";
-  child.stderr.on("data", (d) => (stderr += d));
-  const exited = new Promise((resolve) =>
-    child.on("close", (code, signal) => resolve({ code, signal }))
-  );
-  const timer = setTimeout(() => child.kill("SIGKILL"), 30_000);
   try {
-    const url = await new Promise((resolve, reject) => {
-      child.stdout.on("data", (d) => {
-        stdout += d;
-        const match = /http:\/\/127\.0\.0\.1:\d+\//.exec(stdout);
-        if (match) resolve(match[0]);
-      });
-      exited.then(() =>
-        reject(new Error(`wsgi exited before serving\n${stdout}\n${stderr}`))
-      );
+    const [url] = await child.waitFor(/http:\/\/127\.0\.0\.1:\d+\//, {
+      stream: "stdout",
     });
     const response = await fetch(url);
     assert.equal(response.status, 200);
     const body = await response.text();
     assert.match(body, /^Hello world!\n/);
-    child.kill("SIGINT");
-    const { code, signal } = await exited;
-    assert.equal(signal, null, `wsgi was killed by ${signal}\n${stderr}`);
-    assert.equal(code, 0, `wsgi exited with ${code}\n${stderr}`);
+    const { code, signal } = await child.stop("SIGINT");
+    assert.equal(signal, null, `wsgi was killed by ${signal}\n${child.text()}`);
+    assert.equal(code, 0, `wsgi exited with ${code}\n${child.text()}`);
   } finally {
-    clearTimeout(timer);
-    child.kill("SIGKILL");
+    await child.stop("SIGKILL");
   }
 }
 
@@ -336,7 +310,7 @@ async function runWorkers(node) {
   await install();
   writeFileSync(join(project, "pid_app.mjs"), PID_APP);
   const link = join(project, "node_modules", ".bin", "wsgi");
-  const child = spawn(
+  const child = startChild(
     link,
     ["--workers", "2", "--port", "0", "-q", "pid_app.mjs:app"],
     {
@@ -345,48 +319,47 @@ async function runWorkers(node) {
         ...cleanEnv,
         PATH: dirname(realpathSync(node.path)) + delimiter + process.env.PATH,
       },
-      stdio: ["ignore", "pipe", "pipe"],
+      timeout: 30_000,
     },
   );
-  let stdout = "";
-  let stderr = "";
-  child.stderr.on("data", (d) => (stderr += d));
-  const exited = new Promise((resolve) =>
-    child.on("close", (code, signal) => resolve({ code, signal }))
-  );
-  const timer = setTimeout(() => child.kill("SIGKILL"), 30_000);
-  const workers = () =>
-    [...stderr.matchAll(/worker (\d+) booting/g)].map((m) => Number(m[1]));
   try {
-    const url = await new Promise((resolve, reject) => {
-      child.stdout.on("data", (d) => {
-        stdout += d;
-        const match = /http:\/\/127\.0\.0\.1:\d+\//.exec(stdout);
-        if (match) resolve(match[0]);
-      });
-      exited.then(() =>
-        reject(new Error(`wsgi exited before serving\n${stdout}\n${stderr}`))
-      );
+    const [url] = await child.waitFor(/http:\/\/127\.0\.0\.1:\d+\//, {
+      stream: "stdout",
     });
-    const pids = new Set();
-    for (let i = 0; i < 100 && pids.size < 2; i++) {
-      const response = await fetch(url, { headers: { Connection: "close" } });
-      pids.add(Number(await response.text()));
-    }
-    assert.deepEqual([...pids].sort(), workers().sort(), stderr);
-    child.kill("SIGTERM");
-    const { code, signal } = await exited;
-    assert.equal(signal, null, `wsgi was killed by ${signal}\n${stderr}`);
-    assert.equal(code, 0, `wsgi exited with ${code}\n${stderr}`);
+    await servesFromWorkers(child, url);
   } finally {
-    clearTimeout(timer);
-    child.kill("SIGKILL");
-    for (const pid of workers()) {
-      try {
-        process.kill(pid, "SIGKILL");
-      } catch {
-        // Gone, as it should be.
-      }
+    await stopWorkers(child);
+  }
+}
+
+/** The worker pids a supervisor has logged as booting. */
+const workerPids = (child) =>
+  [...child.text("stderr").matchAll(/worker (\d+) booting/g)].map((m) =>
+    Number(m[1])
+  );
+
+/** Both workers answer (each its pid), then SIGTERM stops all with exit 0. */
+async function servesFromWorkers(child, url) {
+  const pids = new Set();
+  for (let i = 0; i < 100 && pids.size < 2; i++) {
+    const response = await fetch(url, { headers: { Connection: "close" } });
+    pids.add(Number(await response.text()));
+  }
+  const stderr = () => child.text("stderr");
+  assert.deepEqual([...pids].sort(), workerPids(child).sort(), stderr());
+  const { code, signal } = await child.stop("SIGTERM", 10_000);
+  assert.equal(signal, null, `wsgi was killed by ${signal}\n${stderr()}`);
+  assert.equal(code, 0, `wsgi exited with ${code}\n${stderr()}`);
+}
+
+/** Stops the supervisor and every worker it logged, by pid. */
+async function stopWorkers(child) {
+  await child.stop("SIGKILL");
+  for (const pid of workerPids(child)) {
+    try {
+      process.kill(pid, "SIGKILL");
+    } catch {
+      // Gone, as it should be.
     }
   }
 }
@@ -561,8 +534,31 @@ test("from a clone, Node 24: node main.ts needs type module (or .mts) in an npm 
   served(await run(node24, ["main.ts"], { cwd: dir }), "node main.ts");
 });
 
-test("from a clone, Node 20: npm i -D typescript, npx tsc, node main.js", async () => {
-  const dir = await newcomerProject();
+// The tutorial's program as two modules, as a project soon is: main.ts
+// imports its app from ./app.ts, the name Deno, Bun and Node 24 run.
+const TWO_MODULES = {
+  "app.ts": `import type { StartResponse, WSGIEnvironment } from "wsgi";
+
+export function app(environ: WSGIEnvironment, startResponse: StartResponse) {
+  startResponse("200 OK", [["Content-Type", "text/plain; charset=utf-8"]]);
+  return [new TextEncoder().encode("¡Hola, mundo!" + environ.PATH_INFO)];
+}
+`,
+  "main.ts": `import { makeServer } from "wsgi";
+import { app } from "./app.ts";
+
+const server = makeServer("127.0.0.1", 0, app, { log: false });
+await server.ready;
+const response = await fetch(server.url);
+console.log("body:", await response.text());
+await server.shutdown();
+`,
+};
+
+test("from a clone, Node 20: npm i -D typescript, npx tsc of two modules, node main.js", async () => {
+  await install();
+  const dir = join(work, "node20");
+  await npmProject(dir);
   await run("npm", ["pkg", "set", "type=module"], { cwd: dir, env: cleanEnv });
   inReadme("npm i -D typescript");
   // README's `npm i -D typescript`, from the toolchain's copy (no network).
@@ -579,17 +575,143 @@ test("from a clone, Node 20: npm i -D typescript, npx tsc, node main.js", async 
     { cwd: dir, env: cleanEnv },
   );
   assertOk(ts, "npm i -D typescript");
-  const tscArgs = "--module nodenext --target es2022 main.ts";
+  for (const [name, text] of Object.entries(TWO_MODULES)) {
+    writeFileSync(join(dir, name), text);
+  }
+  const tscArgs =
+    "--module nodenext --target es2022 --rewriteRelativeImportExtensions main.ts";
   inReadme(`npx tsc ${tscArgs}`);
-  const tsc = await run("npx", ["tsc", ...tscArgs.split(" ")], {
-    cwd: dir,
-    env: cleanEnv,
-    timeout: 120_000,
-  });
-  assertOk(tsc, "npx tsc");
+  inDocs("install.md", `npx tsc ${tscArgs}`);
+  const tsc = (args) =>
+    run("npx", ["tsc", ...args.split(" ")], {
+      cwd: dir,
+      env: cleanEnv,
+      timeout: 120_000,
+    });
+  // Without the flag tsc refuses the .ts name (docs/install.md says so).
+  inDocs("install.md", "TS5097");
+  const refused = await tsc("--module nodenext --target es2022 main.ts");
+  assert.notEqual(refused.code, 0);
+  assert.match(refused.stdout + refused.stderr, /error TS5097/);
+  assertOk(await tsc(tscArgs), "npx tsc");
+  assert.match(
+    readFileSync(join(dir, "main.js"), "utf8"),
+    /from "\.\/app\.js"/,
+  );
   inReadme("node main.js");
   // The machine's Node (20 in CI), which cannot run main.ts itself.
   served(await run(nodes[0].path, ["main.js"], { cwd: dir }), "node main.js");
+});
+
+/** A fenced block of a docs page: the first one in `lang` after `heading`. */
+function docBlock(page, heading, lang) {
+  const doc = readFileSync(join(root, "docs", page), "utf8");
+  const from = doc.indexOf(heading);
+  assert.notEqual(from, -1, `docs/${page} lost ${heading}`);
+  const match = new RegExp("^```" + lang + "\\n([^]*?)^```$", "m")
+    .exec(doc.slice(from));
+  assert.ok(match, `docs/${page}: no ${lang} block after ${heading}`);
+  return match[1];
+}
+
+// docs/deploy.md's container recipe without a container engine: the build
+// context gets the tarball as the page says, then the Dockerfile's COPY
+// lines copy it into a fresh folder (the image's /app), its `npm ci` runs
+// there, and its CMD serves (Node 24, as node:24-slim has), on a free port.
+test("docs/deploy.md's container: npm ci inside the build context, then its CMD serves", async () => {
+  await install();
+  const context = join(work, "container");
+  await npmProject(context);
+  inDocs("deploy.md", "mkdir -p vendor && cp ../wsgi/npm/wsgi-*.tgz vendor/");
+  inDocs("deploy.md", "npm install ./vendor/wsgi-*.tgz");
+  mkdirSync(join(context, "vendor"));
+  const name = tarball.split(sep).pop();
+  cpSync(tarball, join(context, "vendor", name));
+  assertOk(
+    await run(
+      "npm",
+      ["install", "--offline", "--no-audit", "--no-fund", `./vendor/${name}`],
+      { cwd: context, env: cleanEnv },
+    ),
+    "npm install ./vendor/<tarball>",
+  );
+  inDocs("deploy.md", "npm pkg set type=module");
+  assertOk(
+    await run("npm", ["pkg", "set", "type=module"], {
+      cwd: context,
+      env: cleanEnv,
+    }),
+    "npm pkg set type=module",
+  );
+  const pkg = JSON.parse(readFileSync(join(context, "package.json"), "utf8"));
+  assert.equal(pkg.dependencies.wsgi, `file:vendor/${name}`);
+  writeFileSync(join(context, "app.ts"), PID_APP);
+
+  const image = join(work, "image");
+  mkdirSync(image);
+  const dockerfile = docBlock(
+    "deploy.md",
+    "## A container image",
+    "dockerfile",
+  );
+  let cmd = null;
+  for (const line of dockerfile.split("\n")) {
+    const [op, ...rest] = line.trim().split(/\s+/);
+    if (op === "COPY") {
+      // Docker's rules: a folder's contents go into the destination, a
+      // file into it when it ends with "/".
+      const dest = rest.pop();
+      for (const source of rest) {
+        const target = source.endsWith("/") || !dest.endsWith("/")
+          ? join(image, dest)
+          : join(image, dest, source);
+        cpSync(join(context, source), target, { recursive: true });
+      }
+    } else if (op === "RUN") {
+      assert.deepEqual(rest, ["npm", "ci", "--omit=dev"]);
+      // Nothing in the image but what COPY put there: the lock file must
+      // point inside it.
+      assertOk(
+        await run("npm", [
+          ...rest.slice(1),
+          "--offline",
+          "--no-audit",
+          "--no-fund",
+        ], {
+          cwd: image,
+          env: cleanEnv,
+        }),
+        "npm ci --omit=dev in the image",
+      );
+    } else if (op === "CMD") {
+      cmd = JSON.parse(rest.join(" "));
+    }
+  }
+  assert.ok(cmd, "the Dockerfile has no CMD");
+  assert.equal(cmd[0], "node");
+  // The CMD, on loopback and a free port, with two workers.
+  const args = cmd.slice(1).map((arg, i, all) =>
+    all[i - 1] === "--port"
+      ? "0"
+      : all[i - 1] === "--host"
+      ? "127.0.0.1"
+      : all[i - 1] === "--workers"
+      ? "2"
+      : arg
+  );
+  const child = startChild(bin("node"), [...args, "-q"], {
+    cwd: image,
+    env: cleanEnv,
+    timeout: 30_000,
+  });
+  try {
+    const [url] = await child.waitFor(/http:\/\/127\.0\.0\.1:\d+\//, {
+      stream: "stdout",
+    });
+    await servesFromWorkers(child, url);
+  } finally {
+    await stopWorkers(child);
+  }
 });
 
 test("from a clone, Bun: bun add the tarball, bun main.ts", async () => {

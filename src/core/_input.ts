@@ -8,17 +8,30 @@ import type { AsyncInputStream, InputStream } from "./types.ts";
 
 const EMPTY = new Uint8Array(0);
 
+/**
+ * `bytes` as a view of an `ArrayBuffer`, what reads hand out (types.ts):
+ * the same object when it is one already (every runtime's request body
+ * is), a copy only of a `SharedArrayBuffer` view. TypeScript 5.7+ types
+ * `Uint8Array` over `ArrayBufferLike`, which `BodyInit` refuses.
+ */
+function owned(bytes: Uint8Array): Uint8Array<ArrayBuffer> {
+  return typeof SharedArrayBuffer === "function" &&
+      bytes.buffer instanceof SharedArrayBuffer
+    ? bytes.slice()
+    : bytes as Uint8Array<ArrayBuffer>;
+}
+
 function limitOf(size: number | null | undefined, left: number): number {
   return size == null || size < 0 || size > left ? left : size;
 }
 
 /** A synchronous `wsgi.input` over a body already in memory. */
 export class BufferedInput implements InputStream {
-  #data: Uint8Array;
+  #data: Uint8Array<ArrayBuffer>;
   #pos = 0;
 
   constructor(data: Uint8Array) {
-    this.#data = data;
+    this.#data = owned(data);
   }
 
   /** The body's total length in bytes. */
@@ -26,14 +39,14 @@ export class BufferedInput implements InputStream {
     return this.#data.length;
   }
 
-  read(size?: number | null): Uint8Array {
+  read(size?: number | null): Uint8Array<ArrayBuffer> {
     const n = limitOf(size, this.#data.length - this.#pos);
     const out = this.#data.subarray(this.#pos, this.#pos + n);
     this.#pos += n;
     return out;
   }
 
-  readline(size?: number | null): Uint8Array {
+  readline(size?: number | null): Uint8Array<ArrayBuffer> {
     const end = this.#pos + limitOf(size, this.#data.length - this.#pos);
     const nl = this.#data.indexOf(10, this.#pos);
     const stop = nl === -1 || nl >= end ? end : nl + 1;
@@ -42,8 +55,8 @@ export class BufferedInput implements InputStream {
     return out;
   }
 
-  readlines(hint?: number | null): Uint8Array[] {
-    const lines: Uint8Array[] = [];
+  readlines(hint?: number | null): Uint8Array<ArrayBuffer>[] {
+    const lines: Uint8Array<ArrayBuffer>[] = [];
     let total = 0;
     for (;;) {
       const line = this.readline();
@@ -54,7 +67,7 @@ export class BufferedInput implements InputStream {
     }
   }
 
-  *[Symbol.iterator](): Iterator<Uint8Array> {
+  *[Symbol.iterator](): Iterator<Uint8Array<ArrayBuffer>> {
     for (;;) {
       const line = this.readline();
       if (line.length === 0) return;
@@ -69,7 +82,7 @@ export class BufferedInput implements InputStream {
  */
 export class StreamingInput implements AsyncInputStream {
   #source: AsyncIterator<Uint8Array> | null;
-  #buf: Uint8Array = EMPTY;
+  #buf: Uint8Array<ArrayBuffer> = EMPTY;
   #seen = 0;
   #limit: number;
 
@@ -86,7 +99,7 @@ export class StreamingInput implements AsyncInputStream {
       this.#source = null;
       return false;
     }
-    const chunk = r.value;
+    const chunk = owned(r.value);
     this.#seen += chunk.length;
     if (this.#seen > this.#limit) {
       this.#source.return?.();
@@ -105,13 +118,13 @@ export class StreamingInput implements AsyncInputStream {
     return true;
   }
 
-  #take(n: number): Uint8Array {
+  #take(n: number): Uint8Array<ArrayBuffer> {
     const out = this.#buf.subarray(0, n);
     this.#buf = this.#buf.subarray(n);
     return out;
   }
 
-  async read(size?: number | null): Promise<Uint8Array> {
+  async read(size?: number | null): Promise<Uint8Array<ArrayBuffer>> {
     const all = size == null || size < 0;
     while ((all || this.#buf.length < size) && await this.#fill());
     return this.#take(
@@ -119,7 +132,7 @@ export class StreamingInput implements AsyncInputStream {
     );
   }
 
-  async readline(size?: number | null): Promise<Uint8Array> {
+  async readline(size?: number | null): Promise<Uint8Array<ArrayBuffer>> {
     const max = size == null || size < 0 ? Infinity : size;
     let scanned = 0;
     for (;;) {
@@ -131,8 +144,8 @@ export class StreamingInput implements AsyncInputStream {
     }
   }
 
-  async readlines(hint?: number | null): Promise<Uint8Array[]> {
-    const lines: Uint8Array[] = [];
+  async readlines(hint?: number | null): Promise<Uint8Array<ArrayBuffer>[]> {
+    const lines: Uint8Array<ArrayBuffer>[] = [];
     let total = 0;
     for (;;) {
       const line = await this.readline();
@@ -143,7 +156,7 @@ export class StreamingInput implements AsyncInputStream {
     }
   }
 
-  async *[Symbol.asyncIterator](): AsyncIterator<Uint8Array> {
+  async *[Symbol.asyncIterator](): AsyncIterator<Uint8Array<ArrayBuffer>> {
     for (;;) {
       const line = await this.readline();
       if (line.length === 0) return;

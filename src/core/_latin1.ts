@@ -40,7 +40,10 @@ export function textToNative(text: string): string {
  * A native string back to its bytes. Throws a `TypeError` naming the string
  * when a code unit is above 0xFF (such a string is not a native string).
  */
-export function nativeToBytes(s: string, what = "String"): Uint8Array {
+export function nativeToBytes(
+  s: string,
+  what = "String",
+): Uint8Array<ArrayBuffer> {
   const out = new Uint8Array(s.length);
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);

@@ -56,22 +56,29 @@ export type StartResponse = (
 /**
  * `wsgi.input`, buffered (the default): synchronous file-like reads of the
  * request body, exactly as in Python (PEP 3333, "Input and Error Streams").
+ * The bytes are `Uint8Array<ArrayBuffer>`, never a view of a
+ * `SharedArrayBuffer`, so TypeScript (5.7 and later) takes them as a
+ * `BodyInit` or `BufferSource` without a cast.
  *
  * @example Usage
  * ```ts
  * import type { WSGIEnvironment } from "@wsgi/wsgi";
- * function body(environ: WSGIEnvironment): Uint8Array {
- *   return environ["wsgi.input"].read();
+ * function body(environ: WSGIEnvironment): Request {
+ *   // Bytes backed by an ArrayBuffer: a BodyInit as they are.
+ *   return new Request("http://localhost/", {
+ *     method: "POST",
+ *     body: environ["wsgi.input"].read(),
+ *   });
  * }
  * ```
  */
-export interface InputStream extends Iterable<Uint8Array> {
+export interface InputStream extends Iterable<Uint8Array<ArrayBuffer>> {
   /** Reads at most `size` bytes (all that is left when omitted or negative); empty at the end. */
-  read(size?: number | null): Uint8Array;
+  read(size?: number | null): Uint8Array<ArrayBuffer>;
   /** Reads one line, including its `\n`, or at most `size` bytes of it. */
-  readline(size?: number | null): Uint8Array;
+  readline(size?: number | null): Uint8Array<ArrayBuffer>;
   /** Reads lines until their total length reaches `hint` (all lines when omitted). */
-  readlines(hint?: number | null): Uint8Array[];
+  readlines(hint?: number | null): Uint8Array<ArrayBuffer>[];
 }
 
 /**
@@ -83,18 +90,19 @@ export interface InputStream extends Iterable<Uint8Array> {
  * import type { AsyncInputStream, WSGIEnvironment } from "@wsgi/wsgi";
  * async function body(
  *   environ: WSGIEnvironment<AsyncInputStream>,
- * ): Promise<Uint8Array> {
+ * ): Promise<Uint8Array<ArrayBuffer>> {
  *   return await environ["wsgi.input"].read();
  * }
  * ```
  */
-export interface AsyncInputStream extends AsyncIterable<Uint8Array> {
+export interface AsyncInputStream
+  extends AsyncIterable<Uint8Array<ArrayBuffer>> {
   /** Reads at most `size` bytes (all that is left when omitted or negative); empty at the end. */
-  read(size?: number | null): Promise<Uint8Array>;
+  read(size?: number | null): Promise<Uint8Array<ArrayBuffer>>;
   /** Reads one line, including its `\n`, or at most `size` bytes of it. */
-  readline(size?: number | null): Promise<Uint8Array>;
+  readline(size?: number | null): Promise<Uint8Array<ArrayBuffer>>;
   /** Reads lines until their total length reaches `hint` (all lines when omitted). */
-  readlines(hint?: number | null): Promise<Uint8Array[]>;
+  readlines(hint?: number | null): Promise<Uint8Array<ArrayBuffer>[]>;
 }
 
 /**

@@ -29,10 +29,10 @@ function detect(): "deno" | "bun" | "node" {
   );
 }
 
-async function loadListen(): Promise<Listen> {
+async function loadListen(name: "deno" | "bun" | "node"): Promise<Listen> {
   // Each shim is imported only on its own runtime: Deno never loads
   // node:http, and the core stays importable anywhere.
-  switch (detect()) {
+  switch (name) {
     case "deno":
       return (await import("./_deno.ts")).listen;
     case "bun":
@@ -69,6 +69,8 @@ async function loadListen(): Promise<Listen> {
  * @param app The WSGI application.
  * @param options TLS, access log, abort signal, body limit, and so on.
  * @returns The server, already binding.
+ * @throws {Error} Where no server can run (workerd, another edge runtime):
+ *   the message says to serve `toFetchHandler(app)` instead.
  */
 export function makeServer<
   Input extends InputStream | AsyncInputStream = InputStream,
@@ -78,8 +80,11 @@ export function makeServer<
   app: WSGIApplication<Input>,
   options: ServerOptions = {},
 ): WSGIServer {
+  // Detected before anything starts, so that a call where no server can
+  // run (a Worker) throws at once instead of returning a server whose
+  // `ready` rejects.
   return createServer(
-    loadListen(),
+    loadListen(detect()),
     host,
     port,
     app as WSGIApplication,

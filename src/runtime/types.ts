@@ -40,8 +40,8 @@ export interface ServerOptions extends WSGIOptions {
    * `X-Forwarded-For`/`-Proto`/`-Host`/`-Port` and RFC 7239 `Forwarded`
    * set `REMOTE_ADDR` (the nearest untrusted hop, walking right to left),
    * `wsgi.url_scheme`, `HTTP_HOST`, `SERVER_NAME` and `SERVER_PORT`; from
-   * any other peer they are ignored and removed from the environ. See the
-   * README, "Behind a proxy".
+   * any other peer they are ignored and removed from the environ. See
+   * docs/proxies.md.
    * @default {["127.0.0.1", "::1"]}
    */
   forwardedAllowIps?: string | readonly string[];
@@ -49,13 +49,13 @@ export interface ServerOptions extends WSGIOptions {
    * Milliseconds for a request's head (request line and header fields) to
    * arrive, from the connection or the start of the request; 0 turns it
    * off. Node answers 408 and closes; Bun closes (its one idle timer, see
-   * the README's "Timeouts and limits"); Deno.serve cannot do it.
+   * docs/limits.md); Deno.serve cannot do it.
    * @default {10000}
    */
   headersTimeout?: number;
   /**
    * Milliseconds an idle keep-alive connection is kept between requests;
-   * 0 turns it off. Not on Deno.serve (README, "Timeouts and limits").
+   * 0 turns it off. Not on Deno.serve (docs/limits.md).
    * @default {5000}
    */
   keepAliveTimeout?: number;

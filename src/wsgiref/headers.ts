@@ -278,7 +278,7 @@ export class WSGIHeaders {
    * @returns The encoded header block.
    * @throws {TypeError} When a name or value has a character above U+00FF.
    */
-  toBytes(): Uint8Array {
+  toBytes(): Uint8Array<ArrayBuffer> {
     for (const [k, v] of this.#headers) {
       for (const [what, s] of [["name", k], ["value", v]]) {
         const i = firstNonLatin1(s);
