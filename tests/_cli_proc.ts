@@ -1,12 +1,13 @@
-// The command line run for real as a child process on the current runtime
-// (`deno run -A mod.ts`, `bun mod.ts`, and on Node
+// The command line run for real as a child process (tests/_child.ts) on
+// the current runtime (`deno run -A mod.ts`, `bun mod.ts`, and on Node
 // tests/fixtures/node_cli.ts, as the npm bin does): its output, its worker
 // pids from the log, and a cleanup that stops every process it started by
 // pid. Shared by the suites that start servers with workers.
 import assert from "node:assert/strict";
-import { type ChildProcess, spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { startChild } from "./_child.ts";
 import { sleep } from "./_util.ts";
 
 const g = globalThis as Record<string, unknown>;
@@ -48,40 +49,34 @@ export function startCli(
   command: [string, string[]] = cliCommand(),
 ): Cli {
   const [cmd, base] = command;
-  const child = spawn(cmd, [...base, ...args], {
+  const child = startChild(cmd, [...base, ...args], {
     cwd,
     env: { ...proc.env, NO_COLOR: "1", ...env },
-    stdio: ["ignore", "pipe", "pipe"],
+    timeout: 120_000,
   });
-  let out = "";
-  let err = "";
   let done = false;
-  child.stdout!.setEncoding("utf8");
-  child.stderr!.setEncoding("utf8");
-  child.stdout!.on("data", (d: string) => void (out += d));
-  child.stderr!.on("data", (d: string) => void (err += d));
-  const exited = new Promise<number | string>((resolve) => {
-    child.once("close", (code, signal) => {
-      done = true;
-      resolve(code ?? signal ?? "unknown");
-    });
+  const exited = child.exited.then((e) => {
+    done = true;
+    return e.code ?? e.signal ?? "unknown";
   });
+  const out = () => child.text("stdout");
+  const err = () => child.text("stderr");
   return {
-    child,
-    pid: child.pid!,
-    stdout: () => out,
-    stderr: () => err,
+    child: child.process,
+    pid: child.pid,
+    stdout: out,
+    stderr: err,
     exited,
     async wait(re, ms = 15000, from = 0) {
       const deadline = Date.now() + ms;
       for (;;) {
-        const m = re.exec((out + "\n" + err).slice(from));
+        const m = re.exec((out() + "\n" + err()).slice(from));
         if (m) return m;
         if (done || Date.now() > deadline) {
           throw new Error(
             `never matched ${re} (${done ? "exited" : `${ms} ms`}); stdout: ${
-              JSON.stringify(out)
-            }; stderr: ${JSON.stringify(err.slice(-3000))}`,
+              JSON.stringify(out())
+            }; stderr: ${JSON.stringify(err().slice(-3000))}`,
           );
         }
         await sleep(25);

@@ -14,8 +14,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
   alive,
-  type Cli,
   cleanup,
+  type Cli,
   proc,
   ROOT,
   serving,

@@ -768,43 +768,33 @@ async function runDeployCommand(cmd, args, env) {
   const file = join(dir, "app.mjs");
   writeFileSync(file, WORD_APP("v0"));
   const pidFile = join(dir, "app.pid");
-  const child = spawn(
-    cmd,
-    [
-      ...args,
-      "--workers",
-      "2",
-      "--reload",
-      "--pid",
-      pidFile,
-      "--port",
-      "0",
-      "-q",
-      "app.mjs:app",
-    ],
-    { cwd: dir, env, stdio: ["ignore", "pipe", "pipe"] },
-  );
-  let stdout = "";
-  let stderr = "";
-  child.stdout.on("data", (d) => (stdout += d));
-  child.stderr.on("data", (d) => (stderr += d));
-  const exited = new Promise((resolve) =>
-    child.on("close", (code, signal) => resolve({ code, signal }))
-  );
-  const timer = setTimeout(() => child.kill("SIGKILL"), 60_000);
-  const workers = () =>
-    [...stderr.matchAll(/worker (\d+) booting/g)].map((m) => Number(m[1]));
+  const child = startChild(cmd, [
+    ...args,
+    "--workers",
+    "2",
+    "--reload",
+    "--pid",
+    pidFile,
+    "--port",
+    "0",
+    "-q",
+    "app.mjs:app",
+  ], { cwd: dir, env, timeout: 60_000 });
+  const reloads = () =>
+    (child.text("stderr").match(/reload done/g) ?? []).length;
   const waitFor = async (test, what) => {
     const deadline = Date.now() + 15_000;
     while (!test()) {
-      if (Date.now() > deadline) throw new Error(`${what}\n${stderr}`);
+      if (Date.now() > deadline) {
+        throw new Error(`${what}\n${child.text("stderr")}`);
+      }
       await new Promise((r) => setTimeout(r, 25));
     }
   };
-  const reloads = () => (stderr.match(/reload done/g) ?? []).length;
   try {
-    await waitFor(() => /http:\/\/127\.0\.0\.1:\d+\//.test(stdout), "serving");
-    const url = /http:\/\/127\.0\.0\.1:\d+\//.exec(stdout)[0];
+    const [url] = await child.waitFor(/http:\/\/127\.0\.0\.1:\d+\//, {
+      stream: "stdout",
+    });
     const body = async () => (await fetch(url)).text();
     assert.equal(await body(), "v0");
     assert.equal(readFileSync(pidFile, "utf8"), `${child.pid}\n`);
@@ -825,20 +815,13 @@ async function runDeployCommand(cmd, args, env) {
     process.kill(Number(readFileSync(pidFile, "utf8")), "SIGHUP");
     await waitFor(() => reloads() > before, "SIGHUP to the pid file's pid");
     process.kill(Number(readFileSync(pidFile, "utf8")), "SIGTERM");
-    const { code, signal } = await exited;
+    const { code, signal } = await child.exited;
+    const stderr = child.text("stderr");
     assert.equal(signal, null, `wsgi was killed by ${signal}\n${stderr}`);
     assert.equal(code, 0, `wsgi exited with ${code}\n${stderr}`);
     assert.equal(existsSync(pidFile), false, "the pid file is removed");
   } finally {
-    clearTimeout(timer);
-    child.kill("SIGKILL");
-    for (const pid of workers()) {
-      try {
-        process.kill(pid, "SIGKILL");
-      } catch {
-        // Gone, as it should be.
-      }
-    }
+    await stopWorkers(child);
   }
 }
 

@@ -15,7 +15,7 @@ export interface NodeRequest extends AsyncIterable<Uint8Array> {
 }
 export interface NodeResponse {
   writeHead(code: number, reason: string, headers: string[]): void;
-  write(chunk: Uint8Array): boolean;
+  write(chunk: Uint8Array, callback?: () => void): boolean;
   end(chunk?: Uint8Array): void;
   destroy(error?: unknown): void;
   once(event: "drain" | "close", listener: () => void): void;
