@@ -72,6 +72,7 @@ export function workerConfig(
   s: {
     binds: Bind[];
     timeout: number;
+    gracefulTimeout: number;
     maxRequests: number;
     maxRequestsJitter: number;
   },
@@ -88,6 +89,9 @@ export function workerConfig(
       : 1000,
     maxRequests: s.maxRequests > 0 ? s.maxRequests + jitter : 0,
     scoreboard,
+    // Up to 1 s (it ends sooner once quiet), within half the graceful
+    // timeout, so that requests in flight still have time after it.
+    drainMs: Math.min(1000, s.gracefulTimeout * 500),
     multiprocess,
   };
 }

@@ -28,13 +28,6 @@ export interface WorkerSide {
 }
 
 /**
- * How long a stopping worker drains keep-alive connections (answering with
- * `Connection: close`) before it closes the idle ones: issue 17's keep-alive
- * failures on reload. It ends sooner once no request comes for 200 ms.
- */
-const DRAIN_MS = 1000;
-
-/**
  * Runs one worker: resolves with its exit code (0 after SIGTERM, 2 when the
  * application cannot be loaded or a bind fails: a boot failure).
  */
@@ -111,7 +104,9 @@ export async function runWorker(
     }
     side.send({ t: "listening" });
     await stopped;
-    await Promise.all(servers.map((s) => s.shutdown({ drainMs: DRAIN_MS })));
+    await Promise.all(
+      servers.map((s) => s.shutdown({ drainMs: config.drainMs })),
+    );
     return 0;
   } finally {
     clearInterval(beat);

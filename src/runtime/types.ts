@@ -124,7 +124,7 @@ export interface WSGIServer {
    * once no request has come for 200 ms. (On Deno and Bun, where workers
    * share a port by `reusePort`, new connections are still accepted while
    * draining, each answered once.) The supervisor's workers drain for up
-   * to 1 s.
+   * to 1 s (half `--graceful-timeout` if that is shorter).
    */
   shutdown(how?: { drainMs?: number }): Promise<void>;
 }
