@@ -126,3 +126,10 @@ export async function serving(cli: Cli): Promise<number> {
   assert.ok(Number(m[1]) > 0, "port 0 becomes the real port");
   return Number(m[1]);
 }
+
+/** The source of an app module (`app.mjs`) that answers `word`. */
+export function wordApp(word: string): string {
+  return `export function app(environ, startResponse) {\n` +
+    `  startResponse("200 OK", [["Content-Type", "text/plain"]]);\n` +
+    `  return [new TextEncoder().encode(${JSON.stringify(word)})];\n}\n`;
+}

@@ -24,6 +24,7 @@ import {
   ROOT,
   serving,
   startCli,
+  wordApp,
   workerPids,
 } from "./_cli_proc.ts";
 import { RUNTIME, sleep, until } from "./_util.ts";
@@ -238,10 +239,7 @@ test("Deno --workers: docs/deploy.md's app.ts and deno.json (import map) serve f
 test("--reload sees every replace-by-rename edit (as sed -i and editors save), not only the first", async () => {
   const dir = mkdtempSync(join(tmpdir(), "wsgi-rename-"));
   const file = join(dir, "app.mjs");
-  const source = (word: string) =>
-    `export function app(environ, startResponse) {\n` +
-    `  startResponse("200 OK", [["Content-Type", "text/plain"]]);\n` +
-    `  return [new TextEncoder().encode("${word}")];\n}\n`;
+  const source = wordApp;
   writeFileSync(file, source("v0"));
   const cli = startCli(["--reload", "--port", "0", "-q", `${file}:app`]);
   try {

@@ -16,6 +16,7 @@ import {
   proc,
   serving,
   startCli,
+  wordApp,
   workerPids,
 } from "./_cli_proc.ts";
 import { keepAliveLoad } from "./_keepalive_load.ts";
@@ -210,12 +211,7 @@ test("--reload-mode rolling: SIGHUP replaces 3 workers one at a time, each new o
 test("--reload-mode rolling with --reload: code that does not boot leaves the old workers serving", async () => {
   const dir = mkdtempSync(join(tmpdir(), "wsgi-rolling-"));
   const file = join(dir, "app.mjs");
-  writeFileSync(
-    file,
-    `export function app(environ, startResponse) {\n` +
-      `  startResponse("200 OK", [["Content-Type", "text/plain"]]);\n` +
-      `  return [new TextEncoder().encode("old")];\n}\n`,
-  );
+  writeFileSync(file, wordApp("old"));
   const cli = startCli([
     "--workers",
     "2",

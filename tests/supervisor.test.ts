@@ -20,6 +20,7 @@ import {
   ROOT,
   serving,
   startCli,
+  wordApp,
   workerPids,
 } from "./_cli_proc.ts";
 import { exchange, get, text } from "./_raw_http.ts";
@@ -553,10 +554,7 @@ test("HOST and PORT from the environment are the defaults", async () => {
 test("--reload: a changed module is served by new workers; a broken one keeps the old", async () => {
   const dir = mkdtempSync(join(tmpdir(), "wsgi-reload-"));
   const file = join(dir, "app.mjs");
-  const source = (word: string) =>
-    `export function app(environ, startResponse) {\n` +
-    `  startResponse("200 OK", [["Content-Type", "text/plain"]]);\n` +
-    `  return [new TextEncoder().encode("${word}")];\n}\n`;
+  const source = wordApp;
   writeFileSync(file, source("one"));
   const cli = startCli(["--reload", "--port", "0", "-q", `${file}:app`]);
   try {

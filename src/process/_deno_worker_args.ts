@@ -10,6 +10,12 @@
 const CONFIG_FLAGS = /^(?:-c|--config|--no-config|--import-map)(?:=|$)/;
 /** Flags the worker gets anyway. */
 const OURS = new Set(["-A", "--allow-all", "--unstable-net"]);
+/**
+ * The parent's alone: a debugger port (every worker would want the same
+ * one) and a file watcher (the supervisor's --reload restarts workers).
+ */
+const PARENT_ONLY =
+  /^--(?:inspect|inspect-brk|inspect-wait|watch|watch-hmr)(?:=|$)/;
 
 /** What a worker's command is made of. */
 export interface DenoWorkerArgsInput {
@@ -32,7 +38,9 @@ export function denoWorkerArgs(input: DenoWorkerArgsInput): string[] {
   const end = argv === null ? -1 : argv.length - input.args.length - 1;
   if (argv !== null && end >= 1) {
     const start = argv[1] === "run" ? 2 : 1;
-    flags = argv.slice(start, end).filter((f) => !OURS.has(f));
+    flags = argv.slice(start, end).filter((f) =>
+      !OURS.has(f) && !PARENT_ONLY.test(f)
+    );
     script = argv[end];
   }
   if (input.configFile !== null && !flags.some((f) => CONFIG_FLAGS.test(f))) {
