@@ -274,3 +274,35 @@ test("--reload sees every replace-by-rename edit (as sed -i and editors save), n
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test("docs/deploy.md's all cores on Deno: DENO_JOBS=2 deno serve --parallel server.ts serves, SIGTERM stops it", async () => {
+  if (RUNTIME !== "deno") return;
+  const deno = (globalThis as unknown as { Deno: { execPath(): string } })
+    .Deno.execPath();
+  const cli = startCli(
+    [],
+    { DENO_JOBS: "2" },
+    ROOT,
+    [deno, [
+      "serve",
+      "--parallel",
+      "--allow-net",
+      "--host",
+      "127.0.0.1",
+      "--port",
+      "0",
+      "server.ts",
+    ]],
+  );
+  try {
+    const m = await cli.wait(
+      /Listening on http:\/\/127\.0\.0\.1:(\d+)\/ with 2 threads/,
+    );
+    const page = await (await fetch(`http://127.0.0.1:${m[1]}/`)).text();
+    assert.match(page, /Hello world!/);
+    proc.kill(cli.pid, "SIGTERM");
+    await cli.exited;
+  } finally {
+    await cleanup(cli);
+  }
+});
