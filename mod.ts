@@ -25,6 +25,7 @@ export * from "./src/core/environ.ts";
 export * from "./src/core/handler.ts";
 export * from "./src/runtime/server.ts";
 export * from "./src/core/file_wrapper.ts";
+export * from "./src/core/metrics.ts";
 export * from "./src/wsgiref/demo_app.ts";
 export * from "./src/wsgiref/util.ts";
 export * from "./src/wsgiref/headers.ts";

@@ -4,6 +4,7 @@
 //                                [--runtime deno,bun,node] [--no-python]
 //                                [--rounds N] [--duration S] [--connections C]
 //                                [--only compare,detail,workers]
+//   deno run -A scripts/bench.ts --metrics [--rounds N] [--duration S]
 //
 // (`npm run bench` runs it.) For each runtime (deno, bun and node 24, all
 // from node_modules/.bin) it starts one child process per server
@@ -1473,4 +1474,7 @@ async function writeFile(path: string, size: number): Promise<void> {
   }
 }
 
-if (import.meta.main) await main();
+// --metrics: what makeServer's metrics option costs (scripts/_bench_metrics.ts).
+if (import.meta.main && Deno.args[0] === "--metrics") {
+  await (await import("./_bench_metrics.ts")).report(Deno.args.slice(1));
+} else if (import.meta.main) await main();

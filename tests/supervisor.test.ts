@@ -200,7 +200,7 @@ test("--timeout: a request that loops forever gets its worker killed and replace
       Array.from({ length: 12 }, () => ask(port, "/", 600).catch(() => null)),
     );
     const m = await cli.wait(
-      /wsgi: worker (\d+) timed out \(no heartbeat for [\d.]+ s, --timeout 1\); last request: GET \/spin\?x=1: killing it/,
+      /wsgi: worker (\d+) timed out \(no heartbeat for [\d.]+ s, --timeout 1\); last request: GET \/spin\?x=1 \(running at least [\d.]+ s\): killing it/,
       8000,
     );
     const killedAt = Date.now();

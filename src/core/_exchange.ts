@@ -196,6 +196,7 @@ async function failed(
         errors,
       );
       out.close = true;
+      out.refused = true;
       return out;
     }
     logError(errors, error);

@@ -29,6 +29,8 @@ export interface Outcome {
   errors: ErrorStream;
   /** Close the connection after this response (a 408 mid-body). */
   close?: boolean;
+  /** The server made this answer itself (the metrics' refusals). */
+  refused?: boolean;
   /**
    * A body the runtime can send as it is: the source of a FileWrapper that
    * is a `Blob` (`Bun.file()`, Node's `fs.openAsBlob()`) or a stream (a Deno

@@ -48,6 +48,9 @@ export const MAX_BODY_SIZE: number = 10 * 1024 * 1024;
 
 const TOO_LARGE = "Content Too Large";
 
+/** Where a request's body size is noted for the metrics. */
+type Measured = { received?: number };
+
 /** A complete answer made by the server itself (413). */
 export function plainOutcome(
   code: number,
@@ -63,6 +66,7 @@ export function plainOutcome(
     body: [body],
     more: null,
     errors: consoleErrors,
+    refused: true,
   };
 }
 
@@ -141,6 +145,9 @@ export function serveFacts(
       `Content-Length must be one number, not ${JSON.stringify(declared)}\n`,
     );
   }
+  // The metrics' request bytes (see ServerMetrics): the declared length;
+  // a chunked body's is known once read (readAndRun).
+  if (declared !== null) (facts as Measured).received = Number(declared) || 0;
   // RFC 9110 §15.5.14: refuse before reading when the length is declared.
   if (declared !== null && Number(declared) > limit) return tooLarge(limit);
   if (options.bufferInput === false) {
@@ -171,6 +178,7 @@ async function readAndRun(
     return plainOutcome(400, "Bad Request", "Malformed request body\n");
   }
   if (data === null) return tooLarge(limit);
+  if (chunked) (facts as Measured).received = data.length;
   return await run(app, facts, new BufferedInput(data), options, chunked);
 }
 

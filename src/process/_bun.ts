@@ -10,6 +10,7 @@ import {
   nodeCliHost,
   nodeFiles,
   nodeWorkerSide,
+  zeroFile,
 } from "./_node.ts";
 
 // The few Bun APIs used here, declared so that no Bun types are needed.
@@ -19,6 +20,7 @@ interface BunSubprocess {
 }
 interface BunGlobal {
   version: string;
+  mmap(path: string, options: { shared: boolean }): Uint8Array;
   spawn(cmd: string[], options: {
     env: Record<string, string | undefined>;
     stdio: ["inherit", "inherit", "inherit"];
@@ -66,6 +68,16 @@ export async function cliHost(): Promise<CliHost> {
           return { pid: child.pid, kill: (signal) => child.kill(signal) };
         },
       }),
-    worker: () => Promise.resolve(nodeWorkerSide(true)),
+    worker: () =>
+      Promise.resolve({
+        ...nodeWorkerSide(true),
+        // MAP_SHARED: the counters are in the page cache as they are
+        // written, and stay there when the worker is killed.
+        sharedMemory(path: string, bytes: number) {
+          zeroFile(path, bytes);
+          const mapped = Bun.mmap(path, { shared: true });
+          return new Float64Array(mapped.buffer, mapped.byteOffset, bytes / 8);
+        },
+      }),
   };
 }

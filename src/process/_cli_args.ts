@@ -19,6 +19,9 @@ NAME is omitted), or wsgiref's demo app when no MODULE is given.
   --check-config       import the app, check it, and exit
   --pid FILE           write the server's process id to FILE (removed on
                        exit): signal that pid, not npm's (see docs/deploy.md)
+  --metrics HOST:PORT  serve /metrics (Prometheus, OpenMetrics by Accept),
+                       /ready and /live on their own listener; summed over
+                       the workers (docs/observability.md)
 
 Workers (supervised, as gunicorn):
   --workers N|auto, -w worker processes (default $WEB_CONCURRENCY, else one
@@ -38,6 +41,10 @@ Workers (supervised, as gunicorn):
                        once (all, the default) or one at a time, each new
                        one listening before an old one retires (rolling)
   --reload             restart workers when a source file changes (dev)
+  --timeout-stacks     Deno: start workers with their inspector on a loopback
+                       port, so that --timeout logs a stuck worker's stack
+                       (any local user can attach: trusted hosts only; Node
+                       logs the stack without it)
 
 Limits and proxies:
   --forwarded-allow-ips LIST   proxies trusted for X-Forwarded-*/Forwarded
@@ -52,7 +59,8 @@ Limits and proxies:
   --help, -h           this text
 
 Signals (to the parent): TERM, INT stop gracefully; HUP reloads the code
-into new workers; TTIN, TTOU add and remove a worker.
+into new workers; TTIN, TTOU add and remove a worker; USR2 logs every
+worker's requests in flight.
 `;
 
 /** Parsed command-line arguments. */
@@ -79,6 +87,10 @@ export interface Args {
   reload: boolean;
   /** `--pid FILE`, or null. */
   pidFile: string | null;
+  /** `--metrics HOST:PORT`, or null. */
+  metrics: Bind | null;
+  /** `--timeout-stacks` (Deno). */
+  timeoutStacks: boolean;
   /** Passed to makeServer as they are. */
   options: Record<string, unknown>;
 }
@@ -143,6 +155,8 @@ export function parseArgs(argv: string[], host: CliHost): Args {
     reloadMode: "all",
     reload: false,
     pidFile: null,
+    metrics: null,
+    timeoutStacks: false,
     options: {},
   };
   const workers = (text: string, what: string): number => {
@@ -197,12 +211,18 @@ export function parseArgs(argv: string[], host: CliHost): Args {
     else if (arg === "--quiet" || arg === "-q") args.quiet = true;
     else if (arg === "--check-config") args.checkConfig = true;
     else if (arg === "--reload") args.reload = true;
+    else if (arg === "--timeout-stacks") args.timeoutStacks = true;
     else if (arg === "--host") args.host = next();
     else if (arg === "--pid") args.pidFile = next();
     else if (arg === "--port" || arg === "-p") {
       args.port = parsePort(next(), "--port");
     } else if (arg === "--bind" || arg === "-b") {
       args.binds.push(parseBind(next()));
+    } else if (arg === "--metrics") {
+      args.metrics = parseBind(next());
+      if (args.metrics.host.startsWith("unix:")) {
+        throw new UsageError(`--metrics must be HOST:PORT, not a unix socket`);
+      }
     } else if (arg === "--workers" || arg === "-w") {
       args.workers = workers(next(), arg);
     } else if (arg === "--timeout" || arg === "-t") args.timeout = seconds();

@@ -10,6 +10,11 @@ import type { CliHost } from "./_cli_host.ts";
 import { Supervisor } from "./_supervisor.ts";
 import type { Bind, WorkerConfig } from "./_worker_protocol.ts";
 import { runWorker } from "./_worker.ts";
+import { ServerMetrics } from "../core/metrics.ts";
+import { renderMetrics } from "../core/_metrics_text.ts";
+import { processFamilies } from "./_metrics_board.ts";
+import { type MetricsSource, serveMetrics } from "./_metrics_endpoint.ts";
+import type { WSGIServer } from "../runtime/server.ts";
 
 /** `host:port` or `unix:/path`, for messages. */
 function showBind(bind: Bind): string {
@@ -54,6 +59,23 @@ export async function serveHere(
   for (const bind of args.binds) {
     if (bind.host.startsWith("unix:")) host.removeSocket(bind.host.slice(5));
   }
+  let stopping = false;
+  let metricsServer: WSGIServer | null = null;
+  if (args.metrics !== null) {
+    const metrics = new ServerMetrics();
+    options = { ...options, metrics };
+    const side = await host.worker();
+    metricsServer = await startMetrics(args.metrics, {
+      text: (open) =>
+        renderMetrics(
+          metrics.snapshot(),
+          processFamilies([{ pid: null, ...side.usage(), lag: 0 }]),
+          open,
+        ),
+      ready: () => !stopping,
+    });
+    if (metricsServer === null) return 2;
+  }
   const servers = args.binds.map((bind) =>
     makeServer(bind.host, bind.port, app, options)
   );
@@ -67,9 +89,13 @@ export async function serveHere(
       ),
     );
     await Promise.all(servers.map((s) => s.shutdown()));
+    await metricsServer?.shutdown();
     return 2;
   }
-  host.onSignal(() => servers.forEach((s) => void s.shutdown()));
+  host.onSignal(() => {
+    stopping = true;
+    servers.forEach((s) => void s.shutdown());
+  });
   servers.forEach((server, i) => {
     const bind = args.binds[i];
     console.log(
@@ -79,7 +105,30 @@ export async function serveHere(
     );
   });
   await Promise.all(servers.map((s) => s.serveForever()));
+  await metricsServer?.shutdown();
   return 0;
+}
+
+/** Binds the --metrics listener; null (the error logged) when it cannot. */
+async function startMetrics(
+  bind: Bind,
+  source: MetricsSource,
+): Promise<WSGIServer | null> {
+  const server = serveMetrics(bind, source);
+  try {
+    await server.ready;
+  } catch (error) {
+    console.error(
+      listenError(bind, error).replace("listen", "serve --metrics"),
+    );
+    return null;
+  }
+  console.error(
+    `wsgi: metrics on http://${
+      showBind({ ...bind, port: server.serverPort })
+    }/metrics (/ready, /live)`,
+  );
+  return server;
 }
 
 /** The parent of `--workers N`: imports nothing of the app. */
@@ -132,7 +181,18 @@ export async function supervise(args: Args, host: CliHost): Promise<number> {
     ? host.cwd()
     : (modulePath.startsWith("/") ? modulePath : `${host.cwd()}/${modulePath}`)
       .replace(/\/[^/]*$/, "") || "/";
-  const supervisor = new Supervisor(
+  // The metrics listener first: when it cannot bind, nothing was started
+  // (the supervisor makes its temporary folder as it is made).
+  let supervisor: Supervisor | null = null;
+  let metricsServer: WSGIServer | null = null;
+  if (args.metrics !== null) {
+    metricsServer = await startMetrics(args.metrics, {
+      text: (open) => supervisor?.metricsText(open) ?? "",
+      ready: () => supervisor?.ready ?? false,
+    });
+    if (metricsServer === null) return 2;
+  }
+  supervisor = new Supervisor(
     processes,
     {
       workers,
@@ -147,6 +207,8 @@ export async function supervise(args: Args, host: CliHost): Promise<number> {
         args.maxWorkerLifetime / 10,
       reloadMode: args.reloadMode,
       reloadDir,
+      metrics: args.metrics !== null,
+      timeoutStacks: args.timeoutStacks,
     },
     (line) => console.error(line),
     () => {
@@ -158,7 +220,9 @@ export async function supervise(args: Args, host: CliHost): Promise<number> {
       );
     },
   );
-  return await supervisor.run();
+  const code = await supervisor.run();
+  await metricsServer?.shutdown();
+  return code;
 }
 
 /** A worker started by the supervisor. */

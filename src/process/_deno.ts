@@ -36,6 +36,15 @@ interface DenoGlobal {
     ): { state: string };
   };
   statSync(path: string): unknown;
+  readFileSync(path: string): Uint8Array;
+  dlopen(path: string, symbols: Record<string, unknown>): {
+    symbols: Record<string, (...args: unknown[]) => unknown>;
+  };
+  UnsafePointer: { value(pointer: unknown): number | bigint };
+  UnsafePointerView: {
+    getArrayBuffer(pointer: unknown, byteLength: number): ArrayBuffer;
+  };
+  memoryUsage(): { rss: number };
   lstatSync(path: string): { isSocket: boolean | null };
   readTextFileSync(path: string): string;
   writeTextFileSync(path: string, text: string): void;
@@ -67,6 +76,11 @@ interface DenoGlobal {
 }
 
 const Deno = (globalThis as unknown as { Deno: DenoGlobal }).Deno;
+// Deno's Node-compatible `process` (a global since Deno 2) has cpuUsage(),
+// which the Deno namespace lacks.
+const nodeProcess = (globalThis as unknown as {
+  process: { cpuUsage(): { user: number; system: number } };
+}).process;
 
 /** Starts a worker's message line on stdout (ASCII record separator). */
 const MARK = "\x1ewsgi-worker ";
@@ -149,7 +163,17 @@ function findConfig(): string | null {
 }
 
 const supervisorHost: ProcessHost = {
-  spawn(env, events): ChildHandle {
+  inspector: "start",
+  freePortSync() {
+    const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+    const port = listener.addr.port;
+    listener.close();
+    return port;
+  },
+  spawn(env, events, inspectPort): ChildHandle {
+    // --timeout-stacks: Deno cannot open its inspector later, so it is
+    // opened at start, on loopback (docs/observability.md).
+    const inspect = inspectPort ? [`--inspect=127.0.0.1:${inspectPort}`] : [];
     const child = new Deno.Command(Deno.execPath(), {
       // This same command, as a worker; -A because the parent, which may
       // start processes (--allow-run), could grant itself anything anyway.
@@ -158,6 +182,7 @@ const supervisorHost: ProcessHost = {
         args: Deno.args,
         mainModule: Deno.mainModule,
         configFile: findConfig(),
+        extraFlags: inspect,
       }),
       env,
       stdin: "null",
@@ -183,6 +208,13 @@ const supervisorHost: ProcessHost = {
   readText(path) {
     try {
       return Deno.readTextFileSync(path);
+    } catch {
+      return null;
+    }
+  },
+  readBytes(path) {
+    try {
+      return Deno.readFileSync(path);
     } catch {
       return null;
     }
@@ -219,6 +251,43 @@ const supervisorHost: ProcessHost = {
   },
 };
 
+/**
+ * A file mapped shared into memory through libc's mmap (Deno has no mmap
+ * of its own; the workers run with -A, FFI included): the counters are in
+ * the page cache as they are written, and stay there after a SIGKILL.
+ */
+function sharedMemory(path: string, bytes: number): Float64Array | null {
+  if (Deno.build.os !== "linux") return null;
+  const libc = Deno.dlopen("libc.so.6", {
+    open: { parameters: ["buffer", "i32", "i32"], result: "i32" },
+    ftruncate: { parameters: ["i32", "i64"], result: "i32" },
+    mmap: {
+      parameters: ["pointer", "usize", "i32", "i32", "i32", "i64"],
+      result: "pointer",
+    },
+    close: { parameters: ["i32"], result: "i32" },
+  }).symbols;
+  // O_RDWR | O_CREAT | O_TRUNC, mode 0600.
+  const fd = libc.open(encoder.encode(path + "\0"), 0o1102, 0o600) as number;
+  if (fd < 0) return null;
+  try {
+    if (libc.ftruncate(fd, BigInt(bytes)) !== 0) return null;
+    // PROT_READ | PROT_WRITE, MAP_SHARED.
+    const at = libc.mmap(null, BigInt(bytes), 3, 1, fd, 0n);
+    // MAP_FAILED is (void *) -1; null is no mapping either.
+    if (
+      at === null ||
+      BigInt.asIntN(64, BigInt(Deno.UnsafePointer.value(at))) < 0n
+    ) return null;
+    const memory = new Float64Array(
+      Deno.UnsafePointerView.getArrayBuffer(at, bytes),
+    );
+    return memory;
+  } finally {
+    libc.close(fd);
+  }
+}
+
 function workerSide(): WorkerSide {
   const parent = Deno.ppid;
   return {
@@ -248,6 +317,15 @@ function workerSide(): WorkerSide {
     },
     orphaned: () => Deno.ppid !== parent,
     removeSocket,
+    usage() {
+      const cpu = nodeProcess.cpuUsage();
+      return {
+        rss: Deno.memoryUsage().rss,
+        cpu: (cpu.user + cpu.system) / 1e6,
+      };
+    },
+    onDump: (handler) => Deno.addSignalListener("SIGUSR2", handler),
+    sharedMemory,
   };
 }
 

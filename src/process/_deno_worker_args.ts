@@ -27,6 +27,8 @@ export interface DenoWorkerArgsInput {
   mainModule: string;
   /** The deno.json(c) Deno would find from the working directory, or null. */
   configFile: string | null;
+  /** Flags for the worker alone (its own --inspect port). */
+  extraFlags?: string[];
 }
 
 /** The arguments of `deno` for a worker. */
@@ -48,5 +50,13 @@ export function denoWorkerArgs(input: DenoWorkerArgsInput): string[] {
     // working directory, rather than the one next to a local main module.
     flags.push("--config", input.configFile);
   }
-  return ["run", "-A", "--unstable-net", ...flags, script, ...input.args];
+  return [
+    "run",
+    "-A",
+    "--unstable-net",
+    ...flags,
+    ...(input.extraFlags ?? []),
+    script,
+    ...input.args,
+  ];
 }

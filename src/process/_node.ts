@@ -27,12 +27,16 @@ interface NodeProcess {
   send?(message: unknown): boolean;
   connected?: boolean;
   kill(pid: number, signal: string): void;
+  memoryUsage(): { rss: number };
+  cpuUsage(): { user: number; system: number };
 }
 interface NodeFs {
   existsSync(path: string): boolean;
   lstatSync(path: string): { isSocket(): boolean };
   unlinkSync(path: string): void;
   readFileSync(path: string, encoding: "utf8"): string;
+  readFileSync(path: string): Uint8Array;
+  writeFileSync(path: string, data: Uint8Array): void;
   mkdtempSync(prefix: string): string;
   rmSync(path: string, options: { recursive: boolean; force: boolean }): void;
   openSync(path: string, flags: string): number;
@@ -111,6 +115,13 @@ export function nodeFiles(): Omit<ProcessHost, "spawn"> {
         return null;
       }
     },
+    readBytes(path) {
+      try {
+        return fs.readFileSync(path);
+      } catch {
+        return null;
+      }
+    },
     // In memory where there is /dev/shm: a disk can stall the writes.
     makeTempDir: () =>
       fs.mkdtempSync(
@@ -120,6 +131,14 @@ export function nodeFiles(): Omit<ProcessHost, "spawn"> {
     removeSocket,
     watch: (dir, onChange) => watchTree(fs, dir, onChange),
   };
+}
+
+/** Memory and CPU time through Node's `process` (Deno has it too). */
+export function nodeUsage(
+  p: Pick<NodeProcess, "memoryUsage" | "cpuUsage">,
+): { rss: number; cpu: number } {
+  const cpu = p.cpuUsage();
+  return { rss: p.memoryUsage().rss, cpu: (cpu.user + cpu.system) / 1e6 };
 }
 
 /** The worker's side, but for `send` (Node's and Bun's IPC `process.send`). */
@@ -149,7 +168,27 @@ export function nodeWorkerSide(reusePort: boolean): WorkerSide {
     },
     orphaned: () => proc.ppid !== parent,
     removeSocket,
+    usage: () => nodeUsage(proc),
+    onDump: (handler) => void proc.on("SIGUSR2", () => handler()),
   };
+}
+
+/** Creates (or empties) a file of `bytes` zero bytes. */
+export function zeroFile(path: string, bytes: number): void {
+  fs.writeFileSync(path, new Uint8Array(bytes));
+}
+
+/** A free TCP port on `host`. */
+function freePort(host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once("error", reject);
+    server.listen(0, host, () => {
+      const port = server.address()!.port;
+      server.close();
+      resolve(port);
+    });
+  });
 }
 
 /** The CLI's host facilities common to Node and Bun. */
@@ -176,16 +215,7 @@ export function nodeCliHost(
       proc.on("SIGINT", handler);
       proc.on("SIGTERM", handler);
     },
-    freePort: (host) =>
-      new Promise((resolve, reject) => {
-        const server = net.createServer();
-        server.once("error", reject);
-        server.listen(0, host, () => {
-          const port = server.address()!.port;
-          server.close();
-          resolve(port);
-        });
-      }),
+    freePort,
   };
 }
 
@@ -207,6 +237,7 @@ const nodeHost: CliHost = {
     cluster.schedulingPolicy = cluster.SCHED_NONE;
     return {
       ...nodeFiles(),
+      inspector: "signal",
       spawn(env, events): ChildHandle {
         // cluster.fork() runs this same script, with its arguments and
         // Node's flags, as a worker.
@@ -220,5 +251,19 @@ const nodeHost: CliHost = {
       },
     };
   },
-  worker: () => Promise.resolve(nodeWorkerSide(false)),
+  worker: () =>
+    Promise.resolve({
+      ...nodeWorkerSide(false),
+      // Node's SIGUSR1 opens the inspector on process.debugPort, even while
+      // JavaScript runs: a free port now, for a timeout's stack later.
+      async inspectable(note: (line: string) => void) {
+        try {
+          const port = await freePort("127.0.0.1");
+          (proc as { debugPort?: number }).debugPort = port;
+          note(`${port}\n`);
+        } catch {
+          // No stack for this worker.
+        }
+      },
+    }),
 };

@@ -6,8 +6,14 @@ import type { WorkerMessage } from "./_worker_protocol.ts";
 export interface ChildHandle {
   readonly pid: number;
   /** Sends a signal to the worker. */
-  kill(signal: "SIGTERM" | "SIGKILL"): void;
+  kill(signal: KillSignal): void;
 }
+
+/**
+ * What the supervisor sends a worker: TERM, KILL; USR2 asks for its
+ * requests in flight; USR1 opens a stuck Node worker's inspector.
+ */
+export type KillSignal = "SIGTERM" | "SIGKILL" | "SIGUSR1" | "SIGUSR2";
 
 /** What the parent hears from a worker. */
 export interface ChildEvents {
@@ -22,16 +28,34 @@ export type SupervisorSignal =
   | "SIGINT"
   | "SIGHUP"
   | "SIGTTIN"
-  | "SIGTTOU";
+  | "SIGTTOU"
+  | "SIGUSR2";
 
 /** The parent's view of the runtime (src/process/_deno.ts, _bun.ts, _node.ts). */
 export interface ProcessHost {
-  /** Starts a copy of this command line, as a worker, with `env` added. */
-  spawn(env: Record<string, string>, events: ChildEvents): ChildHandle;
+  /**
+   * Starts a copy of this command line, as a worker, with `env` added;
+   * with its V8 inspector on 127.0.0.1:`inspectPort` when given (Deno).
+   */
+  spawn(
+    env: Record<string, string>,
+    events: ChildEvents,
+    inspectPort?: number,
+  ): ChildHandle;
+  /**
+   * How a stuck worker's inspector is had (_stuck_stack.ts): "signal", SIGUSR1
+   * opens it (Node's workers note their port); "start", only when the worker
+   * is started with it (Deno, --timeout-stacks); absent, not at all (Bun).
+   */
+  readonly inspector?: "signal" | "start";
+  /** A free TCP port of 127.0.0.1, at once (for "start"). */
+  freePortSync?(): number;
   /** Calls `handler` on the signal (no-op where it does not exist). */
   onSignal(signal: SupervisorSignal, handler: () => void): void;
   /** Reads a small file; null when missing. */
   readText(path: string): string | null;
+  /** Reads a small file's bytes; null when missing. */
+  readBytes(path: string): Uint8Array | null;
   /** A new private temporary directory. */
   makeTempDir(): string;
   /** Removes a file or directory tree; quiet when missing. */

@@ -6,7 +6,7 @@
 // and stops gracefully on SIGTERM/SIGINT. The parent never imports the
 // application. Each worker's record, heartbeat deadline and crash back-off
 // are in _supervisor_workers.ts; `--reload`'s watcher in _reload_watch.ts.
-import type { ProcessHost } from "./_process_host.ts";
+import type { KillSignal, ProcessHost } from "./_process_host.ts";
 import {
   lifetimeEnd,
   recycleReason,
@@ -23,6 +23,10 @@ import {
   type Worker,
   workerConfig,
 } from "./_supervisor_workers.ts";
+import { MetricsBoard, type RestartReason } from "./_metrics_board.ts";
+import { DUMP_WAIT_MS, dumpLines } from "./_supervisor_dump.ts";
+import { inspectorStack } from "./_stuck_stack.ts";
+import { escapeLog } from "../core/_access_log.ts";
 import {
   type Bind,
   WORKER_ENV,
@@ -41,6 +45,10 @@ export interface SupervisorSettings extends RecycleSettings {
   reloadDir: string | null;
   /** `--reload-mode`: all new workers at once, or one at a time. */
   reloadMode: "all" | "rolling";
+  /** Workers report metrics (--metrics). */
+  metrics?: boolean;
+  /** Deno: start workers with an inspector, for --timeout's stack. */
+  timeoutStacks?: boolean;
 }
 
 /**
@@ -69,6 +77,9 @@ export class Supervisor {
   #tmp: string;
   #serial = 0;
   #onServing: () => void;
+  #board: MetricsBoard;
+  /** The inspector ports of workers started with one (--timeout-stacks). */
+  #inspectPorts = new Map<Worker, number>();
 
   constructor(
     host: ProcessHost,
@@ -82,6 +93,42 @@ export class Supervisor {
     this.#target = settings.workers;
     this.#tmp = host.makeTempDir();
     this.#onServing = onServing;
+    this.#board = new MetricsBoard(
+      (path) => host.readText(path),
+      (path) => host.readBytes(path),
+    );
+  }
+
+  /** The metrics exposition (--metrics), OpenMetrics when `open`. */
+  metricsText(open: boolean): string {
+    const live = [...this.#workers].map((w) => ({
+      base: w.scoreboard,
+      pid: w.pid,
+    }));
+    return this.#board.render(live, open);
+  }
+
+  /** False from the moment a graceful stop begins (the `/ready` path). */
+  get ready(): boolean {
+    return !this.#stopping && this.#everListened;
+  }
+
+  /** SIGUSR2: logs every live worker's requests in flight; kills none. */
+  dump(): void {
+    const asked = [...this.#workers].filter((w) => w.state === "listening");
+    const at = Date.now();
+    // Only a listening worker has its SIGUSR2 handler (a booting one
+    // would die of the signal).
+    for (const w of asked) this.#kill(w, "SIGUSR2");
+    this.#log(
+      `wsgi: SIGUSR2: asking ${asked.length} worker(s) for their requests`,
+    );
+    setTimeout(() => {
+      const now = Date.now();
+      for (const w of asked) {
+        this.#log(dumpLines(w, (p) => this.#host.readText(p), at, now));
+      }
+    }, DUMP_WAIT_MS);
   }
 
   /** Starts the workers and the signal handlers; settles with the exit code. */
@@ -93,6 +140,7 @@ export class Supervisor {
     h.onSignal("SIGHUP", () => this.reload("SIGHUP"));
     h.onSignal("SIGTTIN", () => this.#resize(+1));
     h.onSignal("SIGTTOU", () => this.#resize(-1));
+    h.onSignal("SIGUSR2", () => this.dump());
     this.#tick = setInterval(
       () => this.#check(),
       checkEveryMs(this.#s.timeout),
@@ -202,13 +250,26 @@ export class Supervisor {
         ![...this.#workers].some((r) => r.replaces === w)
       ) ?? null;
     const scoreboard = `${this.#tmp}/worker-${++this.#serial}`;
-    const config = workerConfig(this.#s, scoreboard, this.#target > 1);
+    const config = {
+      ...workerConfig(this.#s, scoreboard, this.#target > 1),
+      metrics: this.#s.metrics === true,
+    };
     const w = newWorker(gen, replaces, scoreboard, Date.now());
+    const h = this.#host;
+    let inspectPort: number | undefined;
+    if (this.#s.timeoutStacks && h.inspector === "start" && h.freePortSync) {
+      try {
+        inspectPort = h.freePortSync();
+        this.#inspectPorts.set(w, inspectPort);
+      } catch {
+        inspectPort = undefined;
+      }
+    }
     w.lifetimeEnd = lifetimeEnd(this.#s, w.spawnedAt);
-    w.handle = this.#host.spawn({ [WORKER_ENV]: JSON.stringify(config) }, {
+    w.handle = h.spawn({ [WORKER_ENV]: JSON.stringify(config) }, {
       message: (m) => this.#message(w, m),
       exit: (code, signal) => this.#exited(w, code, signal),
-    });
+    }, inspectPort);
     w.pid = w.handle.pid;
     this.#workers.add(w);
     this.#log(
@@ -290,7 +351,7 @@ export class Supervisor {
     }, this.#s.gracefulTimeout * 1000);
   }
 
-  #kill(w: Worker, signal: "SIGTERM" | "SIGKILL"): void {
+  #kill(w: Worker, signal: KillSignal): void {
     try {
       w.handle.kill(signal);
     } catch {
@@ -310,23 +371,56 @@ export class Supervisor {
     if (this.#s.timeout <= 0) return;
     for (const w of this.#workers) {
       if (!timedOut(w, now, this.#s.timeout)) continue;
-      const serving = (this.#host.readText(w.scoreboard) ?? "").split("\n")[0];
-      this.#log(
-        `wsgi: worker ${w.pid} timed out (no heartbeat for ${
-          ((now - w.lastBeat) / 1000).toFixed(1)
-        } s, --timeout ${this.#s.timeout})${
-          serving ? `; last request: ${serving}` : ""
-        }: killing it`,
-      );
       w.ending = "timeout";
-      this.#kill(w, "SIGKILL");
+      void this.#killStuck(w, now);
     }
+  }
+
+  /**
+   * Logs what a stuck worker was doing (its last request, and its stack
+   * where the runtime can give it: _stuck_stack.ts), then kills it.
+   */
+  async #killStuck(w: Worker, now: number): Promise<void> {
+    const h = this.#host;
+    const serving = (h.readText(w.scoreboard) ?? "").split("\n")[0];
+    const silent = ((now - w.lastBeat) / 1000).toFixed(1);
+    this.#log(
+      `wsgi: worker ${w.pid} timed out (no heartbeat for ${silent} s, --timeout ${this.#s.timeout})${
+        serving
+          ? `; last request: ${
+            escapeLog(serving)
+          } (running at least ${silent} s)`
+          : ""
+      }: killing it`,
+    );
+    // Node's workers note their port; Deno's were started with one.
+    const port = this.#inspectPorts.get(w) ??
+      Number((h.readText(`${w.scoreboard}.inspect`) ?? "").trim());
+    if (port > 0 && this.#workers.has(w)) {
+      // Node opens its inspector on SIGUSR1; Deno's is open already.
+      if (h.inspector === "signal") this.#kill(w, "SIGUSR1");
+      const stack = await inspectorStack(port);
+      if (stack === null) {
+        this.#log(`wsgi: worker ${w.pid}: no JavaScript stack (inspector)`);
+      } else {
+        for (const frame of stack.slice(0, 12)) {
+          this.#log(`wsgi: worker ${w.pid}   at ${frame}`);
+        }
+      }
+    }
+    this.#kill(w, "SIGKILL");
   }
 
   #exited(w: Worker, code: number | null, signal: string | null): void {
     this.#workers.delete(w);
+    this.#inspectPorts.delete(w);
     if (w.killTimer !== null) clearTimeout(w.killTimer);
-    this.#host.remove(w.scoreboard);
+    this.#board.exited(w.scoreboard, w.pid);
+    const reason = restartReason(w, this.#stopping);
+    if (reason !== null) this.#board.restarted(reason);
+    for (const end of ["", ".metrics", ".counters", ".dump", ".inspect"]) {
+      this.#host.remove(w.scoreboard + end);
+    }
     const how = signal !== null ? `killed by ${signal}` : `exit code ${code}`;
     if (w.state === "retiring" || this.#stopping) {
       this.#log(`wsgi: worker ${w.pid} exited (${how})`);
@@ -385,4 +479,17 @@ export class Supervisor {
     this.#log(`wsgi: stopped`);
     this.#done(this.#exitCode);
   }
+}
+
+/** Why an exited worker is being replaced; null when it is not. */
+function restartReason(w: Worker, stopping: boolean): RestartReason | null {
+  const ending = w.ending ?? "";
+  if (w.state === "retiring") {
+    if (ending.startsWith("max-requests")) return "max-requests";
+    if (ending === "reloaded" || ending === "superseded") return "reload";
+    if (ending.includes("memory")) return "memory";
+    return null;
+  }
+  if (stopping) return null;
+  return ending === "timeout" ? "timeout" : "crash";
 }

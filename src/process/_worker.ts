@@ -10,6 +10,8 @@ import {
   type WSGIServer,
 } from "../runtime/server.ts";
 import type { WorkerConfig, WorkerMessage } from "./_worker_protocol.ts";
+import { ServerMetrics } from "../core/metrics.ts";
+import { startReports, type Usage } from "./_worker_report.ts";
 
 /** The worker's view of the runtime (src/process/_deno.ts, _bun.ts, _node.ts). */
 export interface WorkerSide {
@@ -25,6 +27,20 @@ export interface WorkerSide {
   orphaned(): boolean;
   /** Removes a unix socket file (only a socket) the newest worker takes over. */
   removeSocket(path: string): void;
+  /** This process's memory and CPU time. */
+  usage(): Usage;
+  /** Calls `handler` on SIGUSR2 (the supervisor asks for a dump). */
+  onDump(handler: () => void): void;
+  /**
+   * Where SIGUSR1 can open an inspector on a blocked event loop (Node):
+   * picks its port and notes it with `note` (see _stuck_stack.ts).
+   */
+  inspectable?(note: (line: string) => void): Promise<void>;
+  /**
+   * A new file of `bytes` zero bytes mapped shared into memory (Deno, Bun):
+   * what is written to it survives a SIGKILL; null when it cannot be had.
+   */
+  sharedMemory?(path: string, bytes: number): Float64Array | null;
 }
 
 /**
@@ -46,7 +62,11 @@ export async function runWorker(
   const beat = setInterval(() => {
     if (!side.send({ t: "beat" }) || side.orphaned()) stop();
   }, config.beatMs);
+  if (side.inspectable) {
+    await side.inspectable(side.scoreboard(`${config.scoreboard}.inspect`));
+  }
   let servers: WSGIServer[] = [];
+  let stopReports: (() => void) | null = null;
   try {
     let app: WSGIApplication;
     try {
@@ -56,6 +76,42 @@ export async function runWorker(
       return 2;
     }
     const note = side.scoreboard(config.scoreboard);
+    // Always kept (a few tens of ns a request): the dump of requests in
+    // flight needs them; the file is written only under --metrics.
+    // Under --metrics on Deno and Bun, counted straight into a shared file
+    // mapping, which the supervisor reads even after a SIGKILL: no count
+    // is lost (docs/observability.md).
+    let memory: Float64Array | null = null;
+    if (config.metrics && side.sharedMemory) {
+      try {
+        memory = side.sharedMemory(
+          `${config.scoreboard}.counters`,
+          ServerMetrics.SIZE * 8,
+        );
+      } catch {
+        // The reports alone, then.
+      }
+    }
+    const metrics = new ServerMetrics({
+      track: true,
+      ...(memory ? { memory } : {}),
+    });
+    let dumper: ((line: string) => void) | null = null;
+    side.onDump(() => {
+      dumper ??= side.scoreboard(`${config.scoreboard}.dump`);
+      dumper(
+        JSON.stringify({ at: Date.now(), requests: metrics.inFlight() }) +
+          "\n",
+      );
+    });
+    stopReports = config.metrics
+      ? startReports(
+        metrics,
+        () => side.usage(),
+        side.scoreboard(`${config.scoreboard}.metrics`),
+        memory !== null,
+      )
+      : null;
     let last = "";
     let count = 0;
     const max = config.maxRequests;
@@ -86,6 +142,7 @@ export async function runWorker(
     servers = config.binds.map((bind) =>
       makeServer(bind.host, bind.port, served, {
         ...options,
+        metrics,
         reusePort: side.reusePort && !bind.host.startsWith("unix:"),
       })
     );
@@ -110,5 +167,7 @@ export async function runWorker(
     return 0;
   } finally {
     clearInterval(beat);
+    // The last report, after the last request: nothing served is lost.
+    stopReports?.();
   }
 }

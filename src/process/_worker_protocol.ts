@@ -30,6 +30,8 @@ export interface WorkerConfig {
   drainMs: number;
   /** `wsgi.multiprocess`: more than one worker serves. */
   multiprocess: boolean;
+  /** Write `<scoreboard>.metrics` reports (--metrics). */
+  metrics?: boolean;
 }
 
 /** The environment variable that makes a started copy of the CLI a worker. */

@@ -62,6 +62,7 @@ export const listen: Listen = async (host, port, app, options) => {
   const toStderr = options.log !== false && typeof options.log !== "function";
   const stderr = toStderr ? await fdStderr() : null;
   const log = accessLogger(options, () => stderr!);
+  const metrics = options.metrics ?? null;
   const scheme = options.cert ? "https" : "http";
   const limits = resolveLimits(options);
   // Bun has one idle timer per connection (`idleTimeout`, whole seconds,
@@ -128,6 +129,7 @@ export const listen: Listen = async (host, port, app, options) => {
         bunTarget(url),
         body === null,
       );
+      if (metrics !== null) facts.begin(metrics);
       if (sent !== null && !isValidHost(sent)) {
         return refuse(badHost(sent), facts, log);
       }

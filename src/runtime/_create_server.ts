@@ -32,8 +32,10 @@ const SERVER_OPTION_NAMES: OptionNames<ServerOptions> = {
   bodyTimeout: true,
   maxHeaderCount: true,
   maxHeaderSize: true,
+  metrics: true,
 };
 import { resolveLimits } from "../core/_limits.ts";
+import { ServerMetrics } from "../core/metrics.ts";
 
 /** Wraps a runtime's listener as a `WSGIServer`. */
 export function createServer(
@@ -47,6 +49,14 @@ export function createServer(
   if (typeof app !== "function") {
     throw new TypeError(
       `makeServer(): app must be a function app(environ, startResponse), got ${typeof app}`,
+    );
+  }
+  if (
+    options.metrics !== undefined && !(options.metrics instanceof ServerMetrics)
+  ) {
+    throw new TypeError(
+      `makeServer(): metrics must be a ServerMetrics, got ${typeof options
+        .metrics}`,
     );
   }
   if (!Number.isInteger(port) || port < 0 || port > 65535) {

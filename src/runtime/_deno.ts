@@ -206,6 +206,7 @@ const flushStderr = (): void => stderrLog?.flush();
 /** Binds `Deno.serve` for a WSGI application. */
 export const listen: Listen = (host, port, app, options) => {
   const log = accessLogger(options, stderr);
+  const metrics = options.metrics ?? null;
   const scheme = options.cert ? "https" : "http";
   // Deno.serve (2.9.6) takes no timeout or size option and calls the
   // handler only once the head is parsed: headersTimeout and
@@ -239,6 +240,7 @@ export const listen: Listen = (host, port, app, options) => {
       target ?? "/",
       false,
     );
+    if (metrics !== null) facts.begin(metrics);
     // RFC 9112 §3.2: a Host that is not host[:port] gets a 400, as from
     // the fetch handler (Deno itself answers 400 to two Host lines).
     if (target === null || (sent !== null && !isValidHost(sent))) {

@@ -57,6 +57,9 @@ export class NodeFacts implements RequestFacts {
   serverName: string;
   serverPort: number;
   scheme: "http" | "https";
+  /** For the metrics: when it began, and its body bytes. */
+  start = 0;
+  received = 0;
   #socket: NodeSocket;
   #peer: { address: string; port: number | undefined } | null = null;
 

@@ -26,6 +26,10 @@ import {
 } from "./_http_node.ts";
 import { send, type Sent } from "./_send_node.ts";
 import { Drain } from "./_drain.ts";
+import {
+  type ClientErrorSource,
+  countClientErrors,
+} from "./_client_error_node.ts";
 
 /**
  * makeServer's limits in Node's terms. Node's own `requestTimeout` (300 s
@@ -59,6 +63,7 @@ export const listen: Listen = async (host, port, app, options) => {
   const toStderr = options.log !== false && typeof options.log !== "function";
   const stderr = toStderr ? await fdStderr() : null;
   const log = accessLogger(options, () => stderr!);
+  const metrics = options.metrics ?? null;
   const scheme = options.cert ? "https" : "http";
   let closing = false;
   const drain = new Drain();
@@ -67,16 +72,27 @@ export const listen: Listen = async (host, port, app, options) => {
   const unix = host.startsWith("unix:") ? host.slice(5) : null;
   // Shared by every request: nothing below makes a closure per request on
   // the common path (an app that answers at once).
-  const fail = (res: NodeResponse, error: unknown): void => {
+  const fail = (res: NodeResponse, error: unknown, facts: NodeFacts): void => {
     logError(options.errors ?? consoleErrors, error);
     if (!res.destroyed) res.destroy();
+    // Counted as the server's failure, so that in flight goes back down.
+    metrics?.end(facts, 500, 0, false);
   };
   const logged = (
     facts: NodeFacts,
     peer: string,
-    code: number,
+    out: Outcome,
     sent: number | Sent,
   ): void => {
+    const code = out.code;
+    if (metrics !== null) {
+      metrics.end(
+        facts,
+        code,
+        typeof sent === "number" ? sent : sent.bytes,
+        out.refused === true,
+      );
+    }
     if (typeof sent === "number") {
       log?.(peer, facts.method, facts.target, facts.protocol, code, sent);
     } else {
@@ -103,12 +119,12 @@ export const listen: Listen = async (host, port, app, options) => {
       const bytes = send(res, out, facts.method === "HEAD", closing);
       if (bytes instanceof Promise) {
         bytes.then(
-          (n) => logged(facts, peer, out.code, n),
-          (e) => fail(res, e),
+          (n) => logged(facts, peer, out, n),
+          (e) => fail(res, e, facts),
         );
-      } else logged(facts, peer, out.code, bytes);
+      } else logged(facts, peer, out, bytes);
     } catch (error) {
-      fail(res, error);
+      fail(res, error, facts);
     }
   };
   const limits = resolveLimits(options);
@@ -130,6 +146,7 @@ export const listen: Listen = async (host, port, app, options) => {
     // The access log is written when the body ends, perhaps after the
     // socket is gone: the peer is asked for now.
     const peer = log ? facts.remoteAddr : "";
+    if (metrics !== null) metrics.begin(facts);
     if (maxFields > 0 && req.rawHeaders.length > 2 * maxFields) {
       respond(
         res,
@@ -151,12 +168,15 @@ export const listen: Listen = async (host, port, app, options) => {
     try {
       out = serveFacts(app, facts, head === 0 ? null : req, options);
     } catch (error) {
-      fail(res, error);
+      fail(res, error, facts);
       return;
     }
     // Answered at once when it can be: no Promise per request.
     if (out instanceof Promise) {
-      return out.then((o) => respond(res, facts, peer, o), (e) => fail(res, e));
+      return out.then(
+        (o) => respond(res, facts, peer, o),
+        (e) => fail(res, e, facts),
+      );
     }
     respond(res, facts, peer, out);
   };
@@ -194,6 +214,9 @@ export const listen: Listen = async (host, port, app, options) => {
       listener,
     );
   if (maxFields > 0) server.maxHeadersCount = maxFields + 1;
+  if (metrics !== null) {
+    countClientErrors(server as unknown as ClientErrorSource, metrics);
+  }
   const net = await nodeModule<NetModule>("node:net");
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);

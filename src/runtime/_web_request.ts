@@ -8,6 +8,7 @@ import type { ServerOptions } from "./types.ts";
 import type { Outcome } from "../core/_exchange.ts";
 import { type OnBodyEnd, serveFacts, toResponse } from "../core/_serve.ts";
 import type { AccessLog } from "./_backend.ts";
+import type { ServerMetrics } from "../core/metrics.ts";
 import { headersTooLarge } from "../core/_serve.ts";
 import { headTooLarge, type Limits, resolveLimits } from "../core/_limits.ts";
 
@@ -39,6 +40,11 @@ export class WebFacts<C> implements RequestFacts {
   #peer: Peer | null | undefined = undefined;
   /** The runtime kept no body although one may have been sent. */
   bodyDropped: boolean;
+  /** For the metrics: when it began, and its body bytes. */
+  start = 0;
+  received = 0;
+  /** The metrics that count it (set by `begin`), or null. */
+  metrics: ServerMetrics | null = null;
 
   constructor(
     request: Request,
@@ -91,6 +97,12 @@ export class WebFacts<C> implements RequestFacts {
   hold(): void {
     void this.headers;
     void this.peer;
+  }
+
+  /** Counts the request in `metrics` from now (the shim calls it first). */
+  begin(metrics: ServerMetrics): void {
+    this.metrics = metrics;
+    metrics.begin(this);
   }
 
   /**
@@ -204,7 +216,13 @@ function respond<C>(
   // A streamed body: the request's facts are held before it can end (the
   // Node shim does the same with its own).
   if (out.more !== null) facts.hold();
-  const logEnd = log && facts.logger(log, out);
+  const m = facts.metrics;
+  const logEnd = m === null ? log && facts.logger(log, out) : measured(
+    m,
+    facts,
+    out,
+    log && facts.logger(log, out),
+  );
   // `done` runs when the body has been handed over (Bun's shim re-arms
   // its idle timer for keep-alive there).
   const onEnd: OnBodyEnd | null = done === null ? logEnd : (bytes, ok) => {
@@ -212,4 +230,17 @@ function respond<C>(
     logEnd?.(bytes, ok);
   };
   return toResponse(out, facts.method === "HEAD", onEnd, true, textBodies);
+}
+
+/** The end-of-body callback that records the request, then logs it. */
+function measured<C>(
+  metrics: ServerMetrics,
+  facts: WebFacts<C>,
+  out: Outcome,
+  log: OnBodyEnd | null,
+): OnBodyEnd {
+  return (bytes, ok) => {
+    metrics.end(facts, out.code, bytes, out.refused === true);
+    log?.(bytes, ok);
+  };
 }

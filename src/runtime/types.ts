@@ -8,6 +8,7 @@
  */
 import type { WSGIApplication } from "../core/types.ts";
 import type { WSGIOptions } from "../core/handler.ts";
+import type { ServerMetrics } from "../core/metrics.ts";
 
 // Adding an option? List its name in SERVER_OPTION_NAMES (_create_server.ts,
 // where every makeServer checks it): unknown names are a TypeError.
@@ -80,6 +81,13 @@ export interface ServerOptions extends WSGIOptions {
    * @default {16384}
    */
   maxHeaderSize?: number;
+  /**
+   * Request metrics to record into: requests by method and status class,
+   * their durations, bytes, refusals and requests in flight. Serve
+   * `metrics.text()` (Prometheus) yourself, or use the command line's
+   * `--metrics HOST:PORT` (docs/observability.md). Off by default.
+   */
+  metrics?: ServerMetrics;
   /**
    * Share the port with other processes that also bind it with
    * `reusePort` (`SO_REUSEPORT`): on Linux the kernel balances new
