@@ -296,7 +296,8 @@ test("docs/deploy.md's all cores on Deno: DENO_JOBS=2 deno serve --parallel serv
   );
   try {
     const m = await cli.wait(
-      /Listening on http:\/\/127\.0\.0\.1:(\d+)\/ with 2 threads/,
+      // Deno colours it when FORCE_COLOR is set (as npm test does).
+      /Listening on (?:\x1b\[\d+m)*http:\/\/127\.0\.0\.1:(\d+)\/(?:\x1b\[\d+m)* with 2 threads/,
     );
     const page = await (await fetch(`http://127.0.0.1:${m[1]}/`)).text();
     assert.match(page, /Hello world!/);

@@ -36,12 +36,11 @@ interface NodeFs {
   unlinkSync(path: string): void;
   readFileSync(path: string, encoding: "utf8"): string;
   readFileSync(path: string): Uint8Array;
-  writeFileSync(path: string, data: Uint8Array): void;
+  writeFileSync(path: string, data: Uint8Array | string): void;
   mkdtempSync(prefix: string): string;
   rmSync(path: string, options: { recursive: boolean; force: boolean }): void;
   openSync(path: string, flags: string): number;
   writeSync(fd: number, text: string, position: number): number;
-  writeFileSync(path: string, text: string): void;
 }
 interface NodeOs {
   tmpdir(): string;
