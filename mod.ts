@@ -24,6 +24,7 @@ export * from "./src/core/types.ts";
 export * from "./src/core/environ.ts";
 export * from "./src/core/handler.ts";
 export * from "./src/runtime/server.ts";
+export * from "./src/runtime/logging.ts";
 export * from "./src/core/file_wrapper.ts";
 export * from "./src/core/metrics.ts";
 export * from "./src/wsgiref/demo_app.ts";

@@ -1,43 +1,31 @@
 /**
- * A form that POSTs back to itself; the body is read from `wsgi.input`,
- * synchronously, as in Python.
+ * A form that POSTs back to itself, read with the toolkit's
+ * `request.form()` (no hand-written body parsing); the router answers a
+ * PUT with 405 and `Allow`.
  *
  *     deno run --allow-net examples/form.ts
  *
  * @module
  */
-import {
-  makeServer,
-  type StartResponse,
-  type WSGIEnvironment,
-} from "../mod.ts";
+import { makeServer } from "../mod.ts";
+import { Router, WSGIResponse } from "../src/toolkit/mod.ts";
 
 const escape = (s: string): string =>
   s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
 const PAGE = `<!doctype html>
 <form method="post"><input name="name"> <button>Greet</button></form>`;
+const html = { contentType: "text/html; charset=utf-8" };
+
+const router = new Router()
+  .get("/", () => new WSGIResponse(PAGE, html))
+  .post("/", async (request) => {
+    const name = (await request.form()).get("name") || "stranger";
+    return new WSGIResponse(`<p>Hello, ${escape(name)}!</p>`, html);
+  });
 
 /** GET shows the form; POST greets the name it was sent. */
-export function app(
-  environ: WSGIEnvironment,
-  startResponse: StartResponse,
-): Uint8Array[] {
-  const html: [string, string] = ["Content-Type", "text/html; charset=utf-8"];
-  if (environ.REQUEST_METHOD === "POST") {
-    const length = Number(environ.CONTENT_LENGTH || 0);
-    const body = new TextDecoder().decode(environ["wsgi.input"].read(length));
-    const name = new URLSearchParams(body).get("name") || "stranger";
-    startResponse("200 OK", [html]);
-    return [new TextEncoder().encode(`<p>Hello, ${escape(name)}!</p>`)];
-  }
-  if (environ.REQUEST_METHOD !== "GET") {
-    startResponse("405 Method Not Allowed", [html, ["Allow", "GET, POST"]]);
-    return [];
-  }
-  startResponse("200 OK", [html]);
-  return [new TextEncoder().encode(PAGE)];
-}
+export const app = router.asApp();
 
 if (import.meta.main) {
   const server = makeServer("127.0.0.1", 8000, app);

@@ -1,7 +1,8 @@
 /**
- * A small router: `shiftPathInfo` moves one path segment from `PATH_INFO`
- * to `SCRIPT_NAME`, and each route is a WSGI app of its own, so routes can
- * be mounted anywhere (wsgiref.util's dispatch pattern).
+ * Routing with the toolkit: a `Router` of werkzeug-style rules (it answers
+ * 404, 405 and the trailing-slash redirect itself), and `dispatcher`
+ * mounting a plain WSGI app under a prefix, with `SCRIPT_NAME` and
+ * `PATH_INFO` moved as PEP 3333 has it.
  *
  *     deno run --allow-net examples/router.ts
  *     curl http://127.0.0.1:8000/hello/Ana
@@ -9,54 +10,33 @@
  * @module
  */
 import {
-  decodeNative,
   makeServer,
   requestUri,
-  shiftPathInfo,
   type StartResponse,
-  type WSGIApplication,
   type WSGIEnvironment,
 } from "../mod.ts";
+import { dispatcher, Router, WSGIResponse } from "../src/toolkit/mod.ts";
 
-const text = (s: string): Uint8Array[] => [new TextEncoder().encode(s)];
-const PLAIN: [string, string] = ["Content-Type", "text/plain; charset=utf-8"];
-
-/** `/hello/NAME`: greets NAME (PATH_INFO is latin-1 bytes: decode UTF-8). */
-function hello(environ: WSGIEnvironment, startResponse: StartResponse) {
-  const name = decodeNative(shiftPathInfo(environ) || "world");
-  startResponse("200 OK", [PLAIN]);
-  return text(`Hello, ${name}!\n`);
-}
-
-/** `/where`: what the app sees of its mount point. */
-function where(environ: WSGIEnvironment, startResponse: StartResponse) {
-  startResponse("200 OK", [PLAIN]);
-  return text(
-    `SCRIPT_NAME=${environ.SCRIPT_NAME} PATH_INFO=${environ.PATH_INFO} URI=${
-      requestUri(environ)
-    }\n`,
+const router = new Router()
+  .get("/", () => new WSGIResponse("Routes: /hello/NAME, /where\n"))
+  .get("/hello", () => new WSGIResponse("Hello, world!\n"))
+  // The converter's text is already decoded from PATH_INFO's bytes.
+  .get(
+    "/hello/<name>",
+    (_request, { name }) => new WSGIResponse(`Hello, ${name}!\n`),
   );
+
+/** A plain WSGI app: what it sees of its mount point. */
+function where(environ: WSGIEnvironment, startResponse: StartResponse) {
+  startResponse("200 OK", [["Content-Type", "text/plain; charset=utf-8"]]);
+  const line =
+    `SCRIPT_NAME=${environ.SCRIPT_NAME} PATH_INFO=${environ.PATH_INFO}` +
+    ` URI=${requestUri(environ)}\n`;
+  return [new TextEncoder().encode(line)];
 }
 
-const routes: Record<string, WSGIApplication> = { hello, where };
-
-/** Dispatches on the first path segment. */
-export function app(
-  environ: WSGIEnvironment,
-  startResponse: StartResponse,
-) {
-  const name = shiftPathInfo(environ);
-  if (name === "" || name === null) {
-    startResponse("200 OK", [PLAIN]);
-    return text("Routes: /hello/NAME, /where\n");
-  }
-  const route = routes[name];
-  if (!route) {
-    startResponse("404 Not Found", [PLAIN]);
-    return text(`No route ${JSON.stringify(name)}\n`);
-  }
-  return route(environ, startResponse);
-}
+/** The router, with `where` mounted at `/where`. */
+export const app = dispatcher(router.asApp(), { "/where": where });
 
 if (import.meta.main) {
   const server = makeServer("127.0.0.1", 8000, app);

@@ -5,6 +5,7 @@
 //                                [--rounds N] [--duration S] [--connections C]
 //                                [--only compare,detail,workers]
 //   deno run -A scripts/bench.ts --metrics [--rounds N] [--duration S]
+//   deno run -A scripts/bench.ts --toolkit ...   (scripts/_bench_toolkit.ts)
 //
 // (`npm run bench` runs it.) For each runtime (deno, bun and node 24, all
 // from node_modules/.bin) it starts one child process per server
@@ -48,6 +49,22 @@
 // chart of requests per second the README shows; without it, the chart goes
 // to a temporary file whose path is printed.
 import { portLine } from "./_port_line.ts";
+import { benchLogs } from "./_bench_logs.ts";
+// --logs: only the access-log formats' section (scripts/_bench_logs.ts).
+if (Deno.args.includes("--logs")) {
+  const value = (flag: string, fallback: string): string => {
+    const at = Deno.args.indexOf(flag);
+    return at === -1 ? fallback : Deno.args[at + 1];
+  };
+  console.log(
+    await benchLogs({
+      runtimes: value("--runtime", "deno,bun,node").split(","),
+      rounds: Number(value("--rounds", "5")),
+      duration: Number(value("--duration", "3")),
+    }),
+  );
+  Deno.exit(0);
+}
 const ROOT = new URL("../", import.meta.url).pathname;
 const BIN = `${ROOT}node_modules/.bin/`;
 const SERVER = `${ROOT}scripts/_bench_server.ts`;
@@ -1306,6 +1323,10 @@ ${versions.map((v) => `- ${v}`).join("\n")}
 // --- main ------------------------------------------------------------------
 
 async function main(): Promise<void> {
+  // --toolkit: the toolkit's rows (scripts/_bench_toolkit.ts), on their own.
+  if (Deno.args[0] === "--toolkit") {
+    return (await import("./_bench_toolkit.ts")).main(Deno.args.slice(1));
+  }
   const config = parseArgs(Deno.args);
   const wrkVersion = await requireWrk();
   for (const runtime of config.runtimes) requireRuntime(runtime);

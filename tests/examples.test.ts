@@ -47,7 +47,7 @@ test("examples/hello.ts: the tutorial's greeting", async () => {
   });
 });
 
-test("examples/form.ts: GET shows the form, POST reads wsgi.input", async () => {
+test("examples/form.ts: GET shows the form, POST reads request.form()", async () => {
   await serving(form, async (server) => {
     const page = await fetch(server.url);
     assert.match(await page.text(), /<form method="post">/);
@@ -58,7 +58,7 @@ test("examples/form.ts: GET shows the form, POST reads wsgi.input", async () => 
     assert.equal(await posted.text(), "<p>Hello, Zoë &#60;3!</p>");
     const put = await fetch(server.url, { method: "PUT" });
     assert.equal(put.status, 405);
-    assert.equal(put.headers.get("allow"), "GET, POST");
+    assert.equal(put.headers.get("allow"), "GET, HEAD, OPTIONS, POST");
   });
 });
 
@@ -113,7 +113,7 @@ test("examples/middleware.ts: adds X-Response-Time and logs after close()", asyn
   assert.equal(closed, 1);
 });
 
-test("examples/router.ts: shiftPathInfo dispatch", async () => {
+test("examples/router.ts: Router rules, and an app mounted with dispatcher()", async () => {
   await serving(router, async (server) => {
     assert.match(await (await fetch(server.url)).text(), /^Routes:/);
     assert.equal(
@@ -131,6 +131,6 @@ test("examples/router.ts: shiftPathInfo dispatch", async () => {
     );
     const missing = await fetch(new URL("/nope", server.url));
     assert.equal(missing.status, 404);
-    assert.equal(await missing.text(), 'No route "nope"\n');
+    assert.equal(await missing.text(), '404 Not Found\n\nnothing at "/nope"\n');
   });
 });

@@ -24,7 +24,6 @@ const ALIASES: Record<string, { hint: string; needs?: string }> = {
   quiet: { hint: "log: false", needs: "log" },
   silent: { hint: "log: false", needs: "log" },
   verbose: { hint: "log (on by default)", needs: "log" },
-  accessLog: { hint: "log", needs: "log" },
   logger: { hint: "log: (line) => ...", needs: "log" },
   port: { hint: "makeServer(host, port, app): the port is an argument" },
   hostname: { hint: "makeServer(host, port, app): the host is an argument" },

@@ -16,6 +16,7 @@ import { type BodySource, iterate, readBody } from "./_body.ts";
 import { concat } from "./_bytes.ts";
 import { BodyTimeout, stallGuard } from "./_limits.ts";
 import { decodeUtf8Strict } from "./_utf8.ts";
+import type { LoggedFacts } from "./_log_format.ts";
 
 /**
  * Options for serving an application.
@@ -190,6 +191,14 @@ function run(
   chunked: boolean,
 ): Outcome | Promise<Outcome> {
   const environ = makeEnviron(facts, input, options);
+  // A server's facts keep the environ for the access log, and when the app
+  // was called if asked (see LoggedFacts); other callers' facts have no
+  // such field.
+  const logged = facts as LoggedFacts;
+  if (logged.environ === null) {
+    logged.environ = environ;
+    if (logged.ran === -1) logged.ran = performance.now();
+  }
   if (chunked && (input as BufferedInput).length > 0) {
     // A chunked body was read in full: its length is now known, and apps
     // that trust CONTENT_LENGTH (most do) can read it. An empty one stays

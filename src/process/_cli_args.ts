@@ -3,6 +3,7 @@
 import type { CliHost } from "./_cli_host.ts";
 import type { Bind } from "./_worker_protocol.ts";
 import { barePortBind, closestOption } from "./_cli_suggest.ts";
+import { logFlag, LogFlagError } from "./_cli_log_args.ts";
 
 export const USAGE = `Usage: wsgi [MODULE[:NAME]] [OPTIONS]
 
@@ -56,11 +57,23 @@ Limits and proxies:
   --limit-request-field-size N most bytes of a request's head (request
                                line and header fields together)
 
+Logs and overload (docs/logging.md):
+  --access-logfile PATH        append the access log to PATH (- : stderr)
+  --access-logformat FORMAT    gunicorn's format, e.g. '%(h)s "%(r)s" %(s)s
+                               %(b)s %(D)s' (atoms: h l u t r m U q H s B b
+                               f a T M D L p {header}i {header}o {key}e)
+  --access-log-json            one JSON object a line (OpenTelemetry names)
+  --error-logfile PATH         tracebacks and the server's own messages to
+                               PATH (- : stderr)
+  --max-concurrency N          requests at once per worker; more get 503
+                               with Retry-After at once (default 0 = no cap)
+
   --help, -h           this text
 
 Signals (to the parent): TERM, INT stop gracefully; HUP reloads the code
 into new workers; TTIN, TTOU add and remove a worker; USR2 logs every
-worker's requests in flight.
+worker's requests in flight; USR1 (or WINCH: on Deno, USR1 also starts
+the inspector) reopens the log files.
 `;
 
 /** Parsed command-line arguments. */
@@ -93,6 +106,8 @@ export interface Args {
   timeoutStacks: boolean;
   /** Passed to makeServer as they are. */
   options: Record<string, unknown>;
+  /** `--error-logfile`: a path, `-` or null (stderr). */
+  errorLog: string | null;
 }
 
 /** A bad command line, or an app that does not import: exit code 2. */
@@ -158,6 +173,7 @@ export function parseArgs(argv: string[], host: CliHost): Args {
     metrics: null,
     timeoutStacks: false,
     options: {},
+    errorLog: null,
   };
   const workers = (text: string, what: string): number => {
     if (text === "auto") return host.cores();
@@ -255,6 +271,8 @@ export function parseArgs(argv: string[], host: CliHost): Args {
       args.options.maxHeaderCount = count();
     } else if (arg === "--limit-request-field-size") {
       args.options.maxHeaderSize = count();
+    } else if (logFlagOrUsage(arg, next, args)) {
+      // --access-log* , --error-logfile, --max-concurrency
     } else if (arg.startsWith("-")) {
       const near = closestOption(arg, USAGE);
       throw new UsageError(
@@ -269,6 +287,19 @@ export function parseArgs(argv: string[], host: CliHost): Args {
     args.binds.push({ host: args.host, port: args.port });
   }
   return args;
+}
+
+function logFlagOrUsage(
+  arg: string,
+  next: () => string,
+  args: Args,
+): boolean {
+  try {
+    return logFlag(arg, next, args);
+  } catch (error) {
+    if (error instanceof LogFlagError) throw new UsageError(error.message);
+    throw error;
+  }
 }
 
 /** `"*"`, or a comma-separated list of addresses. */

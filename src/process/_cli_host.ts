@@ -32,6 +32,15 @@ export interface CliHost {
   writeText(path: string, text: string): void;
   /** Removes a file; quiet when missing. */
   removeFile(path: string): void;
+  /**
+   * Calls `handler` on the signals that reopen the log files: SIGUSR1
+   * (logrotate) and SIGWINCH (the supervisor's forward of it, and USR1's
+   * stand-in on Deno); no-op where they do not exist.
+   */
+  onReopen(
+    handler: () => void,
+    signals: readonly ("SIGUSR1" | "SIGWINCH")[],
+  ): void;
   /** Removes a stale unix socket file (only a socket). */
   removeSocket(path: string): void;
   /** A free TCP port on `host` (for port 0 shared by workers). */

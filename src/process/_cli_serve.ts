@@ -15,6 +15,15 @@ import { renderMetrics } from "../core/_metrics_text.ts";
 import { processFamilies } from "./_metrics_board.ts";
 import { type MetricsSource, serveMetrics } from "./_metrics_endpoint.ts";
 import type { WSGIServer } from "../runtime/server.ts";
+import { reopenLogFiles } from "../runtime/logging.ts";
+
+/** Where the server's own messages go: --error-logfile, else stderr. */
+function say(options: ServerOptions): (line: string) => void {
+  const errors = options.errors;
+  return errors
+    ? (line) => errors.write(line + "\n")
+    : (line) => console.error(line);
+}
 
 /** `host:port` or `unix:/path`, for messages. */
 function showBind(bind: Bind): string {
@@ -96,6 +105,7 @@ export async function serveHere(
     stopping = true;
     servers.forEach((s) => void s.shutdown());
   });
+  host.onReopen(reopenLogFiles, ["SIGUSR1", "SIGWINCH"]);
   servers.forEach((server, i) => {
     const bind = args.binds[i];
     console.log(
@@ -132,7 +142,11 @@ async function startMetrics(
 }
 
 /** The parent of `--workers N`: imports nothing of the app. */
-export async function supervise(args: Args, host: CliHost): Promise<number> {
+export async function supervise(
+  args: Args,
+  host: CliHost,
+  options: ServerOptions = {},
+): Promise<number> {
   const cannot = host.cannotSupervise();
   if (cannot !== null) {
     console.error(`wsgi: ${cannot}`);
@@ -210,10 +224,10 @@ export async function supervise(args: Args, host: CliHost): Promise<number> {
       metrics: args.metrics !== null,
       timeoutStacks: args.timeoutStacks,
     },
-    (line) => console.error(line),
+    say(options),
     () => {
       for (const bind of binds) console.log(servingLine(bind));
-      console.error(
+      say(options)(
         `wsgi: ${workers} worker(s) serving${
           reloadDir === null ? "" : `; --reload watches ${reloadDir}`
         }`,
@@ -233,12 +247,17 @@ export async function work(
   options: ServerOptions,
 ): Promise<number> {
   const side = await host.worker();
+  // Before the first request: the supervisor forwards log rotation only
+  // to a worker that listens.
+  // SIGWINCH only: on Node, a SIGUSR1 listener would keep the supervisor's
+  // SIGUSR1 from opening a stuck worker's inspector.
+  host.onReopen(reopenLogFiles, ["SIGWINCH"]);
   return await runWorker(
     config,
     side,
     () =>
       args.spec === null ? Promise.resolve(demoApp) : loadApp(args.spec, host),
     options,
-    (line) => console.error(line),
+    say(options),
   );
 }

@@ -367,6 +367,12 @@ const denoHost: CliHost = {
     Deno.addSignalListener("SIGINT", handler);
     if (Deno.build.os !== "windows") Deno.addSignalListener("SIGTERM", handler);
   },
+  onReopen(handler, signals) {
+    if (Deno.build.os === "windows") return;
+    // Deno (2.9.2+) also starts its inspector on SIGUSR1, listener or not
+    // (docs/logging.md); SIGWINCH does not.
+    for (const signal of signals) Deno.addSignalListener(signal, handler);
+  },
   freePort(host) {
     const listener = Deno.listen({ hostname: host, port: 0 });
     const port = listener.addr.port;

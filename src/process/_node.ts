@@ -214,6 +214,11 @@ export function nodeCliHost(
       proc.on("SIGINT", handler);
       proc.on("SIGTERM", handler);
     },
+    onReopen(handler, signals) {
+      if (proc.platform === "win32") return;
+      // A SIGUSR1 listener also keeps Node from starting its inspector.
+      for (const signal of signals) proc.on(signal, () => handler());
+    },
     freePort,
   };
 }

@@ -11,9 +11,15 @@ export interface ChildHandle {
 
 /**
  * What the supervisor sends a worker: TERM, KILL; USR2 asks for its
- * requests in flight; USR1 opens a stuck Node worker's inspector.
+ * requests in flight; USR1 opens a stuck Node worker's inspector;
+ * WINCH reopens its log files (docs/logging.md).
  */
-export type KillSignal = "SIGTERM" | "SIGKILL" | "SIGUSR1" | "SIGUSR2";
+export type KillSignal =
+  | "SIGTERM"
+  | "SIGKILL"
+  | "SIGUSR1"
+  | "SIGUSR2"
+  | "SIGWINCH";
 
 /** What the parent hears from a worker. */
 export interface ChildEvents {
@@ -29,7 +35,9 @@ export type SupervisorSignal =
   | "SIGHUP"
   | "SIGTTIN"
   | "SIGTTOU"
-  | "SIGUSR2";
+  | "SIGUSR1"
+  | "SIGUSR2"
+  | "SIGWINCH";
 
 /** The parent's view of the runtime (src/process/_deno.ts, _bun.ts, _node.ts). */
 export interface ProcessHost {

@@ -14,6 +14,7 @@ import {
 } from "./_recycle.ts";
 import { ROLLING, Rolling } from "./_rolling_reload.ts";
 import { watchSources } from "./_reload_watch.ts";
+import { reopenLogFiles } from "../runtime/logging.ts";
 import {
   checkEveryMs,
   CrashBackoff,
@@ -141,6 +142,9 @@ export class Supervisor {
     h.onSignal("SIGTTIN", () => this.#resize(+1));
     h.onSignal("SIGTTOU", () => this.#resize(-1));
     h.onSignal("SIGUSR2", () => this.dump());
+    h.onSignal("SIGUSR1", () => this.#reopen("SIGUSR1"));
+    // The same without Deno's inspector (docs/logging.md).
+    h.onSignal("SIGWINCH", () => this.#reopen("SIGWINCH"));
     this.#tick = setInterval(
       () => this.#check(),
       checkEveryMs(this.#s.timeout),
@@ -349,6 +353,21 @@ export class Supervisor {
       );
       this.#kill(w, "SIGKILL");
     }, this.#s.gracefulTimeout * 1000);
+  }
+
+  /**
+   * SIGUSR1 or SIGWINCH (logrotate's postrotate): the parent's log files,
+   * then each listening worker's, by SIGWINCH: its default is to be
+   * ignored, so a worker that has no handler yet is not killed (Bun dies
+   * of SIGUSR1) and no inspector starts (Node starts one on SIGUSR1
+   * without a listener, Deno even with one).
+   */
+  #reopen(why: string): void {
+    reopenLogFiles();
+    this.#log(`wsgi: ${why}: log files reopened; telling the workers`);
+    for (const w of this.#workers) {
+      if (w.state === "listening") this.#kill(w, "SIGWINCH");
+    }
   }
 
   #kill(w: Worker, signal: KillSignal): void {

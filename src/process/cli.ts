@@ -7,7 +7,9 @@
  *
  * @module
  */
-import type { ServerOptions } from "../runtime/server.ts";
+import type { AccessLogOptions, ServerOptions } from "../runtime/server.ts";
+import { accessLogOptions } from "../runtime/_access_log_options.ts";
+import { errorLogFile, openLogFile } from "../runtime/_log_files.ts";
 import { type Args, parseArgs, USAGE } from "./_cli_args.ts";
 import { loadApp } from "./_cli_app.ts";
 import { startPidWatch } from "./_cli_pid.ts";
@@ -48,6 +50,8 @@ export async function main(argv: string[]): Promise<number> {
   let args: Args;
   try {
     args = parseArgs(argv, host);
+    // A bad --access-logformat is a usage error now, not at the bind.
+    accessLogOptions(args.options.accessLog as AccessLogOptions | undefined);
   } catch (error) {
     console.error(`wsgi: ${(error as Error).message} (see --help)`);
     return 2;
@@ -61,6 +65,32 @@ export async function main(argv: string[]): Promise<number> {
     ...args.options,
     log: args.quiet ? false : undefined,
   } as ServerOptions;
+  const accessFile = (args.options.accessLog as AccessLogOptions | undefined)
+    ?.file;
+  if (accessFile !== undefined && accessFile !== "-") {
+    try {
+      await openLogFile(accessFile);
+    } catch (error) {
+      console.error(
+        `wsgi: cannot open --access-logfile ${accessFile}: ${
+          (error as Error).message
+        }`,
+      );
+      return 2;
+    }
+  }
+  if (args.errorLog !== null && args.errorLog !== "-") {
+    try {
+      options.errors = await errorLogFile(args.errorLog);
+    } catch (error) {
+      console.error(
+        `wsgi: cannot open --error-logfile ${args.errorLog}: ${
+          (error as Error).message
+        }`,
+      );
+      return 2;
+    }
+  }
   const worker = host.env(WORKER_ENV);
   if (worker) return await work(JSON.parse(worker), args, host, options);
   if (args.checkConfig) {
@@ -84,7 +114,7 @@ export async function main(argv: string[]): Promise<number> {
   }
   try {
     return supervised
-      ? await supervise(args, host)
+      ? await supervise(args, host, options)
       : await serveHere(args, host, options);
   } finally {
     watch.end();

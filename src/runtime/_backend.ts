@@ -1,7 +1,17 @@
 // What each runtime's shim (src/runtime/_deno.ts, _bun.ts, _node.ts) provides.
 import type { WSGIApplication } from "../core/types.ts";
 import type { ServerOptions } from "./types.ts";
-import { accessLine, type LineBatcher } from "../core/_access_log.ts";
+import {
+  accessLine,
+  flushAccessLogs,
+  type LineBatcher,
+} from "../core/_access_log.ts";
+import type { Outcome } from "../core/_outcome.ts";
+import type { LoggedFacts } from "../core/_log_format.ts";
+import { accessLogOptions } from "./_access_log_options.ts";
+import { TRUST, type TrustedOptions } from "../core/_proxy_trust.ts";
+import { appendFile } from "./_log_files.ts";
+import type { AppendOps } from "./_append_ops.ts";
 
 /** A listening runtime server. */
 export interface Backend {
@@ -50,32 +60,110 @@ export type Listen = (
   options: ServerOptions,
 ) => Promise<Backend>;
 
-/** Writes one access-log line (see {@linkcode accessLine}). */
-export type AccessLog = (...fields: Parameters<typeof accessLine>) => void;
+/**
+ * Writes one request's access-log record: the facts, the outcome (its
+ * status and headers), the peer asked for before the runtime let the
+ * request go, the body bytes sent, and whether the body ended well.
+ * `timed`: the format reads the duration, so the shim notes
+ * `facts.start` for each request.
+ */
+export interface AccessLog {
+  (
+    facts: LoggedFacts,
+    out: Outcome,
+    peer: string,
+    bytes: number | null,
+    complete: boolean,
+  ): void;
+  readonly timed: boolean;
+  /** The format reads the wait before the app ran (`facts.ran = -1`). */
+  readonly waits: boolean;
+}
+
+/** Where a shim's access log can go: its stderr, or an appended file. */
+export interface LogPlaces {
+  /** The process-wide batcher on stderr. */
+  stderr: () => LineBatcher;
+  /** The process-wide batcher of an appended file (one per path). */
+  file: (path: string) => LineBatcher;
+  /** The process id, for the `p` atom and the JSON `process.pid`. */
+  pid: number;
+}
 
 /**
  * The access logger chosen by the options, or null when silenced. The
- * default writes to `stderr`, the shim's process-wide batcher; a function
- * given as `log` gets one call per line, at once.
+ * default is wsgiref's line on stderr, through the shim's process-wide
+ * batcher; `accessLog` picks gunicorn's format strings or JSON, and a
+ * file; a function given as `log` gets one call per line, at once.
  */
 export function accessLogger(
   options: ServerOptions,
-  stderr: () => LineBatcher,
+  places: LogPlaces,
 ): AccessLog | null {
   const log = options.log;
   if (log === false) return null;
-  if (typeof log === "function") {
-    return (remoteAddr, method, target, protocol, code, bytes, complete) =>
-      log(
-        accessLine(remoteAddr, method, target, protocol, code, bytes, complete),
+  const how = accessLogOptions(options.accessLog);
+  const write: (line: string) => void = typeof log === "function"
+    ? log
+    : how.file === undefined || how.file === "-"
+    ? lineWriter(places.stderr())
+    : lineWriter(places.file(how.file));
+  if (how.format === null) {
+    // wsgiref's line: the default, kept on its own fast path.
+    const plain = (
+      facts: LoggedFacts,
+      out: Outcome,
+      peer: string,
+      bytes: number | null,
+      complete: boolean,
+    ): void =>
+      write(
+        accessLine(
+          peer,
+          facts.method,
+          facts.target,
+          facts.protocol ?? "HTTP/1.1",
+          out.code,
+          bytes,
+          complete,
+        ),
       );
+    return Object.assign(plain, { timed: false, waits: false });
   }
-  const out = stderr();
-  return (remoteAddr, method, target, protocol, code, bytes, complete) =>
-    out.line(
-      accessLine(remoteAddr, method, target, protocol, code, bytes, complete),
-    );
+  const format = how.format;
+  const pid = places.pid;
+  const trust = (options as TrustedOptions)[TRUST];
+  const formatted = (
+    facts: LoggedFacts,
+    out: Outcome,
+    peer: string,
+    bytes: number | null,
+    complete: boolean,
+  ): void => {
+    const start = facts.start ?? 0;
+    write(format({
+      facts,
+      peer,
+      code: out.code,
+      headers: out.headers,
+      length: out.length,
+      bytes,
+      complete,
+      seconds: start > 0 ? (performance.now() - start) / 1000 : 0,
+      pid,
+      trust,
+    }));
+  };
+  return Object.assign(formatted, { timed: how.timed, waits: how.waits });
 }
+
+/** A shim's `LogPlaces.file`: the process's appended file at a path. */
+export function fileLog(ops: AppendOps): (path: string) => LineBatcher {
+  return (path) => appendFile(path, ops).lines;
+}
+
+const lineWriter = (batcher: LineBatcher) => (line: string): void =>
+  batcher.line(line);
 
 /**
  * Runs `shutdown`, then writes every access-log line still held: once
@@ -84,8 +172,13 @@ export function accessLogger(
  */
 export function flushingBackend(
   backend: Backend,
-  flush: () => void,
+  stderr: () => void,
 ): Backend {
+  // Log files too (accessLog.file): every batcher holding lines.
+  const flush = (): void => {
+    stderr();
+    flushAccessLogs();
+  };
   const finished = backend.finished.then(flush, (error) => {
     flush();
     throw error;

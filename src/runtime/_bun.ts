@@ -10,7 +10,14 @@ import {
 import { resolveLimits } from "../core/_limits.ts";
 import { badHost, isValidHost } from "../core/_host.ts";
 import type { Listen } from "./_backend.ts";
-import { accessLogger, flushingBackend, stoppableBackend } from "./_backend.ts";
+import {
+  accessLogger,
+  fileLog,
+  flushingBackend,
+  stoppableBackend,
+} from "./_backend.ts";
+import { appendOps } from "./_log_files.ts";
+import { gateFor } from "../core/_overload.ts";
 import { fdStderr, flushFdStderr } from "./_stderr_fd.ts";
 import { closing, Drain } from "./_drain.ts";
 
@@ -36,6 +43,8 @@ interface BunGlobal {
 }
 
 const Bun = (globalThis as unknown as { Bun: BunGlobal }).Bun;
+const process = (globalThis as unknown as { process: { pid: number } })
+  .process;
 
 /** Bun's peer: asked of the server for the request. */
 const bunPeer: PeerLookup<BunServer> = (request, server) =>
@@ -61,7 +70,16 @@ export function bunTarget(url: string): string {
 export const listen: Listen = async (host, port, app, options) => {
   const toStderr = options.log !== false && typeof options.log !== "function";
   const stderr = toStderr ? await fdStderr() : null;
-  const log = accessLogger(options, () => stderr!);
+  const log = accessLogger(options, {
+    stderr: () => stderr!,
+    file: fileLog(await appendOps()),
+    pid: process.pid,
+  });
+  const gate = gateFor(options.maxConcurrency);
+  // The time a request came is taken only when the log reads it
+  // (performance.now() costs 0.6 µs on Deno, 0.15 µs on Bun and Node).
+  const timed = log?.timed === true;
+  const waits = log?.waits === true;
   const metrics = options.metrics ?? null;
   const scheme = options.cert ? "https" : "http";
   const limits = resolveLimits(options);
@@ -130,6 +148,8 @@ export const listen: Listen = async (host, port, app, options) => {
         body === null,
       );
       if (metrics !== null) facts.begin(metrics);
+      else if (timed) facts.start = performance.now();
+      if (waits) facts.ran = -1;
       if (sent !== null && !isValidHost(sent)) {
         return refuse(badHost(sent), facts, log);
       }
@@ -143,6 +163,7 @@ export const listen: Listen = async (host, port, app, options) => {
           }
         };
       };
+      facts.gate = gate;
       if (drain.active) {
         drain.note();
         return closing(answer(app, options, log, body, facts, guard, lift));

@@ -25,6 +25,8 @@ const SERVER_OPTION_NAMES: OptionNames<ServerOptions> = {
   cert: true,
   key: true,
   log: true,
+  accessLog: true,
+  maxConcurrency: true,
   reusePort: true,
   forwardedAllowIps: true,
   headersTimeout: true,
@@ -35,6 +37,8 @@ const SERVER_OPTION_NAMES: OptionNames<ServerOptions> = {
   metrics: true,
 };
 import { resolveLimits } from "../core/_limits.ts";
+import { accessLogOptions } from "./_access_log_options.ts";
+import { gateFor } from "../core/_overload.ts";
 import { ServerMetrics } from "../core/metrics.ts";
 
 /** Wraps a runtime's listener as a `WSGIServer`. */
@@ -66,6 +70,10 @@ export function createServer(
       }`,
     );
   }
+  // Checked now, so that a bad value is an error at the call (the shims
+  // compile them again, once per server).
+  accessLogOptions(options.accessLog);
+  gateFor(options.maxConcurrency);
   // Checked now, so that a bad value is an error at the call. The core
   // reads bodyTimeout from the options; the shims resolve the rest (they
   // need to know which header limits were given). forwardedAllowIps is

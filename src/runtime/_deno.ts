@@ -9,7 +9,9 @@ import {
 } from "./_web_request.ts";
 import { nativeToBytes, textToNative } from "../core/_latin1.ts";
 import type { Backend, Listen } from "./_backend.ts";
-import { accessLogger, flushingBackend } from "./_backend.ts";
+import { accessLogger, fileLog, flushingBackend } from "./_backend.ts";
+import { denoAppend } from "./_log_file_deno.ts";
+import { gateFor } from "../core/_overload.ts";
 import { LineBatcher } from "../core/_access_log.ts";
 import { closing, Drain } from "./_drain.ts";
 import { badHost, isValidHost } from "../core/_host.ts";
@@ -47,6 +49,7 @@ interface DenoGlobal {
     ) => Response | Promise<Response>,
   ): DenoHttpServer;
   stderr: { writeSync(bytes: Uint8Array): number };
+  pid: number;
 }
 
 const Deno = (globalThis as unknown as { Deno: DenoGlobal }).Deno;
@@ -205,7 +208,16 @@ const flushStderr = (): void => stderrLog?.flush();
 
 /** Binds `Deno.serve` for a WSGI application. */
 export const listen: Listen = (host, port, app, options) => {
-  const log = accessLogger(options, stderr);
+  const log = accessLogger(options, {
+    stderr,
+    file: fileLog(denoAppend),
+    pid: Deno.pid,
+  });
+  const gate = gateFor(options.maxConcurrency);
+  // The time a request came is taken only when the log reads it
+  // (performance.now() costs 0.6 µs on Deno, 0.15 µs on Bun and Node).
+  const timed = log?.timed === true;
+  const waits = log?.waits === true;
   const metrics = options.metrics ?? null;
   const scheme = options.cert ? "https" : "http";
   // Deno.serve (2.9.6) takes no timeout or size option and calls the
@@ -241,6 +253,8 @@ export const listen: Listen = (host, port, app, options) => {
       false,
     );
     if (metrics !== null) facts.begin(metrics);
+    else if (timed) facts.start = performance.now();
+    if (waits) facts.ran = -1;
     // RFC 9112 §3.2: a Host that is not host[:port] gets a 400, as from
     // the fetch handler (Deno itself answers 400 to two Host lines).
     if (target === null || (sent !== null && !isValidHost(sent))) {
@@ -261,6 +275,7 @@ export const listen: Listen = (host, port, app, options) => {
     facts.bodyDropped = body === null;
     // A short body goes to Deno as text: the same bytes on the wire,
     // without the copy Deno makes of every Uint8Array body.
+    facts.gate = gate;
     if (drain.active) {
       drain.note();
       return closing(answer(app, options, log, body, facts, guard, null, true));

@@ -1,6 +1,7 @@
 // The request side of the Node shim: a request's facts read straight from
 // node:http's `IncomingMessage`, with no Web `Request` made.
 import type { RequestFacts } from "../core/environ.ts";
+import type { WSGIEnvironment } from "../core/types.ts";
 import { isValidHost } from "../core/_host.ts";
 import type { NodeRequest, NodeSocket } from "./_http_node.ts";
 
@@ -57,9 +58,12 @@ export class NodeFacts implements RequestFacts {
   serverName: string;
   serverPort: number;
   scheme: "http" | "https";
-  /** For the metrics: when it began, and its body bytes. */
+  // For the metrics and the access log: when it began (see LoggedFacts),
+  // its body bytes, the environ and when the app ran.
   start = 0;
   received = 0;
+  environ: WSGIEnvironment | null = null;
+  ran = 0;
   #socket: NodeSocket;
   #peer: { address: string; port: number | undefined } | null = null;
 

@@ -9,7 +9,14 @@ import { headersTooLarge, serveFacts } from "../core/_serve.ts";
 import type { Outcome } from "../core/_exchange.ts";
 import { consoleErrors, logError } from "../core/_errors.ts";
 import type { Listen } from "./_backend.ts";
-import { accessLogger, flushingBackend, stoppableBackend } from "./_backend.ts";
+import {
+  accessLogger,
+  fileLog,
+  flushingBackend,
+  stoppableBackend,
+} from "./_backend.ts";
+import { nodeAppend } from "./_log_file_node.ts";
+import { gateFor, overloaded } from "../core/_overload.ts";
 import { fdStderr, flushFdStderr } from "./_stderr_fd.ts";
 import { type Limits, resolveLimits } from "../core/_limits.ts";
 import { BAD_HOST, hostValue, NodeFacts, scanHead } from "./_facts_node.ts";
@@ -58,11 +65,23 @@ function nodeServerOptions(limits: Limits): NodeServerOptions {
   };
 }
 
+const process = (globalThis as unknown as { process: { pid: number } })
+  .process;
+
 /** Binds `node:http` (or `node:https` with `cert` and `key`). */
 export const listen: Listen = async (host, port, app, options) => {
   const toStderr = options.log !== false && typeof options.log !== "function";
   const stderr = toStderr ? await fdStderr() : null;
-  const log = accessLogger(options, () => stderr!);
+  const log = accessLogger(options, {
+    stderr: () => stderr!,
+    file: fileLog(await nodeAppend()),
+    pid: process.pid,
+  });
+  const gate = gateFor(options.maxConcurrency);
+  const leave = (): void => gate!.leave();
+  // The time a request came is taken only when the log reads it.
+  const timed = log?.timed === true;
+  const waits = log?.waits === true;
   const metrics = options.metrics ?? null;
   const scheme = options.cert ? "https" : "http";
   let closing = false;
@@ -84,28 +103,16 @@ export const listen: Listen = async (host, port, app, options) => {
     out: Outcome,
     sent: number | Sent,
   ): void => {
-    const code = out.code;
     if (metrics !== null) {
       metrics.end(
         facts,
-        code,
+        out.code,
         typeof sent === "number" ? sent : sent.bytes,
         out.refused === true,
       );
     }
-    if (typeof sent === "number") {
-      log?.(peer, facts.method, facts.target, facts.protocol, code, sent);
-    } else {
-      log?.(
-        peer,
-        facts.method,
-        facts.target,
-        facts.protocol,
-        code,
-        sent.bytes,
-        sent.ok,
-      );
-    }
+    if (typeof sent === "number") log?.(facts, out, peer, sent, true);
+    else log?.(facts, out, peer, sent.bytes, sent.ok);
     if (closing && !drain.active) server.closeIdleConnections();
   };
   const respond = (
@@ -136,6 +143,7 @@ export const listen: Listen = async (host, port, app, options) => {
   const handle = (
     req: NodeRequest,
     res: NodeResponse,
+    arrived: number,
   ): Promise<void> | undefined => {
     const facts = new NodeFacts(
       req,
@@ -143,10 +151,25 @@ export const listen: Listen = async (host, port, app, options) => {
       unix === null ? boundPort : 80,
       scheme,
     );
+    facts.start = arrived;
+    if (waits) facts.ran = -1;
     // The access log is written when the body ends, perhaps after the
     // socket is gone: the peer is asked for now.
     const peer = log ? facts.remoteAddr : "";
-    if (metrics !== null) metrics.begin(facts);
+    if (metrics !== null) {
+      metrics.begin(facts);
+      // Its turn behind a pipelined request counts too, when timed.
+      if (arrived > 0) facts.start = arrived;
+    }
+    if (gate !== null) {
+      if (!gate.enter()) {
+        // Over maxConcurrency: 503 at once, never queued.
+        respond(res, facts, peer, overloaded(gate.max));
+        return;
+      }
+      // "close" comes once the response has ended or the client has gone.
+      res.once("close", leave);
+    }
     if (maxFields > 0 && req.rawHeaders.length > 2 * maxFields) {
       respond(
         res,
@@ -195,11 +218,14 @@ export const listen: Listen = async (host, port, app, options) => {
   };
   const listener: RequestListener = (req, res) => {
     if (drain.active) drain.note();
+    // Taken here, so that a request's wait includes its turn behind the
+    // one ahead on its connection.
+    const arrived = timed ? performance.now() : 0;
     const ahead = busy.get(req.socket);
     if (ahead !== undefined) {
-      after(req.socket, ahead.then(() => handle(req, res)));
+      after(req.socket, ahead.then(() => handle(req, res, arrived)));
     } else {
-      const pending = handle(req, res);
+      const pending = handle(req, res, arrived);
       if (pending !== undefined) after(req.socket, pending);
     }
   };

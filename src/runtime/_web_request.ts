@@ -3,7 +3,8 @@
 // The peer lookup, the request-target (each runtime builds `Request.url`
 // its own way) and the body (each drops some) come from the shim.
 import type { RequestFacts } from "../core/environ.ts";
-import type { WSGIApplication } from "../core/types.ts";
+import type { WSGIApplication, WSGIEnvironment } from "../core/types.ts";
+import { type Gate, overloaded } from "../core/_overload.ts";
 import type { ServerOptions } from "./types.ts";
 import type { Outcome } from "../core/_exchange.ts";
 import { type OnBodyEnd, serveFacts, toResponse } from "../core/_serve.ts";
@@ -40,11 +41,16 @@ export class WebFacts<C> implements RequestFacts {
   #peer: Peer | null | undefined = undefined;
   /** The runtime kept no body although one may have been sent. */
   bodyDropped: boolean;
-  /** For the metrics: when it began, and its body bytes. */
+  // For the metrics and the access log: when it began (see LoggedFacts),
+  // its body bytes, the environ and when the app ran.
   start = 0;
   received = 0;
+  environ: WSGIEnvironment | null = null;
+  ran = 0;
   /** The metrics that count it (set by `begin`), or null. */
   metrics: ServerMetrics | null = null;
+  /** The server's maxConcurrency gate, set just before answer(). */
+  gate: Gate | null = null;
 
   constructor(
     request: Request,
@@ -112,8 +118,7 @@ export class WebFacts<C> implements RequestFacts {
    */
   logger(log: AccessLog, out: Outcome): OnBodyEnd {
     const peer = this.remoteAddr;
-    return (bytes, ok) =>
-      log(peer, this.method, this.target, this.protocol, out.code, bytes, ok);
+    return (bytes, ok) => log(this, out, peer, bytes, ok);
   }
 }
 
@@ -134,6 +139,12 @@ export function answer<C>(
   lift: Lift | null = null,
   textBodies = false,
 ): Response | Promise<Response> {
+  const gate = facts.gate;
+  if (gate !== null && !gate.enter()) {
+    // Over maxConcurrency: 503 at once, never queued.
+    facts.gate = null;
+    return respond(overloaded(gate.max), facts, log, null, false);
+  }
   if (guard !== null) {
     const why = overLimits(guard, facts);
     if (why !== null) {
@@ -217,12 +228,21 @@ function respond<C>(
   // Node shim does the same with its own).
   if (out.more !== null) facts.hold();
   const m = facts.metrics;
-  const logEnd = m === null ? log && facts.logger(log, out) : measured(
+  let logEnd = m === null ? log && facts.logger(log, out) : measured(
     m,
     facts,
     out,
     log && facts.logger(log, out),
   );
+  const gate = facts.gate;
+  if (gate !== null) {
+    // The place is given back once the body has ended (or was cancelled).
+    const logged = logEnd;
+    logEnd = (bytes, ok) => {
+      gate.leave();
+      logged?.(bytes, ok);
+    };
+  }
   // `done` runs when the body has been handed over (Bun's shim re-arms
   // its idle timer for keep-alive there).
   const onEnd: OnBodyEnd | null = done === null ? logEnd : (bytes, ok) => {

@@ -10,11 +10,11 @@ import type {
   WSGIApplication,
 } from "../core/types.ts";
 import type { Listen } from "./_backend.ts";
-import type { ServerOptions, WSGIServer } from "./types.ts";
+import type { AccessLogOptions, ServerOptions, WSGIServer } from "./types.ts";
 import { createServer } from "./_create_server.ts";
 import { runtimeName } from "./_detect.ts";
 
-export type { ServerOptions, WSGIServer };
+export type { AccessLogOptions, ServerOptions, WSGIServer };
 
 /** Which runtime this is; the server shim to load. */
 function detect(): "deno" | "bun" | "node" {

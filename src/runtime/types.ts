@@ -34,6 +34,21 @@ export interface ServerOptions extends WSGIOptions {
    */
   log?: false | ((line: string) => void);
   /**
+   * The access log's format and place: gunicorn's format strings
+   * (`{ format: '%(h)s "%(r)s" %(s)s %(D)s' }`), one JSON object a line
+   * (`{ json: true }`), and a file to append to (`file`; `"-"` is stderr).
+   * Unset: wsgiref's line on stderr. `log` still silences it (`false`) or
+   * takes each line (a function). See docs/logging.md.
+   */
+  accessLog?: AccessLogOptions;
+  /**
+   * The most requests this server runs at once: one more gets `503
+   * Service Unavailable` with `Retry-After: 1` at once, and its connection
+   * closes. 0: no limit.
+   * @default {0}
+   */
+  maxConcurrency?: number;
+  /**
    * The proxies whose forwarded headers are believed: addresses and CIDR
    * ranges, IPv4 and IPv6 (an IPv4-mapped peer such as `::ffff:10.0.0.1`
    * matches `10.0.0.0/8`), as a list or one comma-separated string; `"*"`
@@ -96,6 +111,31 @@ export interface ServerOptions extends WSGIOptions {
    * ignores it. The command line's `--workers` uses it on Deno and Bun.
    */
   reusePort?: boolean;
+}
+
+/**
+ * The access log's format and place (makeServer's `accessLog`).
+ *
+ * @example Usage
+ * ```ts
+ * import type { AccessLogOptions } from "@wsgi/wsgi";
+ * const json: AccessLogOptions = { json: true, file: "/tmp/access.log" };
+ * const apache: AccessLogOptions = { format: '%(h)s "%(r)s" %(s)s %(b)s' };
+ * ```
+ */
+export interface AccessLogOptions {
+  /**
+   * gunicorn's `access_log_format`: `%(h)s`, `%(r)s`, `%({user-agent}i)s`
+   * ... (every atom of gunicorn's table; docs/logging.md).
+   */
+  format?: string;
+  /** One JSON object a line, with OpenTelemetry's field names. */
+  json?: boolean;
+  /**
+   * Append the lines to this file (opened with O_APPEND, so that workers
+   * can share it; reopened by {@linkcode reopenLogFiles}); `"-"`: stderr.
+   */
+  file?: string;
 }
 
 /**
