@@ -4,6 +4,7 @@
 //                                [--runtime deno,bun,node] [--no-python]
 //                                [--rounds N] [--duration S] [--connections C]
 //                                [--only compare,detail,workers]
+//   deno run -A scripts/bench.ts --python-app   (scripts/_bench_python.ts)
 //   deno run -A scripts/bench.ts --metrics [--rounds N] [--duration S]
 //   deno run -A scripts/bench.ts --toolkit ...   (scripts/_bench_toolkit.ts)
 //
@@ -1326,6 +1327,10 @@ async function main(): Promise<void> {
   // --toolkit: the toolkit's rows (scripts/_bench_toolkit.ts), on their own.
   if (Deno.args[0] === "--toolkit") {
     return (await import("./_bench_toolkit.ts")).main(Deno.args.slice(1));
+  }
+  if (Deno.args.includes("--python-app")) {
+    // Flask through Pyodide vs gunicorn: its own rows (issue 16).
+    return await (await import("./_bench_python.ts")).benchPythonCli(Deno.args);
   }
   const config = parseArgs(Deno.args);
   const wrkVersion = await requireWrk();

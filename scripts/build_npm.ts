@@ -303,6 +303,10 @@ async function packageJson(
     files: ["esm/", "script/", ...(entries["./cli"] ? ["bin/"] : [])],
     sideEffects: false,
     engines: { node: ">=20" },
+    // @wsgi/wsgi/python serves Python apps through the pyodide the user
+    // installs; the library never imports it (zero dependencies).
+    peerDependencies: { pyodide: "^0.29.3" },
+    peerDependenciesMeta: { pyodide: { optional: true } },
   };
 }
 

@@ -4,6 +4,7 @@
 //   src/core/     WSGI on Web Request/Response; no runtime code
 //   src/wsgiref/  wsgiref's other pieces (util, headers, validate, cgi...)
 //   src/runtime/  makeServer and the Deno, Bun and Node shims
+//   src/python/   pythonApp: Python WSGI apps through Pyodide
 //   src/process/  the command line, the supervisor and its workers
 //   src/toolkit/  werkzeug's pieces: request, response, routing, mounting
 import { test } from "node:test";
@@ -45,7 +46,8 @@ const allowed: Record<string, string[]> = {
   core: [],
   wsgiref: ["core"],
   runtime: ["core"],
-  process: ["core", "wsgiref", "runtime"],
+  python: ["core", "wsgiref"],
+  process: ["core", "wsgiref", "runtime", "python"],
   toolkit: ["core", "wsgiref"],
 };
 

@@ -3,6 +3,7 @@
 import type { WSGIApplication } from "../core/types.ts";
 import type { CliHost } from "./_cli_host.ts";
 import { UsageError } from "./_cli_args.ts";
+import { isPythonSpec, loadPythonApp } from "./_cli_python.ts";
 
 function toUrl(path: string, cwd: string): string {
   if (/^[a-z][a-z0-9+.-]*:/i.test(path) && !/^[a-z]:[\\/]/i.test(path)) {
@@ -50,7 +51,11 @@ function nodeRunsTypeScript(version: string): boolean {
 export async function loadApp(
   spec: string,
   host: CliHost,
+  pythonpath: readonly string[] = [],
 ): Promise<WSGIApplication> {
+  if (isPythonSpec(spec, host, pythonpath)) {
+    return await loadPythonApp(spec, host, pythonpath);
+  }
   // MODULE:NAME, but a Windows drive letter or URL scheme is not a NAME.
   const colon = spec.lastIndexOf(":");
   const hasName = colon > 1 && !spec.slice(colon + 1).includes("/");

@@ -20,6 +20,9 @@ NAME is omitted), or wsgiref's demo app when no MODULE is given.
   --check-config       import the app, check it, and exit
   --pid FILE           write the server's process id to FILE (removed on
                        exit): signal that pid, not npm's (see docs/deploy.md)
+  --pythonpath DIR     a folder or zip put on Python's sys.path (a
+                       site-packages); repeatable. MODULE may be Python
+                       (app.py:app, pkg.wsgi:application), run by Pyodide
   --metrics HOST:PORT  serve /metrics (Prometheus, OpenMetrics by Accept),
                        /ready and /live on their own listener; summed over
                        the workers (docs/observability.md)
@@ -100,6 +103,8 @@ export interface Args {
   reload: boolean;
   /** `--pid FILE`, or null. */
   pidFile: string | null;
+  /** `--pythonpath` folders, for a Python MODULE. */
+  pythonpath: string[];
   /** `--metrics HOST:PORT`, or null. */
   metrics: Bind | null;
   /** `--timeout-stacks` (Deno). */
@@ -170,6 +175,7 @@ export function parseArgs(argv: string[], host: CliHost): Args {
     reloadMode: "all",
     reload: false,
     pidFile: null,
+    pythonpath: [],
     metrics: null,
     timeoutStacks: false,
     options: {},
@@ -230,6 +236,7 @@ export function parseArgs(argv: string[], host: CliHost): Args {
     else if (arg === "--timeout-stacks") args.timeoutStacks = true;
     else if (arg === "--host") args.host = next();
     else if (arg === "--pid") args.pidFile = next();
+    else if (arg === "--pythonpath") args.pythonpath.push(next());
     else if (arg === "--port" || arg === "-p") {
       args.port = parsePort(next(), "--port");
     } else if (arg === "--bind" || arg === "-b") {

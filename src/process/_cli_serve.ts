@@ -59,7 +59,9 @@ export async function serveHere(
 ): Promise<number> {
   let app: WSGIApplication = demoApp;
   try {
-    if (args.spec !== null) app = await loadApp(args.spec, host);
+    if (args.spec !== null) {
+      app = await loadApp(args.spec, host, args.pythonpath);
+    }
   } catch (error) {
     console.error(`wsgi: ${(error as Error).message}`);
     return 2;
@@ -256,7 +258,9 @@ export async function work(
     config,
     side,
     () =>
-      args.spec === null ? Promise.resolve(demoApp) : loadApp(args.spec, host),
+      args.spec === null
+        ? Promise.resolve(demoApp)
+        : loadApp(args.spec, host, args.pythonpath),
     options,
     say(options),
   );

@@ -2,7 +2,7 @@
 // once for an editor's several writes.
 import type { ProcessHost } from "./_process_host.ts";
 
-const SOURCE = /\.(?:[cm]?[jt]sx?|json)$/;
+const SOURCE = /\.(?:[cm]?[jt]sx?|json|py)$/;
 
 /** Calls `reload(why)` when a source file under `dir` changes; returns a stopper. */
 export function watchSources(

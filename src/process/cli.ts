@@ -95,7 +95,9 @@ export async function main(argv: string[]): Promise<number> {
   if (worker) return await work(JSON.parse(worker), args, host, options);
   if (args.checkConfig) {
     try {
-      if (args.spec !== null) await loadApp(args.spec, host);
+      if (args.spec !== null) {
+        await loadApp(args.spec, host, args.pythonpath);
+      }
     } catch (error) {
       console.error(`wsgi: ${(error as Error).message}`);
       return 2;

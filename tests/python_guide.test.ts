@@ -1,0 +1,157 @@
+// docs/python.md's steps, run: its hello.py served by its own command line
+// (`wsgi --workers 2 --pythonpath /usr/lib/python3/dist-packages
+// hello.py:app`) on this runtime, both routes answered, then SIGHUP
+// serving the changed code; and (on Deno) its
+// TypeScript block type-checked against the sources.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { spawn, spawnSync } from "node:child_process";
+import {
+  existsSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { exchange } from "./_raw_http.ts";
+import { latin1, RUNTIME, sleep } from "./_util.ts";
+
+const g = globalThis as Record<string, unknown>;
+const proc = g.process as {
+  execPath: string;
+  env: Record<string, string>;
+  kill(pid: number, signal: string): void;
+};
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
+const guide = readFileSync(join(ROOT, "docs", "python.md"), "utf8");
+const block = (lang: string): string[] =>
+  [...guide.matchAll(new RegExp("```" + lang + "\\n([\\s\\S]*?)```", "g"))]
+    .map((m) => m[1]);
+
+let pyodide = true;
+try {
+  const name = "pyodide";
+  await import(name);
+} catch {
+  pyodide = false;
+}
+const skip = !pyodide
+  ? "pyodide is not installed (npm ci)"
+  : !existsSync("/usr/lib/python3/dist-packages/flask")
+  ? "python3-flask is not installed (apt-get install python3-flask)"
+  : false;
+
+/** The guide's `npx wsgi ...` as this runtime runs the CLI. */
+function cliCommand(line: string): [string, string[]] {
+  const args = line.replace(/^npx wsgi /, "").split(/\s+/);
+  if (RUNTIME === "deno") {
+    const deno = (g.Deno as { execPath(): string }).execPath();
+    return [deno, ["run", "-A", join(ROOT, "mod.ts"), ...args]];
+  }
+  if (RUNTIME === "bun") {
+    return [proc.execPath, [join(ROOT, "mod.ts"), ...args]];
+  }
+  return [proc.execPath, [join(ROOT, "tests/fixtures/node_cli.ts"), ...args]];
+}
+
+// Four Pyodide boots (two workers, twice): seconds each, more on a busy
+// machine, so this test has its own bound instead of the suites' 30 s.
+test("docs/python.md: its hello.py served by its wsgi --workers 2 command", {
+  skip,
+  timeout: 240_000,
+}, async () => {
+  const hello = block("python").find((b) => b.includes("Flask(__name__)"));
+  assert.ok(hello, "the guide has hello.py");
+  const line = block("sh").flatMap((b) => b.split("\n"))
+    .find((l) => l.startsWith("npx wsgi --workers 2"));
+  assert.ok(line, "the guide has its wsgi --workers 2 line");
+  const dir = mkdtempSync(join(tmpdir(), "wsgi-python-guide-"));
+  writeFileSync(join(dir, "hello.py"), hello);
+  const [cmd, args] = cliCommand(line);
+  const child = spawn(cmd, [...args, "--port", "0"], {
+    cwd: dir,
+    env: { ...proc.env, NO_COLOR: "1" },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let out = "";
+  child.stdout!.on("data", (d) => void (out += d));
+  child.stderr!.on("data", (d) => void (out += d));
+  let code: number | string | null = "still running";
+  const closed = new Promise<void>((resolve) =>
+    child.once("close", (c, signal) => {
+      code = c ?? signal;
+      resolve();
+    })
+  );
+  try {
+    const deadline = Date.now() + 90_000;
+    while (!/wsgi: 2 worker\(s\) serving/.test(out)) {
+      assert.ok(child.exitCode === null, `the CLI exited: ${out}`);
+      assert.ok(Date.now() < deadline, `no workers after 90 s: ${out}`);
+      await sleep(50);
+    }
+    const port = Number(/port (\d+)/.exec(out)![1]);
+    const [hi] = await exchange(
+      port,
+      "GET / HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n",
+    );
+    assert.equal(hi.status, 200);
+    assert.equal(latin1(hi.body), "Hello, World!");
+    const body = '{"n": 1}';
+    const [echo] = await exchange(
+      port,
+      `POST /echo HTTP/1.1\r\nHost: h\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body}`,
+    );
+    assert.deepEqual(JSON.parse(latin1(echo.body)), { "you sent": { n: 1 } });
+    // SIGHUP: new workers import the changed Python code (gunicorn's HUP).
+    writeFileSync(
+      join(dir, "hello.py"),
+      hello.replace('"Hello, World!"', '"Hello again"'),
+    );
+    proc.kill(child.pid!, "SIGHUP");
+    const reloaded = Date.now() + 90_000;
+    while (!/wsgi: reload done/.test(out)) {
+      assert.ok(Date.now() < reloaded, `no reload after 90 s: ${out}`);
+      await sleep(50);
+    }
+    const [again] = await exchange(
+      port,
+      "GET / HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n",
+    );
+    assert.equal(latin1(again.body), "Hello again");
+  } finally {
+    // By pid, as tests/supervisor.test.ts does (Deno's child.kill() reports
+    // the signal as the outcome).
+    proc.kill(child.pid!, "SIGTERM");
+    await Promise.race([closed, sleep(15_000)]);
+    if (code === "still running") child.kill("SIGKILL");
+    rmSync(dir, { recursive: true, force: true });
+  }
+  assert.equal(code, 0, out);
+  // The workers' access log, flushed by the time they stop.
+  assert.match(out, /"POST \/echo HTTP\/1\.1" 200/);
+});
+
+test("docs/python.md: its TypeScript block type-checks", {
+  skip: RUNTIME !== "deno" ? "deno check runs in the Deno suite" : skip,
+}, () => {
+  const [code] = block("ts");
+  assert.match(code, /pythonApp\(pyodide, "hello\.py:app"/);
+  const dir = mkdtempSync(join(ROOT, ".tmp-guide-"));
+  try {
+    const file = join(dir, "guide.ts");
+    writeFileSync(
+      file,
+      code.replace('"@wsgi/wsgi/python"', '"../src/python/python_app.ts"')
+        .replace('"@wsgi/wsgi"', '"../mod.ts"'),
+    );
+    const deno = (g.Deno as { execPath(): string }).execPath();
+    const r = spawnSync(deno, ["check", file], { cwd: ROOT, encoding: "utf8" });
+    assert.equal(r.status, 0, r.stderr);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
