@@ -7,6 +7,7 @@
 //   deno run -A scripts/bench.ts --python-app   (scripts/_bench_python.ts)
 //   deno run -A scripts/bench.ts --metrics [--rounds N] [--duration S]
 //   deno run -A scripts/bench.ts --toolkit ...   (scripts/_bench_toolkit.ts)
+//   deno run -A scripts/bench.ts --deploy   (scripts/_bench_deploy.ts)
 //
 // (`npm run bench` runs it.) For each runtime (deno, bun and node 24, all
 // from node_modules/.bin) it starts one child process per server
@@ -1324,6 +1325,10 @@ ${versions.map((v) => `- ${v}`).join("\n")}
 // --- main ------------------------------------------------------------------
 
 async function main(): Promise<void> {
+  // --deploy: the deployment paths (systemd's fd, PROXY protocol), no wrk.
+  if (Deno.args[0] === "--deploy") {
+    return void await import("./_bench_deploy.ts");
+  }
   // --toolkit: the toolkit's rows (scripts/_bench_toolkit.ts), on their own.
   if (Deno.args[0] === "--toolkit") {
     return (await import("./_bench_toolkit.ts")).main(Deno.args.slice(1));

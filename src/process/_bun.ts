@@ -23,7 +23,7 @@ interface BunGlobal {
   mmap(path: string, options: { shared: boolean }): Uint8Array;
   spawn(cmd: string[], options: {
     env: Record<string, string | undefined>;
-    stdio: ["inherit", "inherit", "inherit"];
+    stdio: ["inherit", "inherit", "inherit", ...number[]];
     ipc(message: WorkerMessage): void;
     onExit(
       subprocess: BunSubprocess,
@@ -41,13 +41,22 @@ interface BunProcess {
 const Bun = (globalThis as unknown as { Bun: BunGlobal }).Bun;
 const proc = (globalThis as unknown as { process: BunProcess }).process;
 
+/** Descriptors 3..max as themselves, so that fd N is N in the worker. */
+function passFds(options?: { inheritFds?: readonly number[] }): number[] {
+  const fds = options?.inheritFds ?? [];
+  if (fds.length === 0) return [];
+  const out: number[] = [];
+  for (let fd = 3; fd <= Math.max(...fds); fd++) out.push(fd);
+  return out;
+}
+
 /** The command line's view of Bun. */
 export async function cliHost(): Promise<CliHost> {
   await loadNodeModules();
   return {
     ...nodeCliHost("bun", Bun.version),
     cannotSupervise: () => null,
-    supervisor: () =>
+    supervisor: (options) =>
       Promise.resolve({
         ...nodeFiles(),
         spawn(env, events): ChildHandle {
@@ -56,7 +65,9 @@ export async function cliHost(): Promise<CliHost> {
             [proc.execPath, ...proc.argv.slice(1)],
             {
               env: { ...proc.env, ...env },
-              stdio: ["inherit", "inherit", "inherit"],
+              // Bun.spawn passes no other descriptor unless told: the
+              // sockets systemd passed (fd://N) go to the same numbers.
+              stdio: ["inherit", "inherit", "inherit", ...passFds(options)],
               ipc: (message) => events.message(message),
               onExit: (_child, code, signal) =>
                 events.exit(

@@ -14,8 +14,8 @@ NAME is omitted), or wsgiref's demo app when no MODULE is given.
                        0.0.0.0 when only $PORT is set)
   --port PORT, -p      port to bind, 0 for any free port (default $PORT,
                        else 8000)
-  --bind ADDRESS, -b   HOST:PORT, [::1]:PORT or unix:PATH; repeatable
-                       (replaces --host and --port)
+  --bind ADDRESS, -b   HOST:PORT, [::1]:PORT, unix:PATH or fd://N;
+                       repeatable (replaces --host and --port)
   --quiet, -q          no access log
   --check-config       import the app, check it, and exit
   --pid FILE           write the server's process id to FILE (removed on
@@ -59,6 +59,13 @@ Limits and proxies:
   --limit-request-fields N     most header fields in a request
   --limit-request-field-size N most bytes of a request's head (request
                                line and header fields together)
+  --proxy-protocol [v1|v2|auto]  read a PROXY protocol header (haproxy
+                               send-proxy, nginx proxy_protocol) first; the
+                               client it names is REMOTE_ADDR (default off;
+                               the flag alone: auto)
+  --proxy-allow-from LIST      peers allowed to send one (default
+                               127.0.0.1,::1; "*" for any); others are
+                               disconnected
 
 Logs and overload (docs/logging.md):
   --access-logfile PATH        append the access log to PATH (- : stderr)
@@ -77,6 +84,11 @@ Signals (to the parent): TERM, INT stop gracefully; HUP reloads the code
 into new workers; TTIN, TTOU add and remove a worker; USR2 logs every
 worker's requests in flight; USR1 (or WINCH: on Deno, USR1 also starts
 the inspector) reopens the log files.
+
+systemd: the sockets of a .socket unit (LISTEN_FDS) replace --bind, and
+every worker accepts from them; with $NOTIFY_SOCKET (Type=notify) it sends
+READY=1, RELOADING=1 and STOPPING=1 through systemd-notify. --bind fd://3
+serves an inherited socket. See docs/deploy.md.
 `;
 
 /** Parsed command-line arguments. */
@@ -128,10 +140,20 @@ function parsePort(text: string, what: string): number {
   return port;
 }
 
-/** `HOST:PORT`, `[::1]:PORT`, `HOST`, `:PORT` or `unix:PATH`. */
+/** `HOST:PORT`, `[::1]:PORT`, `HOST`, `:PORT`, `unix:PATH` or `fd://N`. */
 function parseBind(text: string): Bind {
   const bare = barePortBind(text);
   if (bare !== null) throw new UsageError(bare);
+  if (text.startsWith("fd://")) {
+    if (!/^fd:\/\/\d+$/.test(text)) {
+      throw new UsageError(
+        `--bind fd:// needs a file descriptor number, got ${
+          JSON.stringify(text)
+        }`,
+      );
+    }
+    return { host: text, port: 0 };
+  }
   if (text.startsWith("unix:")) {
     if (text.length === 5) throw new UsageError(`--bind unix: needs a path`);
     return { host: text, port: 0 };
@@ -278,6 +300,20 @@ export function parseArgs(argv: string[], host: CliHost): Args {
       args.options.maxHeaderCount = count();
     } else if (arg === "--limit-request-field-size") {
       args.options.maxHeaderSize = count();
+    } else if (arg === "--proxy-protocol") {
+      // gunicorn 24: the flag alone means auto; a version may follow.
+      const given = value ??
+        (/^(?:v1|v2|auto)$/.test(argv[i + 1] ?? "") ? argv[++i] : "auto");
+      if (!/^(?:v1|v2|auto)$/.test(given)) {
+        throw new UsageError(
+          `--proxy-protocol must be v1, v2 or auto, got ${
+            JSON.stringify(given)
+          }`,
+        );
+      }
+      args.options.proxyProtocol = given;
+    } else if (arg === "--proxy-allow-from") {
+      args.options.proxyAllowFrom = ipList(next());
     } else if (logFlagOrUsage(arg, next, args)) {
       // --access-log* , --error-logfile, --max-concurrency
     } else if (arg.startsWith("-")) {

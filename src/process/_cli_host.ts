@@ -23,8 +23,7 @@ export interface CliHost {
   exit(code: number): never;
   /** Calls `handler` on SIGINT and SIGTERM. */
   onSignal(handler: () => void): void;
-  /** This process's id and its parent's (live: it changes if the parent dies). */
-  pid(): number;
+  /** The parent's process id (live: it changes if the parent dies). */
   ppid(): number;
   /** Sends SIGTERM to this process (its own handlers then stop it). */
   terminateSelf(): void;
@@ -47,8 +46,20 @@ export interface CliHost {
   freePort(host: string): Promise<number>;
   /** Why workers cannot be started here, or null when they can. */
   cannotSupervise(): string | null;
-  /** The parent's side of `--workers`. */
-  supervisor(): Promise<ProcessHost>;
+  /** The parent's side of `--workers`; workers inherit `inheritFds`. */
+  supervisor(
+    options?: { inheritFds?: readonly number[] },
+  ): Promise<ProcessHost>;
+  /** This process's id. */
+  pid(): number;
+  /**
+   * Sends one sd_notify(3) message to $NOTIFY_SOCKET: by Debian's
+   * `systemd-notify` (no runtime has a unix datagram socket in its stable
+   * API); rejects when it cannot be run or fails.
+   */
+  notify(fields: string[]): Promise<void>;
+  /** CLOCK_MONOTONIC (or, where it is not to be had, CLOCK_BOOTTIME) in µs. */
+  monotonicUsec(): number;
   /** A worker's side of `--workers`. */
   worker(): Promise<WorkerSide>;
 }

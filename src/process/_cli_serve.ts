@@ -10,6 +10,7 @@ import type { CliHost } from "./_cli_host.ts";
 import { Supervisor } from "./_supervisor.ts";
 import type { Bind, WorkerConfig } from "./_worker_protocol.ts";
 import { runWorker } from "./_worker.ts";
+import { inheritedFds, Notifier } from "./_systemd.ts";
 import { ServerMetrics } from "../core/metrics.ts";
 import { renderMetrics } from "../core/_metrics_text.ts";
 import { processFamilies } from "./_metrics_board.ts";
@@ -25,9 +26,9 @@ function say(options: ServerOptions): (line: string) => void {
     : (line) => console.error(line);
 }
 
-/** `host:port` or `unix:/path`, for messages. */
+/** `host:port`, `unix:/path` or `fd://N`, for messages. */
 function showBind(bind: Bind): string {
-  if (bind.host.startsWith("unix:")) return bind.host;
+  if (/^(?:unix:|fd:\/\/)/.test(bind.host)) return bind.host;
   return `${
     bind.host.includes(":") ? `[${bind.host}]` : bind.host
   }:${bind.port}`;
@@ -36,6 +37,9 @@ function showBind(bind: Bind): string {
 /** The line that says where the server listens. */
 function servingLine(bind: Bind, scheme = "http"): string {
   if (bind.host.startsWith("unix:")) return `Serving HTTP on ${bind.host} ...`;
+  if (bind.host.startsWith("fd://")) {
+    return `Serving HTTP on ${bind.host} (an inherited socket) ...`;
+  }
   return `Serving HTTP on ${bind.host} port ${bind.port} (${scheme}://${
     showBind(bind)
   }/) ...`;
@@ -103,8 +107,10 @@ export async function serveHere(
     await metricsServer?.shutdown();
     return 2;
   }
+  const notifier = new Notifier(host, (line) => console.error(line));
   host.onSignal(() => {
     stopping = true;
+    notifier.stopping();
     servers.forEach((s) => void s.shutdown());
   });
   host.onReopen(reopenLogFiles, ["SIGUSR1", "SIGWINCH"]);
@@ -116,8 +122,10 @@ export async function serveHere(
         : `Serving HTTP on ${server.serverName} port ${server.serverPort} (${server.url}) ...`,
     );
   });
+  notifier.ready("serving");
   await Promise.all(servers.map((s) => s.serveForever()));
   await metricsServer?.shutdown();
+  await notifier.flush();
   return 0;
 }
 
@@ -165,9 +173,16 @@ export async function supervise(
     );
     return 2;
   }
-  const processes = await host.supervisor();
+  const processes = await host.supervisor({
+    inheritFds: inheritedFds(args.binds),
+  });
   const binds: Bind[] = [];
   for (const bind of args.binds) {
+    if (bind.host.startsWith("fd://")) {
+      // An inherited socket: every worker accepts from it.
+      binds.push(bind);
+      continue;
+    }
     if (bind.host.startsWith("unix:")) {
       // A socket file left by an earlier run would refuse the bind.
       host.removeSocket(bind.host.slice(5));
@@ -197,6 +212,8 @@ export async function supervise(
     ? host.cwd()
     : (modulePath.startsWith("/") ? modulePath : `${host.cwd()}/${modulePath}`)
       .replace(/\/[^/]*$/, "") || "/";
+  const notifier = new Notifier(host, (line) => console.error(line));
+  const status = `${workers} worker(s) serving`;
   // The metrics listener first: when it cannot bind, nothing was started
   // (the supervisor makes its temporary folder as it is made).
   let supervisor: Supervisor | null = null;
@@ -234,10 +251,17 @@ export async function supervise(
           reloadDir === null ? "" : `; --reload watches ${reloadDir}`
         }`,
       );
+      notifier.ready(status);
+    },
+    {
+      reloading: () => notifier.reloading(),
+      reloaded: () => notifier.ready(status),
+      stopping: () => notifier.stopping(),
     },
   );
   const code = await supervisor.run();
   await metricsServer?.shutdown();
+  await notifier.flush();
   return code;
 }
 

@@ -48,7 +48,6 @@ interface DenoGlobal {
   lstatSync(path: string): { isSocket: boolean | null };
   readTextFileSync(path: string): string;
   writeTextFileSync(path: string, text: string): void;
-  pid: number;
   kill(pid: number, signal: string): void;
   makeTempDirSync(options: { prefix: string; dir?: string }): string;
   removeSync(path: string, options: { recursive: boolean }): void;
@@ -66,13 +65,17 @@ interface DenoGlobal {
   };
   addSignalListener(signal: string, handler: () => void): void;
   stdout: { writeSync(data: Uint8Array): number };
+  pid: number;
   Command: new (command: string, options: {
     args: string[];
-    env: Record<string, string>;
+    env?: Record<string, string>;
     stdin: "null";
-    stdout: "piped";
+    stdout: "piped" | "null";
     stderr: "inherit";
-  }) => { spawn(): DenoChild };
+  }) => {
+    spawn(): DenoChild;
+    output(): Promise<{ code: number }>;
+  };
 }
 
 const Deno = (globalThis as unknown as { Deno: DenoGlobal }).Deno;
@@ -349,7 +352,6 @@ const denoHost: CliHost = {
       return false;
     }
   },
-  pid: () => Deno.pid,
   ppid: () => Deno.ppid,
   terminateSelf: () => Deno.kill(Deno.pid, "SIGTERM"),
   writeText: (path, text) => Deno.writeTextFileSync(path, text),
@@ -384,7 +386,25 @@ const denoHost: CliHost = {
     return run === "granted" ? null : "--workers on Deno starts " +
       "`deno run -A --unstable-net` workers: run this command with -A";
   },
+  // Deno.Command's children inherit the sockets systemd passed as they are.
   supervisor: () => Promise.resolve(supervisorHost),
+  pid: () => Deno.pid,
+  async notify(fields) {
+    // No unix datagram socket without --unstable-net: systemd-notify sends.
+    const { code } = await new Deno.Command("systemd-notify", {
+      args: fields,
+      stdin: "null",
+      stdout: "null",
+      stderr: "inherit",
+    }).output();
+    if (code !== 0) throw new Error(`systemd-notify exited with ${code}`);
+  },
+  // Deno's clocks count from the process's start: CLOCK_BOOTTIME, from
+  // /proc/uptime, stands in (never earlier than CLOCK_MONOTONIC).
+  monotonicUsec: () =>
+    Math.round(
+      Number(Deno.readTextFileSync("/proc/uptime").split(" ")[0]) * 1e6,
+    ),
   worker: () => Promise.resolve(workerSide()),
 };
 

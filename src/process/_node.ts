@@ -22,6 +22,7 @@ interface NodeProcess {
   platform: string;
   versions: { node: string };
   cwd(): string;
+  hrtime: { bigint(): bigint };
   exit(code: number): never;
   on(signal: string, handler: (...args: unknown[]) => void): void;
   send?(message: unknown): boolean;
@@ -53,6 +54,16 @@ interface NodeNet {
     once(event: "error", listener: (error: Error) => void): void;
     address(): { port: number } | null;
     close(): void;
+  };
+}
+interface ChildProcessModule {
+  spawn(
+    command: string,
+    args: string[],
+    options: { stdio: ["ignore", "ignore", "inherit"] },
+  ): {
+    once(event: "error", listener: (error: Error) => void): void;
+    once(event: "exit", listener: (code: number | null) => void): void;
   };
 }
 interface ClusterWorker {
@@ -202,7 +213,6 @@ export function nodeCliHost(
     cwd: () => proc.cwd(),
     env: (name) => proc.env[name],
     exists: (path) => fs.existsSync(path),
-    pid: () => proc.pid,
     ppid: () => proc.ppid,
     terminateSelf: () => proc.kill(proc.pid, "SIGTERM"),
     writeText: (path, text) => fs.writeFileSync(path, text),
@@ -210,6 +220,9 @@ export function nodeCliHost(
     removeSocket,
     cores: () => os.availableParallelism?.() ?? os.cpus().length,
     exit: (code) => proc.exit(code),
+    pid: () => proc.pid,
+    notify: systemdNotify,
+    monotonicUsec: () => monotonicUsec(runtime),
     onSignal(handler) {
       proc.on("SIGINT", handler);
       proc.on("SIGTERM", handler);
@@ -221,6 +234,36 @@ export function nodeCliHost(
     },
     freePort,
   };
+}
+
+/** Runs `systemd-notify FIELDS...` (it reads $NOTIFY_SOCKET itself). */
+async function systemdNotify(fields: string[]): Promise<void> {
+  const cp = await nodeModule<ChildProcessModule>("node:child_process");
+  await new Promise<void>((resolve, reject) => {
+    const child = cp.spawn("systemd-notify", fields, {
+      stdio: ["ignore", "ignore", "inherit"],
+    });
+    child.once("error", reject);
+    child.once(
+      "exit",
+      (code) =>
+        code === 0
+          ? resolve()
+          : reject(new Error(`systemd-notify exited with ${code}`)),
+    );
+  });
+}
+
+/**
+ * CLOCK_MONOTONIC in µs: Node's hrtime is it (libuv's uv_hrtime); Bun's
+ * counts from the process's start, so there CLOCK_BOOTTIME, from
+ * /proc/uptime, stands in (never earlier than CLOCK_MONOTONIC, which is
+ * what systemd compares it with).
+ */
+function monotonicUsec(runtime: "node" | "bun"): number {
+  if (runtime === "node") return Number(proc.hrtime.bigint() / 1000n);
+  const uptime = fs.readFileSync("/proc/uptime", "utf8").split(" ")[0];
+  return Math.round(Number(uptime) * 1e6);
 }
 
 /** The command line's view of Node. */

@@ -52,6 +52,16 @@ export interface SupervisorSettings extends RecycleSettings {
   timeoutStacks?: boolean;
 }
 
+/** What the supervisor reports as it goes (systemd's sd_notify states). */
+export interface SupervisorEvents {
+  /** A reload has begun. */
+  reloading(): void;
+  /** A reload is over (done, or abandoned: the old workers serve). */
+  reloaded(): void;
+  /** The graceful stop has begun. */
+  stopping(): void;
+}
+
 /**
  * Runs the workers until stopped; resolves with the exit code: 0 after
  * SIGTERM/SIGINT, 3 when workers keep failing to boot.
@@ -78,6 +88,7 @@ export class Supervisor {
   #tmp: string;
   #serial = 0;
   #onServing: () => void;
+  #events: SupervisorEvents | null;
   #board: MetricsBoard;
   /** The inspector ports of workers started with one (--timeout-stacks). */
   #inspectPorts = new Map<Worker, number>();
@@ -87,7 +98,9 @@ export class Supervisor {
     settings: SupervisorSettings,
     log: (line: string) => void,
     onServing: () => void,
+    events: SupervisorEvents | null = null,
   ) {
+    this.#events = events;
     this.#host = host;
     this.#s = settings;
     this.#log = log;
@@ -171,6 +184,7 @@ export class Supervisor {
       return;
     }
     this.#stopping = true;
+    this.#events?.stopping();
     this.#log(
       `wsgi: ${why}: stopping; ${this.#workers.size} worker(s) finish their requests (up to ${this.#s.gracefulTimeout} s)`,
     );
@@ -199,6 +213,7 @@ export class Supervisor {
     }
     this.#gen += 1;
     this.#reloading = this.#gen;
+    this.#events?.reloading();
     this.#log(
       `wsgi: ${why}: reloading; starting ${this.#target} new worker(s)`,
     );
@@ -336,6 +351,7 @@ export class Supervisor {
         if (old.gen < this.#gen) this.#retire(old, "reloaded");
       }
       this.#log(`wsgi: reload done; ${current.length} new worker(s) serving`);
+      this.#events?.reloaded();
     }
   }
 
@@ -462,6 +478,7 @@ export class Supervisor {
         );
         this.#reloading = 0;
         this.#gen = w.gen - 1;
+        this.#events?.reloaded();
         for (const n of this.#workers) {
           if (n.gen === w.gen) this.#retire(n, "reload abandoned");
         }

@@ -143,7 +143,8 @@ export async function runWorker(
       makeServer(bind.host, bind.port, served, {
         ...options,
         metrics,
-        reusePort: side.reusePort && !bind.host.startsWith("unix:"),
+        // An inherited socket (fd://N) is shared already.
+        reusePort: side.reusePort && !/^(?:unix:|fd:\/\/)/.test(bind.host),
       })
     );
     const bound = await Promise.allSettled(servers.map((s) => s.ready));

@@ -16,6 +16,7 @@ import { startPidWatch } from "./_cli_pid.ts";
 import type { CliHost } from "./_cli_host.ts";
 import { serveHere, supervise, work } from "./_cli_serve.ts";
 import { WORKER_ENV } from "./_worker_protocol.ts";
+import { listenFds } from "./_systemd.ts";
 
 async function loadHost(): Promise<CliHost> {
   const g = globalThis as Record<string, unknown>;
@@ -93,6 +94,23 @@ export async function main(argv: string[]): Promise<number> {
   }
   const worker = host.env(WORKER_ENV);
   if (worker) return await work(JSON.parse(worker), args, host, options);
+  try {
+    // systemd socket activation: its sockets replace every bind, as in
+    // gunicorn (a .socket unit owns the addresses).
+    const activated = listenFds(host);
+    if (activated !== null) {
+      args.binds = activated.binds;
+      console.error(
+        `wsgi: systemd socket activation: ${
+          activated.binds.map((b, i) => `${b.host} (${activated.names[i]})`)
+            .join(", ")
+        }`,
+      );
+    }
+  } catch (error) {
+    console.error(`wsgi: ${(error as Error).message}`);
+    return 2;
+  }
   if (args.checkConfig) {
     try {
       if (args.spec !== null) {

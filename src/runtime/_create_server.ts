@@ -28,6 +28,8 @@ const SERVER_OPTION_NAMES: OptionNames<ServerOptions> = {
   accessLog: true,
   maxConcurrency: true,
   reusePort: true,
+  proxyProtocol: true,
+  proxyAllowFrom: true,
   forwardedAllowIps: true,
   headersTimeout: true,
   keepAliveTimeout: true,

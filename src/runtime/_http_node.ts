@@ -42,6 +42,7 @@ export interface NodeServer {
   address(): { port: number } | string | null;
   close(callback: (error?: Error) => void): void;
   closeIdleConnections(): void;
+  emit(event: string, ...args: unknown[]): boolean;
   maxHeadersCount: number | null;
 }
 /** node:net, for its Server's own close (no idle connections closed). */

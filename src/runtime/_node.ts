@@ -33,6 +33,8 @@ import {
 } from "./_http_node.ts";
 import { send, type Sent } from "./_send_node.ts";
 import { Drain } from "./_drain.ts";
+import { type Front, listenFront, PROXIED } from "./_front_node.ts";
+import type { ProxyInfo } from "../core/_proxy_protocol.ts";
 import {
   type ClientErrorSource,
   countClientErrors,
@@ -86,9 +88,12 @@ export const listen: Listen = async (host, port, app, options) => {
   const scheme = options.cert ? "https" : "http";
   let closing = false;
   const drain = new Drain();
-  let boundPort = port;
   // "unix:/path": a unix socket; SERVER_NAME is its path, as in gunicorn.
   const unix = host.startsWith("unix:") ? host.slice(5) : null;
+  // "fd://3": a listening socket inherited (systemd socket activation).
+  const fd = /^fd:\/\/(\d+)$/.exec(host);
+  let serverName = unix ?? host;
+  let boundPort = unix === null ? port : 80;
   // Shared by every request: nothing below makes a closure per request on
   // the common path (an app that answers at once).
   const fail = (res: NodeResponse, error: unknown, facts: NodeFacts): void => {
@@ -113,7 +118,10 @@ export const listen: Listen = async (host, port, app, options) => {
     }
     if (typeof sent === "number") log?.(facts, out, peer, sent, true);
     else log?.(facts, out, peer, sent.bytes, sent.ok);
-    if (closing && !drain.active) server.closeIdleConnections();
+    // (The front closes idle connections itself: see Front.close.)
+    if (closing && front === null && !drain.active) {
+      server.closeIdleConnections();
+    }
   };
   const respond = (
     res: NodeResponse,
@@ -145,11 +153,16 @@ export const listen: Listen = async (host, port, app, options) => {
     res: NodeResponse,
     arrived: number,
   ): Promise<void> | undefined => {
+    // A PROXY protocol v2 header may say the client spoke TLS to the proxy.
+    const proxied =
+      (req.socket as unknown as Record<symbol, ProxyInfo | undefined>)[
+        PROXIED
+      ];
     const facts = new NodeFacts(
       req,
-      unix ?? host,
-      unix === null ? boundPort : 80,
-      scheme,
+      serverName,
+      boundPort,
+      proxied?.tls ? "https" : scheme,
     );
     facts.start = arrived;
     if (waits) facts.ran = -1;
@@ -244,19 +257,39 @@ export const listen: Listen = async (host, port, app, options) => {
     countClientErrors(server as unknown as ClientErrorSource, metrics);
   }
   const net = await nodeModule<NetModule>("node:net");
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(
-      unix === null
+  let front: Front | null = null;
+  if (fd !== null || options.proxyProtocol) {
+    front = await listenFront(
+      server,
+      fd !== null
+        ? { fd: Number(fd[1]) }
+        : unix === null
         ? { port, host, reusePort: options.reusePort }
         : { path: unix },
-      resolve,
+      {
+        proxyProtocol: options.proxyProtocol,
+        proxyAllowFrom: options.proxyAllowFrom,
+        headerTimeout: limits.headersTimeout,
+        errors: options.errors ?? consoleErrors,
+      },
     );
-  });
-  const address = server.address();
-  if (address && typeof address === "object") boundPort = address.port;
+    serverName = front.hostname;
+    boundPort = front.port;
+  } else {
+    await new Promise<void>((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(
+        unix === null
+          ? { port, host, reusePort: options.reusePort }
+          : { path: unix },
+        resolve,
+      );
+    });
+    const address = server.address();
+    if (address && typeof address === "object") boundPort = address.port;
+  }
   const backend = stoppableBackend(
-    host,
+    front === null ? host : serverName,
     boundPort,
     () =>
       new Promise<void>((resolve) => {
@@ -264,15 +297,20 @@ export const listen: Listen = async (host, port, app, options) => {
         // close() stops accepting and resolves once every connection is
         // gone; idle keep-alive connections are closed now, busy ones when
         // their response ends (see `closing` above).
-        server.close(() => resolve());
-        server.closeIdleConnections();
+        if (front !== null) front.close(() => resolve());
+        else {
+          server.close(() => resolve());
+          server.closeIdleConnections();
+        }
       }),
     (maxMs) => {
       // Every response says Connection: close from now on; the socket
       // stops accepting at once (net.Server's close: http.Server's would
       // also close the idle connections, which the drain keeps).
+      // (A front, for fd:// or the PROXY protocol, keeps accepting while
+      // draining, as Deno and Bun do; its close() follows.)
       closing = true;
-      net.Server.prototype.close.call(server);
+      if (front === null) net.Server.prototype.close.call(server);
       return drain.run(maxMs);
     },
   );

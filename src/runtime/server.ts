@@ -13,6 +13,7 @@ import type { Listen } from "./_backend.ts";
 import type { AccessLogOptions, ServerOptions, WSGIServer } from "./types.ts";
 import { createServer } from "./_create_server.ts";
 import { runtimeName } from "./_detect.ts";
+import { proxyAllow } from "../core/_proxy_protocol.ts";
 
 export type { AccessLogOptions, ServerOptions, WSGIServer };
 
@@ -29,9 +30,19 @@ function detect(): "deno" | "bun" | "node" {
   );
 }
 
-async function loadListen(name: "deno" | "bun" | "node"): Promise<Listen> {
+async function loadListen(
+  name: "deno" | "bun" | "node",
+  host: string,
+  options: ServerOptions,
+): Promise<Listen> {
   // Each shim is imported only on its own runtime: Deno never loads
-  // node:http, and the core stays importable anywhere.
+  // node:http, and the core stays importable anywhere. But an inherited
+  // socket (`fd://N`) and the PROXY protocol need the connection before
+  // HTTP: Deno.serve and Bun.serve give no way to it, their node:net and
+  // node:http do (src/runtime/_front_node.ts).
+  if (host.startsWith("fd://") || options.proxyProtocol) {
+    return (await import("./_node.ts")).listen;
+  }
   switch (name) {
     case "deno":
       return (await import("./_deno.ts")).listen;
@@ -64,7 +75,10 @@ async function loadListen(name: "deno" | "bun" | "node"): Promise<Listen> {
  * ```
  *
  * @param host The address to bind: `"127.0.0.1"`, `"::1"`, `"0.0.0.0"`...,
- *   or `"unix:/path/to.sock"` for a unix socket (then `port` is ignored).
+ *   `"unix:/path/to.sock"` for a unix socket, or `"fd://3"` for a
+ *   listening socket inherited from the parent process, such as systemd's
+ *   socket activation (then `port` is ignored; on Deno and Bun the server
+ *   runs on their `node:http`).
  * @param port The port; 0 for any free port.
  * @param app The WSGI application.
  * @param options TLS, access log, abort signal, body limit, and so on.
@@ -80,11 +94,15 @@ export function makeServer<
   app: WSGIApplication<Input>,
   options: ServerOptions = {},
 ): WSGIServer {
+  // Checked now, so that a bad value is an error at the call.
+  if (options.proxyProtocol || options.proxyAllowFrom !== undefined) {
+    proxyAllow(options);
+  }
   // Detected before anything starts, so that a call where no server can
   // run (a Worker) throws at once instead of returning a server whose
   // `ready` rejects.
   return createServer(
-    loadListen(detect()),
+    loadListen(detect(), host, options),
     host,
     port,
     app as WSGIApplication,

@@ -97,6 +97,27 @@ export interface ServerOptions extends WSGIOptions {
    */
   maxHeaderSize?: number;
   /**
+   * Read a PROXY protocol header (haproxy's spec; gunicorn 24's
+   * `--proxy-protocol`) before each connection's first request: `"v1"`
+   * (text), `"v2"` (binary) or `"auto"` (either). From a peer in
+   * `proxyAllowFrom`, the header's client address and port become
+   * `REMOTE_ADDR` and `REMOTE_PORT`, and v2's TLS flag makes
+   * `wsgi.url_scheme` `https`; a header from any other peer, or a malformed
+   * one, closes the connection. A connection without a header is plain
+   * HTTP with its own peer, as in gunicorn. On Deno and Bun the server then
+   * runs on their `node:http` (their own servers give no access to the
+   * connection's first bytes). Not with `cert` (TLS here): terminate TLS
+   * at the proxy. See docs/deploy.md.
+   * @default {false}
+   */
+  proxyProtocol?: "v1" | "v2" | "auto" | false;
+  /**
+   * The peers allowed to send a PROXY protocol header: addresses and CIDR
+   * ranges as in `forwardedAllowIps`; `"*"` allows any peer.
+   * @default {["127.0.0.1", "::1"]}
+   */
+  proxyAllowFrom?: string | readonly string[];
+  /**
    * Request metrics to record into: requests by method and status class,
    * their durations, bytes, refusals and requests in flight. Serve
    * `metrics.text()` (Prometheus) yourself, or use the command line's

@@ -1,0 +1,213 @@
+// The listening side of the Node shim when the HTTP server cannot listen
+// by itself: a `node:net` server in front of `node:http`, which accepts
+// each connection and hands it over (`emit("connection")`, as node:http's
+// own listener does). It takes over an inherited listening socket
+// (`fd://3`, systemd socket activation: Bun's node:http ignores `fd`,
+// node:net does not) and reads a PROXY protocol header before HTTP sees a
+// byte. Deno and Bun run it through their node:net and node:http, which
+// both honour the hand-over (measured); their own servers cannot do either.
+import {
+  parseProxyHeader,
+  proxyAllow,
+  type ProxyInfo,
+  type ProxyProtocolMode,
+} from "../core/_proxy_protocol.ts";
+import { peerTrusted } from "../core/_proxy_trust.ts";
+import { logError } from "../core/_errors.ts";
+import type { ErrorStream } from "../core/types.ts";
+import { nodeModule } from "./_http_node.ts";
+
+// The few node:net APIs used here, declared so that no Node types are needed.
+interface NetSocket {
+  bytesRead: number;
+  destroyed: boolean;
+  remoteAddress?: string;
+  remotePort?: number;
+  on(event: "data", listener: (chunk: Uint8Array) => void): void;
+  on(event: "error" | "close", listener: () => void): void;
+  removeListener(event: "data", listener: (chunk: Uint8Array) => void): void;
+  pause(): void;
+  resume(): void;
+  unshift(chunk: Uint8Array): void;
+  destroy(): void;
+  setNoDelay(noDelay: boolean): void;
+}
+interface NetServer {
+  listen(where: Record<string, unknown>, callback: () => void): void;
+  once(event: "error", listener: (error: Error) => void): void;
+  address(): { address: string; port: number } | string | null;
+  close(callback: () => void): void;
+}
+interface NetModule {
+  createServer(listener: (socket: NetSocket) => void): NetServer;
+}
+
+/** The HTTP server the connections are handed to. */
+export interface HandOver {
+  emit(event: string, ...args: unknown[]): boolean;
+  close(callback: (error?: Error) => void): void;
+}
+
+/** Where the front listens. */
+export type FrontAddress =
+  | { fd: number }
+  | { path: string }
+  | { host: string; port: number; reusePort?: boolean };
+
+/** How connections are read before HTTP. */
+export interface FrontOptions {
+  proxyProtocol?: ProxyProtocolMode | false;
+  proxyAllowFrom?: string | readonly string[];
+  /** Milliseconds for the PROXY header to arrive (0: no limit). */
+  headerTimeout: number;
+  errors: ErrorStream;
+}
+
+/** The front, listening. */
+export interface Front {
+  /** The bound host (a unix socket's path) and port (80 for a path). */
+  hostname: string;
+  port: number;
+  /**
+   * Stops accepting, then closes idle connections (node:http's close());
+   * calls back once every connection has closed.
+   */
+  close(callback: () => void): void;
+}
+
+/** What a PROXY header said, kept on the socket for the request's facts. */
+export const PROXIED: unique symbol = Symbol("wsgi.proxied");
+
+/** Listens with node:net and hands each connection to `http`. */
+export async function listenFront(
+  http: HandOver,
+  address: FrontAddress,
+  options: FrontOptions,
+): Promise<Front> {
+  const net = await nodeModule<NetModule>("node:net");
+  const mode = options.proxyProtocol || null;
+  const trust = proxyAllow(options);
+  // The connections handed to HTTP, for the graceful stop.
+  const open = new Set<NetSocket>();
+  const handOver = (socket: NetSocket): void => {
+    // As node:http's own listener does (its noDelay default): a response
+    // written in two parts must not wait for the client's delayed ACK.
+    socket.setNoDelay(true);
+    open.add(socket);
+    socket.on("close", () => open.delete(socket));
+    http.emit("connection", socket);
+  };
+  const server = net.createServer((socket) => {
+    if (mode === null) handOver(socket);
+    else readHeader(socket, mode);
+  });
+  const refuse = (socket: NetSocket, why: string): void => {
+    logError(
+      options.errors,
+      `wsgi: PROXY protocol from ${
+        socket.remoteAddress || "a unix socket peer"
+      }: ${why}: connection closed`,
+    );
+    socket.destroy();
+  };
+  const readHeader = (socket: NetSocket, mode: ProxyProtocolMode): void => {
+    let held = new Uint8Array(0);
+    const timer = options.headerTimeout > 0
+      ? setTimeout(
+        () => refuse(socket, "no complete header in time"),
+        options.headerTimeout,
+      )
+      : null;
+    const done = (): void => {
+      if (timer !== null) clearTimeout(timer);
+      socket.removeListener("data", onData);
+    };
+    socket.on("error", done);
+    socket.on("close", done);
+    const onData = (chunk: Uint8Array): void => {
+      const joined = new Uint8Array(held.length + chunk.length);
+      joined.set(held);
+      joined.set(chunk, held.length);
+      held = joined;
+      const seen = parseProxyHeader(held, mode);
+      if (seen.kind === "more") return;
+      done();
+      if (seen.kind === "invalid") return refuse(socket, seen.reason);
+      let rest = held;
+      if (seen.kind === "header") {
+        // Only an allowed proxy may say who the client is (gunicorn's
+        // --proxy-allow-from); anyone else is refused, not ignored.
+        if (!peerTrusted(trust, socket.remoteAddress ?? "")) {
+          return refuse(socket, "not in proxyAllowFrom");
+        }
+        adopt(socket, seen.info);
+        rest = held.subarray(seen.length);
+      }
+      // The bytes after the header are the request's: put back, then the
+      // socket goes to HTTP exactly as a new connection would.
+      socket.pause();
+      if (rest.length > 0) socket.unshift(rest);
+      handOver(socket);
+      socket.resume();
+    };
+    socket.on("data", onData);
+  };
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(
+      "fd" in address ? { fd: address.fd } : address,
+      () => resolve(),
+    );
+  });
+  // node:http arms its header and request timers on "listening". Deno's
+  // also asks `listening` after each response, and closes the connection
+  // when it is false (denoland/deno#35609, fixed by #35614, not in 2.9.6):
+  // the HTTP server listens through the front, so it says so.
+  let listening = true;
+  Object.defineProperty(http, "listening", {
+    get: () => listening,
+    configurable: true,
+  });
+  http.emit("listening");
+  const bound = server.address();
+  trust.unix = typeof bound === "string" || bound === null;
+  return {
+    hostname: typeof bound === "string"
+      ? bound
+      : bound?.address ?? ("path" in address ? address.path : ""),
+    port: typeof bound === "object" && bound !== null ? bound.port : 80,
+    close(callback) {
+      listening = false;
+      server.close(callback);
+      // A connection accepted just before the stop has not sent its
+      // request yet, and node:http counts it idle: closed now, its client
+      // would see a reset, though the socket's queue (systemd's, shared
+      // with the next server) would have kept it. It gets until its first
+      // byte (at most headersTimeout); then node:http's close() stops its
+      // timers and closes the idle keep-alive connections (it has no
+      // listening handle of its own: the error it reports is expected).
+      const deadline = Date.now() + (options.headerTimeout || 10_000);
+      const settle = (): void => {
+        const fresh = [...open].some((s) => !s.destroyed && s.bytesRead === 0);
+        if (fresh && Date.now() < deadline) setTimeout(settle, 5);
+        else http.close(() => {});
+      };
+      settle();
+    },
+  };
+}
+
+/** The client a PROXY header named becomes the socket's peer. */
+function adopt(socket: NetSocket, info: ProxyInfo): void {
+  if (info.client !== null) {
+    Object.defineProperty(socket, "remoteAddress", {
+      value: info.client.address,
+      configurable: true,
+    });
+    Object.defineProperty(socket, "remotePort", {
+      value: info.client.port,
+      configurable: true,
+    });
+  }
+  (socket as unknown as Record<symbol, ProxyInfo>)[PROXIED] = info;
+}
