@@ -56,14 +56,19 @@ function replacedFirst(cli: Cli, why: RegExp): number {
 }
 
 /**
- * Keep-alive clients lose nothing on Node (one shared socket). On Deno and
- * Bun each worker has its own SO_REUSEPORT socket, and Linux resets the
- * connections still queued on it when it closes: at most one per
- * retirement, and only as a reset or closed connection (supervisor.test.ts).
+ * Keep-alive clients lose nothing on Node (one shared socket, workers
+ * drain). On Deno and Bun each worker has its own SO_REUSEPORT socket:
+ * Linux resets the connections still queued on it when it closes, and an
+ * idle keep-alive connection is closed at once: only closed or reset
+ * connections, a few per retirement.
  */
 function assertLostAtMost(failures: string[], retirements: number): void {
   if (RUNTIME === "node") return assert.deepEqual(failures, []);
-  assert.ok(failures.length <= retirements, failures.join("; "));
+  // And, without a drain there, a request sent on an idle keep-alive
+  // connection as its worker retires (reload_keepalive.test.ts): about two
+  // per retirement with these clients.
+  for (const f of failures) assert.match(f, /closed|ended|ECONNRESET|EPIPE/);
+  assert.ok(failures.length <= 3 * retirements, failures.join("; "));
 }
 
 test("--max-worker-lifetime with jitter: workers are replaced after their lifetime, the replacement listening first, under load", async () => {
