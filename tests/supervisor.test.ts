@@ -7,128 +7,27 @@
 // process is stopped by pid; every load loop is bounded in count and time.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { type ChildProcess, spawn } from "node:child_process";
+import { spawn } from "node:child_process";
 import { connect as netConnect } from "node:net";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
+import {
+  alive,
+  cleanup,
+  type Cli,
+  proc,
+  ROOT,
+  serving,
+  startCli,
+  wordApp,
+  workerPids,
+} from "./_cli_proc.ts";
 import { exchange, get, text } from "./_raw_http.ts";
 import { RUNTIME, sleep } from "./_util.ts";
 
 const g = globalThis as Record<string, unknown>;
-const proc = g.process as {
-  execPath: string;
-  env: Record<string, string>;
-  kill(pid: number, signal: string | number): void;
-};
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
 const APP = "tests/fixtures/workers_app.ts:app";
-
-/** The command that runs the CLI on this runtime, from the repo root. */
-function command(): [string, string[]] {
-  if (RUNTIME === "deno") {
-    const deno = g.Deno as { execPath(): string };
-    return [deno.execPath(), ["run", "-A", "mod.ts"]];
-  }
-  if (RUNTIME === "bun") return [proc.execPath, ["mod.ts"]];
-  return [proc.execPath, ["tests/fixtures/node_cli.ts"]];
-}
-
-interface Cli {
-  child: ChildProcess;
-  pid: number;
-  stdout(): string;
-  stderr(): string;
-  exited: Promise<number | string>;
-  /** Waits for stderr or stdout to match; rejects after `ms`. */
-  wait(re: RegExp, ms?: number, from?: number): Promise<RegExpExecArray>;
-}
-
-function startCli(args: string[], env: Record<string, string> = {}): Cli {
-  const [cmd, base] = command();
-  const child = spawn(cmd, [...base, ...args], {
-    cwd: ROOT,
-    env: { ...proc.env, NO_COLOR: "1", ...env },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let out = "";
-  let err = "";
-  let done = false;
-  child.stdout!.setEncoding("utf8");
-  child.stderr!.setEncoding("utf8");
-  child.stdout!.on("data", (d: string) => void (out += d));
-  child.stderr!.on("data", (d: string) => void (err += d));
-  const exited = new Promise<number | string>((resolve) => {
-    child.once("close", (code, signal) => {
-      done = true;
-      resolve(code ?? signal ?? "unknown");
-    });
-  });
-  return {
-    child,
-    pid: child.pid!,
-    stdout: () => out,
-    stderr: () => err,
-    exited,
-    async wait(re, ms = 15000, from = 0) {
-      const deadline = Date.now() + ms;
-      for (;;) {
-        const m = re.exec((out + "\n" + err).slice(from));
-        if (m) return m;
-        if (done || Date.now() > deadline) {
-          throw new Error(
-            `never matched ${re} (${done ? "exited" : `${ms} ms`}); stdout: ${
-              JSON.stringify(out)
-            }; stderr: ${JSON.stringify(err.slice(-3000))}`,
-          );
-        }
-        await sleep(25);
-      }
-    },
-  };
-}
-
-/** The pids the supervisor has started, from its log. */
-function workerPids(cli: Cli): number[] {
-  return [...cli.stderr().matchAll(/worker (\d+) listening/g)].map((m) =>
-    Number(m[1])
-  );
-}
-
-function alive(pid: number): boolean {
-  try {
-    proc.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** Stops the CLI and every worker it logged, by pid; waits for the CLI. */
-async function cleanup(cli: Cli): Promise<void> {
-  const pids = [...cli.stderr().matchAll(/worker (\d+) booting/g)].map((m) =>
-    Number(m[1])
-  );
-  for (const pid of [cli.pid, ...pids]) {
-    if (alive(pid)) {
-      try {
-        proc.kill(pid, "SIGKILL");
-      } catch { /* gone */ }
-    }
-  }
-  await Promise.race([cli.exited, sleep(5000)]);
-}
-
-/** Starts the CLI and waits for its Serving line; the port. */
-async function serving(cli: Cli): Promise<number> {
-  const m = await cli.wait(
-    /Serving HTTP on 127\.0\.0\.1 port (\d+) \(http:\/\/127\.0\.0\.1:(\d+)\/\)/,
-  );
-  assert.equal(m[1], m[2]);
-  assert.ok(Number(m[1]) > 0, "port 0 becomes the real port");
-  return Number(m[1]);
-}
 
 /** One request on a fresh connection (Connection: close); its body. */
 async function ask(port: number, target = "/", ms = 5000): Promise<string> {
@@ -655,10 +554,7 @@ test("HOST and PORT from the environment are the defaults", async () => {
 test("--reload: a changed module is served by new workers; a broken one keeps the old", async () => {
   const dir = mkdtempSync(join(tmpdir(), "wsgi-reload-"));
   const file = join(dir, "app.mjs");
-  const source = (word: string) =>
-    `export function app(environ, startResponse) {\n` +
-    `  startResponse("200 OK", [["Content-Type", "text/plain"]]);\n` +
-    `  return [new TextEncoder().encode("${word}")];\n}\n`;
+  const source = wordApp;
   writeFileSync(file, source("one"));
   const cli = startCli(["--reload", "--port", "0", "-q", `${file}:app`]);
   try {

@@ -24,6 +24,7 @@ import {
   mkdtempSync,
   readFileSync,
   realpathSync,
+  renameSync,
   rmSync,
   writeFileSync,
 } from "node:fs";
@@ -745,3 +746,108 @@ test("from a clone, Deno: an import map entry pointing at mod.ts", async () => {
     "deno run --allow-net main.ts",
   );
 });
+
+const WORD_APP = (word) =>
+  `export function app(environ, startResponse) {
+  startResponse("200 OK", [["Content-Type", "text/plain"]]);
+  return [new TextEncoder().encode(${JSON.stringify(word)})];
+}
+`;
+
+/**
+ * docs/deploy.md's deployment command, the installed bin run directly
+ * (`node_modules/.bin/wsgi`, or `bun node_modules/.bin/wsgi`), with
+ * `--workers 2 --reload --pid FILE`: every replace-by-rename edit of the
+ * app reloads (Node 20's recursive watch went deaf after the first), the
+ * pid in the file takes SIGHUP and SIGTERM, and the file is removed.
+ */
+async function runDeployCommand(cmd, args, env) {
+  await install();
+  const dir = join(project, `deploy-${Math.random().toString(36).slice(2)}`);
+  mkdirSync(dir);
+  const file = join(dir, "app.mjs");
+  writeFileSync(file, WORD_APP("v0"));
+  const pidFile = join(dir, "app.pid");
+  const child = startChild(cmd, [
+    ...args,
+    "--workers",
+    "2",
+    "--reload",
+    "--pid",
+    pidFile,
+    "--port",
+    "0",
+    "-q",
+    "app.mjs:app",
+  ], { cwd: dir, env, timeout: 60_000 });
+  const reloads = () =>
+    (child.text("stderr").match(/reload done/g) ?? []).length;
+  const waitFor = async (test, what) => {
+    const deadline = Date.now() + 15_000;
+    while (!test()) {
+      if (Date.now() > deadline) {
+        throw new Error(`${what}\n${child.text("stderr")}`);
+      }
+      await new Promise((r) => setTimeout(r, 25));
+    }
+  };
+  try {
+    const [url] = await child.waitFor(/http:\/\/127\.0\.0\.1:\d+\//, {
+      stream: "stdout",
+    });
+    const body = async () => (await fetch(url)).text();
+    assert.equal(await body(), "v0");
+    assert.equal(readFileSync(pidFile, "utf8"), `${child.pid}\n`);
+    for (const word of ["v1", "v2"]) {
+      const before = reloads();
+      await new Promise((r) => setTimeout(r, 300));
+      writeFileSync(`${file}.tmp`, WORD_APP(word));
+      renameSync(`${file}.tmp`, file);
+      await waitFor(() => reloads() > before, `edit ${word} not seen`);
+      let seen = "";
+      for (let i = 0; i < 40 && seen !== word; i++) {
+        seen = await body();
+        if (seen !== word) await new Promise((r) => setTimeout(r, 50));
+      }
+      assert.equal(seen, word);
+    }
+    const before = reloads();
+    process.kill(Number(readFileSync(pidFile, "utf8")), "SIGHUP");
+    await waitFor(() => reloads() > before, "SIGHUP to the pid file's pid");
+    process.kill(Number(readFileSync(pidFile, "utf8")), "SIGTERM");
+    const { code, signal } = await child.exited;
+    const stderr = child.text("stderr");
+    assert.equal(signal, null, `wsgi was killed by ${signal}\n${stderr}`);
+    assert.equal(code, 0, `wsgi exited with ${code}\n${stderr}`);
+    assert.equal(existsSync(pidFile), false, "the pid file is removed");
+  } finally {
+    await stopWorkers(child);
+  }
+}
+
+for (const node of nodes) {
+  test(
+    `npm package, docs/deploy.md: node_modules/.bin/wsgi --workers 2 --reload --pid on ${node.name}`,
+    { skip: !hasCli && NO_CLI },
+    () =>
+      runDeployCommand(
+        join(project, "node_modules", ".bin", "wsgi"),
+        [],
+        {
+          ...cleanEnv,
+          PATH: dirname(realpathSync(node.path)) + delimiter + process.env.PATH,
+        },
+      ),
+  );
+}
+
+test(
+  "npm package, docs/deploy.md: bun node_modules/.bin/wsgi --workers 2 --reload --pid",
+  { skip: !hasCli && NO_CLI },
+  () =>
+    runDeployCommand(
+      bin("bun"),
+      [join(project, "node_modules", ".bin", "wsgi")],
+      cleanEnv,
+    ),
+);

@@ -2,6 +2,7 @@
 // variables gunicorn also reads) parsed into Args. Running them is cli.ts.
 import type { CliHost } from "./_cli_host.ts";
 import type { Bind } from "./_worker_protocol.ts";
+import { barePortBind, closestOption } from "./_cli_suggest.ts";
 import { logFlag, LogFlagError } from "./_cli_log_args.ts";
 
 export const USAGE = `Usage: wsgi [MODULE[:NAME]] [OPTIONS]
@@ -11,12 +12,14 @@ NAME is omitted), or wsgiref's demo app when no MODULE is given.
 
   --host HOST          address to bind (default $HOST, else 127.0.0.1;
                        0.0.0.0 when only $PORT is set)
-  --port PORT          port to bind, 0 for any free port (default $PORT,
+  --port PORT, -p      port to bind, 0 for any free port (default $PORT,
                        else 8000)
-  --bind ADDRESS       HOST:PORT, [::1]:PORT, unix:PATH or fd://N;
+  --bind ADDRESS, -b   HOST:PORT, [::1]:PORT, unix:PATH or fd://N;
                        repeatable (replaces --host and --port)
   --quiet, -q          no access log
   --check-config       import the app, check it, and exit
+  --pid FILE           write the server's process id to FILE (removed on
+                       exit): signal that pid, not npm's (see docs/deploy.md)
   --pythonpath DIR     a folder or zip put on Python's sys.path (a
                        site-packages); repeatable. MODULE may be Python
                        (app.py:app, pkg.wsgi:application), run by Pyodide
@@ -25,14 +28,22 @@ NAME is omitted), or wsgiref's demo app when no MODULE is given.
                        the workers (docs/observability.md)
 
 Workers (supervised, as gunicorn):
-  --workers N|auto     worker processes (default $WEB_CONCURRENCY, else one
+  --workers N|auto, -w worker processes (default $WEB_CONCURRENCY, else one
                        unsupervised process); auto = one per core
-  --timeout S          kill and replace a worker silent for S seconds
+  --timeout S, -t      kill and replace a worker silent for S seconds
                        (default 30; 0 = never)
   --graceful-timeout S time for requests in flight at stop and
                        retirement (default 30)
   --max-requests N     retire a worker after N requests (default 0 = never)
   --max-requests-jitter J  add 0..J to each worker's --max-requests
+  --max-worker-rss MiB replace a worker whose memory (RSS) stays above MiB
+                       for 3 samples 1 s apart (Linux; default 0 = never)
+  --max-worker-lifetime S  replace a worker after S seconds (default 0 =
+                       never), plus 0..--max-worker-lifetime-jitter S
+                       (default a tenth of the lifetime)
+  --reload-mode all|rolling  on SIGHUP/--reload, start every new worker at
+                       once (all, the default) or one at a time, each new
+                       one listening before an old one retires (rolling)
   --reload             restart workers when a source file changes (dev)
   --timeout-stacks     Deno: start workers with their inspector on a loopback
                        port, so that --timeout logs a stuck worker's stack
@@ -95,7 +106,15 @@ export interface Args {
   gracefulTimeout: number;
   maxRequests: number;
   maxRequestsJitter: number;
+  /** `--max-worker-rss` MiB, `--max-worker-lifetime` s (0 = off). */
+  maxWorkerRss: number;
+  maxWorkerLifetime: number;
+  /** Null: a tenth of the lifetime. */
+  maxWorkerLifetimeJitter: number | null;
+  reloadMode: "all" | "rolling";
   reload: boolean;
+  /** `--pid FILE`, or null. */
+  pidFile: string | null;
   /** `--pythonpath` folders, for a Python MODULE. */
   pythonpath: string[];
   /** `--metrics HOST:PORT`, or null. */
@@ -123,6 +142,8 @@ function parsePort(text: string, what: string): number {
 
 /** `HOST:PORT`, `[::1]:PORT`, `HOST`, `:PORT`, `unix:PATH` or `fd://N`. */
 function parseBind(text: string): Bind {
+  const bare = barePortBind(text);
+  if (bare !== null) throw new UsageError(bare);
   if (text.startsWith("fd://")) {
     if (!/^fd:\/\/\d+$/.test(text)) {
       throw new UsageError(
@@ -170,7 +191,12 @@ export function parseArgs(argv: string[], host: CliHost): Args {
     gracefulTimeout: 30,
     maxRequests: 0,
     maxRequestsJitter: 0,
+    maxWorkerRss: 0,
+    maxWorkerLifetime: 0,
+    maxWorkerLifetimeJitter: null,
+    reloadMode: "all",
     reload: false,
+    pidFile: null,
     pythonpath: [],
     metrics: null,
     timeoutStacks: false,
@@ -231,6 +257,7 @@ export function parseArgs(argv: string[], host: CliHost): Args {
     else if (arg === "--reload") args.reload = true;
     else if (arg === "--timeout-stacks") args.timeoutStacks = true;
     else if (arg === "--host") args.host = next();
+    else if (arg === "--pid") args.pidFile = next();
     else if (arg === "--pythonpath") args.pythonpath.push(next());
     else if (arg === "--port" || arg === "-p") {
       args.port = parsePort(next(), "--port");
@@ -246,7 +273,20 @@ export function parseArgs(argv: string[], host: CliHost): Args {
     } else if (arg === "--timeout" || arg === "-t") args.timeout = seconds();
     else if (arg === "--graceful-timeout") args.gracefulTimeout = seconds();
     else if (arg === "--max-requests") args.maxRequests = count();
-    else if (arg === "--max-requests-jitter") {
+    else if (arg === "--max-worker-rss") args.maxWorkerRss = count();
+    else if (arg === "--max-worker-lifetime") {
+      args.maxWorkerLifetime = seconds();
+    } else if (arg === "--max-worker-lifetime-jitter") {
+      args.maxWorkerLifetimeJitter = seconds();
+    } else if (arg === "--reload-mode") {
+      const mode = next();
+      if (mode !== "all" && mode !== "rolling") {
+        throw new UsageError(
+          `--reload-mode must be all or rolling, got ${JSON.stringify(mode)}`,
+        );
+      }
+      args.reloadMode = mode;
+    } else if (arg === "--max-requests-jitter") {
       args.maxRequestsJitter = count();
     } else if (arg === "--forwarded-allow-ips") {
       args.options.forwardedAllowIps = ipList(next());
@@ -277,7 +317,12 @@ export function parseArgs(argv: string[], host: CliHost): Args {
     } else if (logFlagOrUsage(arg, next, args)) {
       // --access-log* , --error-logfile, --max-concurrency
     } else if (arg.startsWith("-")) {
-      throw new UsageError(`unknown option ${JSON.stringify(arg)}`);
+      const near = closestOption(arg, USAGE);
+      throw new UsageError(
+        `unknown option ${JSON.stringify(arg)}${
+          near === null ? "" : `; did you mean ${near}?`
+        }`,
+      );
     } else if (args.spec === null) args.spec = arg;
     else throw new UsageError(`unexpected argument ${JSON.stringify(arg)}`);
   }

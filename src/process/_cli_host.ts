@@ -23,6 +23,14 @@ export interface CliHost {
   exit(code: number): never;
   /** Calls `handler` on SIGINT and SIGTERM. */
   onSignal(handler: () => void): void;
+  /** The parent's process id (live: it changes if the parent dies). */
+  ppid(): number;
+  /** Sends SIGTERM to this process (its own handlers then stop it). */
+  terminateSelf(): void;
+  /** Writes a small file (the --pid file). */
+  writeText(path: string, text: string): void;
+  /** Removes a file; quiet when missing. */
+  removeFile(path: string): void;
   /**
    * Calls `handler` on the signals that reopen the log files: SIGUSR1
    * (logrotate) and SIGWINCH (the supervisor's forward of it, and USR1's

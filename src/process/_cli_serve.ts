@@ -244,6 +244,11 @@ export async function supervise(
       gracefulTimeout: args.gracefulTimeout,
       maxRequests: args.maxRequests,
       maxRequestsJitter: args.maxRequestsJitter,
+      maxWorkerRss: args.maxWorkerRss,
+      maxWorkerLifetime: args.maxWorkerLifetime,
+      maxWorkerLifetimeJitter: args.maxWorkerLifetimeJitter ??
+        args.maxWorkerLifetime / 10,
+      reloadMode: args.reloadMode,
       reloadDir,
       metrics: args.metrics !== null,
       timeoutStacks: args.timeoutStacks,

@@ -7,6 +7,7 @@ import type { CliHost } from "./_cli_host.ts";
 import type { ChildHandle, ProcessHost } from "./_process_host.ts";
 import type { WorkerMessage } from "./_worker_protocol.ts";
 import type { WorkerSide } from "./_worker.ts";
+import { denoWorkerArgs } from "./_deno_worker_args.ts";
 
 // The few Deno APIs used here, declared so that no Deno types are needed.
 interface DenoChild {
@@ -46,6 +47,8 @@ interface DenoGlobal {
   memoryUsage(): { rss: number };
   lstatSync(path: string): { isSocket: boolean | null };
   readTextFileSync(path: string): string;
+  writeTextFileSync(path: string, text: string): void;
+  kill(pid: number, signal: string): void;
   makeTempDirSync(options: { prefix: string; dir?: string }): string;
   removeSync(path: string, options: { recursive: boolean }): void;
   openSync(
@@ -135,6 +138,33 @@ function removeSocket(path: string): void {
   }
 }
 
+/** The parent's own argv (Linux), to start workers with its flags. */
+function cmdline(): string[] | null {
+  try {
+    const text = Deno.readTextFileSync("/proc/self/cmdline");
+    return text.split("\0").slice(0, -1);
+  } catch {
+    return null;
+  }
+}
+
+/** deno.json or deno.jsonc in the working directory or above, or null. */
+function findConfig(): string | null {
+  for (let dir = Deno.cwd(); dir !== "";) {
+    for (const name of ["deno.json", "deno.jsonc"]) {
+      try {
+        Deno.statSync(`${dir}/${name}`);
+        return `${dir}/${name}`;
+      } catch {
+        // Not here.
+      }
+    }
+    const up = dir.replace(/\/[^/]*$/, "");
+    dir = up === dir ? "" : up;
+  }
+  return null;
+}
+
 const supervisorHost: ProcessHost = {
   inspector: "start",
   freePortSync() {
@@ -150,14 +180,13 @@ const supervisorHost: ProcessHost = {
     const child = new Deno.Command(Deno.execPath(), {
       // This same command, as a worker; -A because the parent, which may
       // start processes (--allow-run), could grant itself anything anyway.
-      args: [
-        "run",
-        "-A",
-        "--unstable-net",
-        ...inspect,
-        Deno.mainModule,
-        ...Deno.args,
-      ],
+      args: denoWorkerArgs({
+        cmdline: cmdline(),
+        args: Deno.args,
+        mainModule: Deno.mainModule,
+        configFile: findConfig(),
+        extraFlags: inspect,
+      }),
       env,
       stdin: "null",
       stdout: "piped",
@@ -321,6 +350,16 @@ const denoHost: CliHost = {
       return true;
     } catch {
       return false;
+    }
+  },
+  ppid: () => Deno.ppid,
+  terminateSelf: () => Deno.kill(Deno.pid, "SIGTERM"),
+  writeText: (path, text) => Deno.writeTextFileSync(path, text),
+  removeFile(path) {
+    try {
+      Deno.removeSync(path, { recursive: false });
+    } catch {
+      // Already gone.
     }
   },
   removeSocket,

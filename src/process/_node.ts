@@ -11,6 +11,7 @@ import type {
 } from "./_process_host.ts";
 import type { WorkerMessage } from "./_worker_protocol.ts";
 import type { WorkerSide } from "./_worker.ts";
+import { type WatchFs, watchTree } from "./_watch_node.ts";
 
 // The few Node APIs used here, declared so that no Node types are needed.
 interface NodeProcess {
@@ -36,7 +37,7 @@ interface NodeFs {
   unlinkSync(path: string): void;
   readFileSync(path: string, encoding: "utf8"): string;
   readFileSync(path: string): Uint8Array;
-  writeFileSync(path: string, data: Uint8Array): void;
+  writeFileSync(path: string, data: Uint8Array | string): void;
   mkdtempSync(prefix: string): string;
   rmSync(path: string, options: { recursive: boolean; force: boolean }): void;
   openSync(path: string, flags: string): number;
@@ -48,11 +49,6 @@ interface NodeFs {
     length: number,
     position: number,
   ): number;
-  watch(
-    dir: string,
-    options: { recursive: boolean },
-    listener: (event: string, file: string | null) => void,
-  ): { close(): void };
 }
 interface NodeOs {
   tmpdir(): string;
@@ -99,7 +95,7 @@ async function nodeModule<T>(name: string): Promise<T> {
   const mod = await import(name) as { default?: T };
   return (mod.default ?? mod) as T;
 }
-let fs!: NodeFs;
+let fs!: NodeFs & WatchFs;
 
 /** Removes `path` if it is a unix socket (never a file or a folder). */
 function removeSocket(path: string): void {
@@ -114,7 +110,7 @@ let net!: NodeNet;
 /** Loads node:fs, node:os and node:net (no top-level await: CommonJS). */
 export async function loadNodeModules(): Promise<void> {
   [fs, os, net] = await Promise.all([
-    nodeModule<NodeFs>("node:fs"),
+    nodeModule<NodeFs & WatchFs>("node:fs"),
     nodeModule<NodeOs>("node:os"),
     nodeModule<NodeNet>("node:net"),
   ]);
@@ -150,14 +146,7 @@ export function nodeFiles(): Omit<ProcessHost, "spawn"> {
       ),
     remove: (path) => fs.rmSync(path, { recursive: true, force: true }),
     removeSocket,
-    watch(dir, onChange) {
-      const watcher = fs.watch(
-        dir,
-        { recursive: true },
-        (_event, file) => onChange(file ?? ""),
-      );
-      return () => watcher.close();
-    },
+    watch: (dir, onChange) => watchTree(fs, dir, onChange),
   };
 }
 
@@ -241,6 +230,10 @@ export function nodeCliHost(
     cwd: () => proc.cwd(),
     env: (name) => proc.env[name],
     exists: (path) => fs.existsSync(path),
+    ppid: () => proc.ppid,
+    terminateSelf: () => proc.kill(proc.pid, "SIGTERM"),
+    writeText: (path, text) => fs.writeFileSync(path, text),
+    removeFile: (path) => fs.rmSync(path, { recursive: false, force: true }),
     removeSocket,
     cores: () => os.availableParallelism?.() ?? os.cpus().length,
     exit: (code) => proc.exit(code),

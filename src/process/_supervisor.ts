@@ -7,6 +7,12 @@
 // application. Each worker's record, heartbeat deadline and crash back-off
 // are in _supervisor_workers.ts; `--reload`'s watcher in _reload_watch.ts.
 import type { KillSignal, ProcessHost } from "./_process_host.ts";
+import {
+  lifetimeEnd,
+  recycleReason,
+  type RecycleSettings,
+} from "./_recycle.ts";
+import { ROLLING, Rolling } from "./_rolling_reload.ts";
 import { watchSources } from "./_reload_watch.ts";
 import { reopenLogFiles } from "../runtime/logging.ts";
 import {
@@ -29,7 +35,7 @@ import {
 } from "./_worker_protocol.ts";
 
 /** The supervisor's settings (seconds as the command line has them). */
-export interface SupervisorSettings {
+export interface SupervisorSettings extends RecycleSettings {
   workers: number;
   binds: Bind[];
   timeout: number;
@@ -38,6 +44,8 @@ export interface SupervisorSettings {
   maxRequestsJitter: number;
   /** The folder to watch for `--reload`, or null. */
   reloadDir: string | null;
+  /** `--reload-mode`: all new workers at once, or one at a time. */
+  reloadMode: "all" | "rolling";
   /** Workers report metrics (--metrics). */
   metrics?: boolean;
   /** Deno: start workers with an inspector, for --timeout's stack. */
@@ -72,6 +80,7 @@ export class Supervisor {
   #bootFailures = 0;
   #backoff = new CrashBackoff();
   #stopping = false;
+  #rolling = new Rolling();
   #exitCode = 0;
   #done!: (code: number) => void;
   #tick: ReturnType<typeof setInterval> | null = null;
@@ -186,6 +195,16 @@ export class Supervisor {
   /** New workers with freshly imported code; the old retire once they listen. */
   reload(why: string): void {
     if (this.#stopping) return;
+    if (this.#s.reloadMode === "rolling") {
+      const old = this.#rolling.start(this.#workers);
+      this.#log(
+        `wsgi: ${why}: rolling reload; replacing ${old} worker(s) one at a time`,
+      );
+      for (const w of this.#workers) {
+        if (this.#rolling.wants(w)) this.#recycle(w, ROLLING);
+      }
+      return;
+    }
     if (this.#reloading !== 0) {
       // A reload onto a reload: the newest generation wins.
       for (const w of this.#workers) {
@@ -229,6 +248,7 @@ export class Supervisor {
   #maintain(why: string): void {
     if (this.#stopping) return;
     let missing = this.#target - this.#active().length - this.#pending;
+    missing = this.#rolling.limit(missing, this.#workers);
     for (; missing > 0; missing--) this.#spawn(why);
   }
 
@@ -264,6 +284,7 @@ export class Supervisor {
         inspectPort = undefined;
       }
     }
+    w.lifetimeEnd = lifetimeEnd(this.#s, w.spawnedAt);
     w.handle = h.spawn({ [WORKER_ENV]: JSON.stringify(config) }, {
       message: (m) => this.#message(w, m),
       exit: (code, signal) => this.#exited(w, code, signal),
@@ -272,7 +293,7 @@ export class Supervisor {
     this.#workers.add(w);
     this.#log(
       `wsgi: worker ${w.pid} booting (${
-        replaces ? `to replace ${replaces.pid}, --max-requests` : why
+        replaces ? `to replace ${replaces.pid}, ${replaces.retireWhy}` : why
       })`,
     );
   }
@@ -285,17 +306,33 @@ export class Supervisor {
       this.#bootFailures = 0;
       this.#log(`wsgi: worker ${w.pid} listening`);
       if (w.replaces !== null) {
-        this.#retire(w.replaces, "max-requests; its replacement listens");
+        this.#retire(
+          w.replaces,
+          `${w.replaces.retireWhy}; its replacement listens`,
+        );
       }
       this.#settle();
+      if (this.#rolling.done(this.#workers)) {
+        this.#log(
+          `wsgi: rolling reload done; ${this.#target} worker(s) replaced`,
+        );
+      }
+      this.#maintain("rolling reload");
     } else if (m.t === "retire") {
       if (w.retireWanted || w.state === "retiring") return;
-      w.retireWanted = true;
       this.#log(
         `wsgi: worker ${w.pid} served ${m.requests} requests (--max-requests): replacing it`,
       );
-      this.#maintain("--max-requests");
+      this.#recycle(w, "max-requests");
     }
+  }
+
+  /** Starts a replacement; `w` retires once it listens. */
+  #recycle(w: Worker, why: string): void {
+    if (w.retireWanted || w.state === "retiring") return;
+    w.retireWanted = true;
+    w.retireWhy = why;
+    this.#maintain(why);
   }
 
   /** After a worker listens: the first "Serving" line, a finished reload. */
@@ -359,8 +396,14 @@ export class Supervisor {
 
   /** The heartbeat check (gunicorn's murder_workers). */
   #check(): void {
-    if (this.#s.timeout <= 0) return;
     const now = Date.now();
+    for (const w of this.#workers) {
+      const why = recycleReason(w, now, this.#s, (p) => this.#host.readText(p));
+      if (why === null) continue;
+      this.#log(`wsgi: worker ${w.pid} reached ${why}: replacing it`);
+      this.#recycle(w, why.slice(0, why.indexOf(":")));
+    }
+    if (this.#s.timeout <= 0) return;
     for (const w of this.#workers) {
       if (!timedOut(w, now, this.#s.timeout)) continue;
       w.ending = "timeout";
@@ -419,6 +462,15 @@ export class Supervisor {
       return this.#finishIfIdle();
     }
     if (w.state === "booting") {
+      if (w.replaces?.retireWhy === ROLLING) {
+        // A rolling reload onto code that does not boot: the workers not
+        // yet replaced keep serving the old code.
+        const kept = this.#rolling.abandon(this.#workers);
+        this.#log(
+          `wsgi: worker ${w.pid} failed to boot (${how}): rolling reload abandoned, ${kept} old worker(s) keep serving`,
+        );
+        return this.#maintain("reload abandoned");
+      }
       if (w.gen === this.#reloading) {
         // A reload onto code that does not boot: keep the old workers.
         this.#log(

@@ -12,10 +12,17 @@ export interface Worker {
   state: "booting" | "listening" | "retiring";
   spawnedAt: number;
   lastBeat: number;
-  /** Asked to retire (max-requests) once its replacement listens. */
+  /** Asked to retire once its replacement listens (recycled). */
   retireWanted: boolean;
-  /** The worker this one replaces (max-requests). */
+  /** Why it is recycled (--max-requests, --max-worker-rss...). */
+  retireWhy: string | null;
+  /** The worker this one replaces (recycling). */
   replaces: Worker | null;
+  /** When --max-worker-lifetime ends it (0: never). */
+  lifetimeEnd: number;
+  /** Memory samples over --max-worker-rss in a row, and the last one's time. */
+  rssOver: number;
+  rssSampledAt: number;
   /** Why the supervisor ended it, for the exit line. */
   ending: string | null;
   scoreboard: string;
@@ -44,7 +51,11 @@ export function newWorker(
     spawnedAt: now,
     lastBeat: now,
     retireWanted: false,
+    retireWhy: null,
     replaces,
+    lifetimeEnd: 0,
+    rssOver: 0,
+    rssSampledAt: 0,
     ending: null,
     scoreboard,
     killTimer: null,
@@ -61,6 +72,7 @@ export function workerConfig(
   s: {
     binds: Bind[];
     timeout: number;
+    gracefulTimeout: number;
     maxRequests: number;
     maxRequestsJitter: number;
   },
@@ -77,6 +89,9 @@ export function workerConfig(
       : 1000,
     maxRequests: s.maxRequests > 0 ? s.maxRequests + jitter : 0,
     scoreboard,
+    // Up to 1 s (it ends sooner once quiet), within half the graceful
+    // timeout, so that requests in flight still have time after it.
+    drainMs: Math.min(1000, s.gracefulTimeout * 500),
     multiprocess,
   };
 }

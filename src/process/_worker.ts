@@ -184,7 +184,17 @@ export async function runWorker(
     }
     side.send({ t: "listening" });
     await stopped;
-    await Promise.all(servers.map((s) => s.shutdown()));
+    await Promise.all(
+      servers.map((s) =>
+        s.shutdown({
+          // Only where the worker can stop accepting at once (Node's shared
+          // socket): with SO_REUSEPORT (Deno, Bun) a draining worker would
+          // still take new connections, and serve the old code after a
+          // reload is done.
+          drainMs: side.reusePort ? 0 : config.drainMs,
+        })
+      ),
+    );
     return 0;
   } finally {
     clearInterval(beat);

@@ -23,6 +23,11 @@ export interface WorkerConfig {
   maxRequests: number;
   /** Where to write the request being served (for the timeout's log). */
   scoreboard: string;
+  /**
+   * How long a stopping worker drains keep-alive connections (each
+   * response then says `Connection: close`) before it closes idle ones.
+   */
+  drainMs: number;
   /** `wsgi.multiprocess`: more than one worker serves. */
   multiprocess: boolean;
   /** Write `<scoreboard>.metrics` reports (--metrics). */

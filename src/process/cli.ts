@@ -12,6 +12,7 @@ import { accessLogOptions } from "../runtime/_access_log_options.ts";
 import { errorLogFile, openLogFile } from "../runtime/_log_files.ts";
 import { type Args, parseArgs, USAGE } from "./_cli_args.ts";
 import { loadApp } from "./_cli_app.ts";
+import { startPidWatch } from "./_cli_pid.ts";
 import type { CliHost } from "./_cli_host.ts";
 import { serveHere, supervise, work } from "./_cli_serve.ts";
 import { WORKER_ENV } from "./_worker_protocol.ts";
@@ -123,10 +124,21 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   }
   const supervised = args.workers !== null || args.reload ||
-    args.maxRequests > 0;
-  return supervised
-    ? await supervise(args, host, options)
-    : await serveHere(args, host, options);
+    args.maxRequests > 0 || args.maxWorkerRss > 0 || args.maxWorkerLifetime > 0;
+  let watch;
+  try {
+    watch = startPidWatch(host, args.pidFile, (line) => console.error(line));
+  } catch (error) {
+    console.error(`wsgi: ${(error as Error).message}`);
+    return 2;
+  }
+  try {
+    return supervised
+      ? await supervise(args, host, options)
+      : await serveHere(args, host, options);
+  } finally {
+    watch.end();
+  }
 }
 
 /** Runs {@linkcode main} with the process's arguments and exits with its code. */

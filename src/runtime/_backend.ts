@@ -23,6 +23,8 @@ export interface Backend {
   finished: Promise<void>;
   /** Graceful shutdown. */
   shutdown(): Promise<void>;
+  /** Drains for up to `maxMs` (see _drain.ts); shutdown() follows. */
+  drain(maxMs: number): Promise<void>;
 }
 
 /**
@@ -33,6 +35,7 @@ export function stoppableBackend(
   hostname: string,
   port: number,
   stop: () => Promise<void>,
+  drain: (maxMs: number) => Promise<void>,
 ): Backend {
   let done!: () => void;
   const finished = new Promise<void>((resolve) => (done = resolve));
@@ -45,6 +48,7 @@ export function stoppableBackend(
       stopping ??= stop().then(done);
       return stopping;
     },
+    drain,
   };
 }
 
@@ -184,5 +188,6 @@ export function flushingBackend(
     port: backend.port,
     finished,
     shutdown: () => backend.shutdown().finally(flush),
+    drain: (maxMs) => backend.drain(maxMs),
   };
 }

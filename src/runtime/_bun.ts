@@ -19,6 +19,7 @@ import {
 import { appendOps } from "./_log_files.ts";
 import { gateFor } from "../core/_overload.ts";
 import { fdStderr, flushFdStderr } from "./_stderr_fd.ts";
+import { closing, Drain } from "./_drain.ts";
 
 // The few Bun APIs used here, declared so that no Bun type package is
 // needed to type-check or to consume the published types.
@@ -95,6 +96,7 @@ export const listen: Listen = async (host, port, app, options) => {
   // Bun refuses more than 198 fields or 16 KiB of head itself (431);
   // header limits given explicitly are counted when stricter (headGuard).
   const guard = headGuard(options, 198, 16 * 1024);
+  const drain = new Drain();
   let boundPort = port;
   // "unix:/path": a unix socket; SERVER_NAME is its path, as in gunicorn.
   const unix = host.startsWith("unix:") ? host.slice(5) : null;
@@ -162,12 +164,21 @@ export const listen: Listen = async (host, port, app, options) => {
         };
       };
       facts.gate = gate;
+      if (drain.active) {
+        drain.note();
+        return closing(answer(app, options, log, body, facts, guard, lift));
+      }
       return answer(app, options, log, body, facts, guard, lift);
     },
   });
   boundPort = server.port ?? 0;
   // stop() closes idle keep-alive connections at once and resolves when
   // the requests in flight have finished.
-  const backend = stoppableBackend(host, boundPort, () => server.stop());
+  const backend = stoppableBackend(
+    host,
+    boundPort,
+    () => server.stop(),
+    (maxMs) => drain.run(maxMs),
+  );
   return flushingBackend(backend, flushFdStderr);
 };

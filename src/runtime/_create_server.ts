@@ -116,9 +116,13 @@ export function createServer(
       await ready;
       await backend!.finished;
     },
-    shutdown(): Promise<void> {
+    shutdown(how: { drainMs?: number } = {}): Promise<void> {
+      const drainMs = how.drainMs ?? 0;
       closing ??= ready.then(
-        () => backend!.shutdown(),
+        async () => {
+          if (drainMs > 0) await backend!.drain(drainMs);
+          await backend!.shutdown();
+        },
         () => {},
       );
       return closing;

@@ -13,6 +13,7 @@ import { accessLogger, fileLog, flushingBackend } from "./_backend.ts";
 import { denoAppend } from "./_log_file_deno.ts";
 import { gateFor } from "../core/_overload.ts";
 import { LineBatcher } from "../core/_access_log.ts";
+import { closing, Drain } from "./_drain.ts";
 import { badHost, isValidHost } from "../core/_host.ts";
 
 // The few Deno APIs used here, declared so that no Deno type package is
@@ -226,6 +227,7 @@ export const listen: Listen = (host, port, app, options) => {
   // here when stricter than Deno's own (128 fields, 64 KiB: measured, 400
   // above), which are the defaults' stand-ins (see headGuard).
   const guard = headGuard(options, 128, 64 * 1024);
+  const drain = new Drain();
   let bound: DenoAddr = { hostname: host, port };
   // "unix:/path": a unix socket; SERVER_NAME is its path, as in gunicorn.
   const unix = host.startsWith("unix:") ? host.slice(5) : null;
@@ -274,6 +276,10 @@ export const listen: Listen = (host, port, app, options) => {
     // A short body goes to Deno as text: the same bytes on the wire,
     // without the copy Deno makes of every Uint8Array body.
     facts.gate = gate;
+    if (drain.active) {
+      drain.note();
+      return closing(answer(app, options, log, body, facts, guard, null, true));
+    }
     return answer(app, options, log, body, facts, guard, null, true);
   });
   const backend: Backend = {
@@ -281,6 +287,7 @@ export const listen: Listen = (host, port, app, options) => {
     port: server.addr.port ?? 0,
     finished: server.finished,
     shutdown: () => server.shutdown(),
+    drain: (maxMs) => drain.run(maxMs),
   };
   return Promise.resolve(flushingBackend(backend, flushStderr));
 };

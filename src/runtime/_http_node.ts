@@ -15,7 +15,7 @@ export interface NodeRequest extends AsyncIterable<Uint8Array> {
 }
 export interface NodeResponse {
   writeHead(code: number, reason: string, headers: string[]): void;
-  write(chunk: Uint8Array): boolean;
+  write(chunk: Uint8Array, callback?: () => void): boolean;
   end(chunk?: Uint8Array): void;
   destroy(error?: unknown): void;
   once(event: "drain" | "close", listener: () => void): void;
@@ -44,6 +44,10 @@ export interface NodeServer {
   closeIdleConnections(): void;
   emit(event: string, ...args: unknown[]): boolean;
   maxHeadersCount: number | null;
+}
+/** node:net, for its Server's own close (no idle connections closed). */
+export interface NetModule {
+  Server: { prototype: { close(this: NodeServer): void } };
 }
 export type RequestListener = (req: NodeRequest, res: NodeResponse) => void;
 export interface HttpModule {

@@ -24,6 +24,7 @@ import { badHost } from "../core/_host.ts";
 import {
   type HttpModule,
   type HttpsModule,
+  type NetModule,
   nodeModule,
   type NodeRequest,
   type NodeResponse,
@@ -31,6 +32,7 @@ import {
   type RequestListener,
 } from "./_http_node.ts";
 import { send, type Sent } from "./_send_node.ts";
+import { Drain } from "./_drain.ts";
 import { type Front, listenFront, PROXIED } from "./_front_node.ts";
 import type { ProxyInfo } from "../core/_proxy_protocol.ts";
 import {
@@ -85,6 +87,7 @@ export const listen: Listen = async (host, port, app, options) => {
   const metrics = options.metrics ?? null;
   const scheme = options.cert ? "https" : "http";
   let closing = false;
+  const drain = new Drain();
   // "unix:/path": a unix socket; SERVER_NAME is its path, as in gunicorn.
   const unix = host.startsWith("unix:") ? host.slice(5) : null;
   // "fd://3": a listening socket inherited (systemd socket activation).
@@ -122,7 +125,9 @@ export const listen: Listen = async (host, port, app, options) => {
     if (typeof sent === "number") log?.(facts, out, peer, sent, true);
     else log?.(facts, out, peer, sent.bytes, sent.ok);
     // (The front closes idle connections itself: see Front.close.)
-    if (closing && front === null) server.closeIdleConnections();
+    if (closing && front === null && !drain.active) {
+      server.closeIdleConnections();
+    }
   };
   const respond = (
     res: NodeResponse,
@@ -244,6 +249,7 @@ export const listen: Listen = async (host, port, app, options) => {
     });
   };
   const listener: RequestListener = (req, res) => {
+    if (drain.active) drain.note();
     // Taken here, so that a request's wait includes its turn behind the
     // one ahead on its connection.
     const arrived = timed ? performance.now() : 0;
@@ -269,6 +275,7 @@ export const listen: Listen = async (host, port, app, options) => {
   if (metrics !== null) {
     countClientErrors(server as unknown as ClientErrorSource, metrics);
   }
+  const net = await nodeModule<NetModule>("node:net");
   let front: Front | null = null;
   if (fd !== null || options.proxyProtocol) {
     front = await listenFront(
@@ -315,6 +322,16 @@ export const listen: Listen = async (host, port, app, options) => {
           server.closeIdleConnections();
         }
       }),
+    (maxMs) => {
+      // Every response says Connection: close from now on; the socket
+      // stops accepting at once (net.Server's close: http.Server's would
+      // also close the idle connections, which the drain keeps).
+      // (A front, for fd:// or the PROXY protocol, keeps accepting while
+      // draining, as Deno and Bun do; its close() follows.)
+      closing = true;
+      if (front === null) net.Server.prototype.close.call(server);
+      return drain.run(maxMs);
+    },
   );
   return flushingBackend(backend, flushFdStderr);
 };

@@ -105,6 +105,14 @@ async function stream(
     await more.close();
     const socket = res.socket;
     if (socket !== null && !res.destroyed) {
+      // Node 24.22 holds what was written in this tick until the tick
+      // ends (24.21 did not): ending the socket at once sent nothing, not
+      // even the head. An empty write's callback comes once it is flushed
+      // (no chunk is framed for it: the response stays incomplete).
+      await new Promise<void>((resolve) => {
+        res.write(new Uint8Array(0), resolve);
+        res.once("close", resolve);
+      });
       socket.end();
       // A client that never reads would hold the socket open: drop it.
       const timer = setTimeout(() => socket.destroy(), 5000) as unknown as {
