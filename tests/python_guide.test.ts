@@ -63,8 +63,19 @@ test("docs/python.md: its hello.py served by its wsgi --workers 2 command", {
   let code: number | string | null = "still running";
   child.exited.then((e) => void (code = e.code ?? e.signal));
   try {
-    // Rejects, naming the output, if the CLI exits first or after 90 s.
-    await child.waitFor(/wsgi: 2 worker\(s\) serving/, { ms: 90_000 });
+    // Polled every 50 ms, as before this file used tests/_child.ts: the
+    // port line is on stdout, "serving" on stderr, in either order; and
+    // "reload done" is logged as the old workers are told to retire
+    // (src/process/_supervisor.ts #settle), a moment before they stop.
+    const deadline = Date.now() + 90_000;
+    while (!/wsgi: 2 worker\(s\) serving/.test(child.text())) {
+      assert.equal(code, "still running", `the CLI exited: ${child.text()}`);
+      assert.ok(
+        Date.now() < deadline,
+        `no workers after 90 s: ${child.text()}`,
+      );
+      await sleep(50);
+    }
     const port = Number(/port (\d+)/.exec(child.text())![1]);
     const [hi] = await exchange(
       port,
@@ -84,7 +95,11 @@ test("docs/python.md: its hello.py served by its wsgi --workers 2 command", {
       hello.replace('"Hello, World!"', '"Hello again"'),
     );
     proc.kill(child.pid, "SIGHUP");
-    await child.waitFor(/wsgi: reload done/, { ms: 90_000 });
+    const reloaded = Date.now() + 90_000;
+    while (!/wsgi: reload done/.test(child.text())) {
+      assert.ok(Date.now() < reloaded, `no reload after 90 s: ${child.text()}`);
+      await sleep(50);
+    }
     const [again] = await exchange(
       port,
       "GET / HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n",
