@@ -133,3 +133,26 @@ export function wordApp(word: string): string {
     `  startResponse("200 OK", [["Content-Type", "text/plain"]]);\n` +
     `  return [new TextEncoder().encode(${JSON.stringify(word)})];\n}\n`;
 }
+
+/** How a CLI that ends by itself ended, and what it printed. */
+export interface Finished {
+  /** Its exit code or signal; undefined if it ran 15 s (then killed). */
+  code: number | string | void;
+  /** Its stderr, trimmed, a line each. */
+  err: string[];
+  out: string;
+}
+
+/** Runs a CLI that must end by itself (stopped by pid after 15 s). */
+export async function finish(
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<Finished> {
+  const cli = startCli(args, env);
+  try {
+    const code = await Promise.race([cli.exited, sleep(15000)]);
+    return { code, err: cli.stderr().trim().split("\n"), out: cli.stdout() };
+  } finally {
+    await cleanup(cli);
+  }
+}

@@ -20,6 +20,7 @@ import { join } from "node:path";
 import {
   alive,
   cleanup,
+  finish,
   proc,
   ROOT,
   serving,
@@ -30,17 +31,6 @@ import {
 import { RUNTIME, sleep, until } from "./_util.ts";
 
 const APP = "tests/fixtures/workers_app.ts:app";
-
-/** Runs a CLI that must end by itself; its exit code and output. */
-async function finish(args: string[]) {
-  const cli = startCli(args);
-  try {
-    const code = await Promise.race([cli.exited, sleep(15000)]);
-    return { code, err: cli.stderr().trim().split("\n"), out: cli.stdout() };
-  } finally {
-    await cleanup(cli);
-  }
-}
 
 test("--pid FILE: the server's pid, which takes SIGHUP and SIGTERM; removed on exit (one process and --workers)", async () => {
   const dir = mkdtempSync(join(tmpdir(), "wsgi-pid-"));

@@ -8,20 +8,12 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { mkdtempSync, readFileSync, renameSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import { makeServer, reopenLogFiles } from "../mod.ts";
 import { exchange, get } from "./_raw_http.ts";
 import { sleep, within } from "./_util.ts";
 import { startChild } from "./_child.ts";
-
-const g = globalThis as Record<string, unknown>;
-const proc = g.process as {
-  execPath: string;
-  env: Record<string, string>;
-  kill(pid: number, signal: string | number): void;
-};
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
+import { cliCommand, proc, ROOT } from "./_cli_proc.ts";
 
 const hello = (
   _e: unknown,
@@ -70,19 +62,6 @@ test("one process: reopenLogFiles() after a move: each line in exactly one file"
   );
   rmSync(dir, { recursive: true, force: true });
 });
-
-/** The command that runs the CLI on this runtime, from the repo root. */
-function cliCommand(): [string, string[]] {
-  if (typeof g.Deno === "object") {
-    return [(g.Deno as { execPath(): string }).execPath(), [
-      "run",
-      "-A",
-      "mod.ts",
-    ]];
-  }
-  if (typeof g.Bun === "object") return [proc.execPath, ["mod.ts"]];
-  return [proc.execPath, ["tests/fixtures/node_cli.ts"]];
-}
 
 test("--workers 2: SIGUSR1 after moving the access log, under load: no line lost or doubled", async () => {
   const dir = mkdtempSync(join(tmpdir(), "wsgi-rotate-"));

@@ -7,86 +7,30 @@
 // its stack). Every process is stopped by pid; every loop is bounded.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { type ChildProcess, spawn } from "node:child_process";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { exchange, get } from "./_raw_http.ts";
 import { parseExposition, type Sample, total } from "./_prom_parse.ts";
 import { RUNTIME, sleep } from "./_util.ts";
+import {
+  alive,
+  cleanup as killAll,
+  type Cli as Proc,
+  proc,
+  startCli as startProc,
+} from "./_cli_proc.ts";
 
 const g = globalThis as Record<string, unknown>;
-const proc = g.process as {
-  execPath: string;
-  env: Record<string, string>;
-  kill(pid: number, signal: string | number): void;
-};
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
 const APP = "tests/fixtures/workers_app.ts:app";
 const REQUESTS = "wsgi_http_server_requests_total";
 
-function command(): [string, string[]] {
-  if (RUNTIME === "deno") {
-    return [(g.Deno as { execPath(): string }).execPath(), [
-      "run",
-      "-A",
-      "mod.ts",
-    ]];
-  }
-  if (RUNTIME === "bun") return [proc.execPath, ["mod.ts"]];
-  return [proc.execPath, ["tests/fixtures/node_cli.ts"]];
-}
-
-interface Cli {
-  child: ChildProcess;
+/** A running CLI; `log()` is its stdout and stderr. */
+interface Cli extends Proc {
   log(): string;
-  exited: Promise<unknown>;
-  wait(re: RegExp, ms?: number): Promise<RegExpExecArray>;
 }
 
+/** Starts the CLI serving APP, without the access log. */
 function startCli(args: string[]): Cli {
-  const [cmd, base] = command();
-  const child = spawn(cmd, [...base, APP, "-q", ...args], {
-    cwd: ROOT,
-    env: { ...proc.env, NO_COLOR: "1" },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let log = "";
-  let done = false;
-  for (const s of [child.stdout!, child.stderr!]) {
-    s.setEncoding("utf8");
-    s.on("data", (d: string) => void (log += d));
-  }
-  const exited = new Promise((resolve) =>
-    child.once("close", (code, signal) => {
-      done = true;
-      resolve(code ?? signal);
-    })
-  );
-  return {
-    child,
-    log: () => log,
-    exited,
-    async wait(re, ms = 15000) {
-      const deadline = Date.now() + ms;
-      for (;;) {
-        const m = re.exec(log);
-        if (m) return m;
-        if (done || Date.now() > deadline) {
-          throw new Error(`never matched ${re}; log: ${log.slice(-3000)}`);
-        }
-        await sleep(25);
-      }
-    },
-  };
-}
-
-function alive(pid: number): boolean {
-  try {
-    proc.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
+  const cli = startProc([APP, "-q", ...args]);
+  return { ...cli, log: () => cli.stdout() + cli.stderr() };
 }
 
 /**
@@ -94,23 +38,13 @@ function alive(pid: number): boolean {
  * after 3 s) and SIGKILLs every worker it started that is left, by pid.
  */
 async function cleanup(cli: Cli): Promise<void> {
-  if (alive(cli.child.pid!)) {
+  if (alive(cli.pid)) {
     try {
-      proc.kill(cli.child.pid!, "SIGTERM");
+      proc.kill(cli.pid, "SIGTERM");
     } catch { /* gone */ }
     await Promise.race([cli.exited, sleep(3000)]);
   }
-  const pids = [...cli.log().matchAll(/worker (\d+) booting/g)].map((m) =>
-    Number(m[1])
-  );
-  for (const pid of [cli.child.pid!, ...pids]) {
-    if (alive(pid)) {
-      try {
-        proc.kill(pid, "SIGKILL");
-      } catch { /* gone */ }
-    }
-  }
-  await Promise.race([cli.exited, sleep(5000)]);
+  await killAll(cli);
 }
 
 /** Starts the CLI; its app port and metrics port once it serves. */

@@ -26,6 +26,7 @@ import { sleep, within } from "./_util.ts";
 import { spawn } from "node:child_process";
 import { createServer as netServer } from "node:net";
 import { parseProxyHeader } from "../src/core/_proxy_protocol.ts";
+import { cleanup, proc, startCli } from "./_cli_proc.ts";
 
 const KEYS = [
   "REMOTE_ADDR",
@@ -336,20 +337,7 @@ test("the parser: prefixes wait for more, other bytes are plain HTTP", () => {
 });
 
 test("the CLI: --proxy-protocol and --proxy-allow-from reach every worker", async () => {
-  const g = globalThis as Record<string, unknown>;
-  const proc = g.process as {
-    execPath: string;
-    env: Record<string, string>;
-    kill(pid: number, signal: string): void;
-  };
-  const cmd = typeof g.Deno === "object"
-    ? [(g.Deno as { execPath(): string }).execPath(), "run", "-A", "mod.ts"]
-    : typeof g.Bun === "object"
-    ? [proc.execPath, "mod.ts"]
-    : [proc.execPath, "tests/fixtures/node_cli.ts"];
-  const root = new URL("..", import.meta.url).pathname;
-  const child = spawn(cmd[0], [
-    ...cmd.slice(1),
+  const cli = startCli([
     "--workers",
     "2",
     "--port",
@@ -358,18 +346,9 @@ test("the CLI: --proxy-protocol and --proxy-allow-from reach every worker", asyn
     "--proxy-allow-from",
     "127.0.0.0/8",
     "tests/fixtures/remote_app.ts:app",
-  ], { cwd: root, env: { ...proc.env, NO_COLOR: "1" } });
-  let out = "";
-  child.stdout!.on("data", (d) => void (out += d));
-  child.stderr!.on("data", (d) => void (out += d));
-  const exited = new Promise((resolve) => child.once("close", resolve));
+  ]);
   try {
-    const deadline = Date.now() + 20000;
-    let m: RegExpExecArray | null = null;
-    while (!(m = /port (\d+) \(http/.exec(out)) && Date.now() < deadline) {
-      await sleep(25);
-    }
-    assert.ok(m, out);
+    const m = await cli.wait(/port (\d+) \(http/, 20000);
     const port = Number(m[1]);
     for (let i = 0; i < 4; i++) {
       const conn = await connect(port);
@@ -386,15 +365,10 @@ test("the CLI: --proxy-protocol and --proxy-allow-from reach every worker", asyn
         conn.destroy();
       }
     }
-    proc.kill(child.pid!, "SIGTERM");
-    assert.equal(await within(exited, 15000, "the CLI's stop"), 0);
+    proc.kill(cli.pid, "SIGTERM");
+    assert.equal(await within(cli.exited, 15000, "the CLI's stop"), 0);
   } finally {
-    if (child.exitCode === null) proc.kill(child.pid!, "SIGKILL");
-    for (const w of out.matchAll(/worker (\d+) booting/g)) {
-      try {
-        proc.kill(Number(w[1]), "SIGKILL");
-      } catch { /* gone */ }
-    }
+    await cleanup(cli);
   }
 });
 

@@ -5,7 +5,7 @@
 // TypeScript block type-checked against the sources.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import {
   existsSync,
   mkdtempSync,
@@ -14,18 +14,13 @@ import {
   writeFileSync,
 } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import { exchange } from "./_raw_http.ts";
 import { latin1, RUNTIME, sleep } from "./_util.ts";
+import { startChild } from "./_child.ts";
+import { cliCommand, proc, ROOT } from "./_cli_proc.ts";
 
 const g = globalThis as Record<string, unknown>;
-const proc = g.process as {
-  execPath: string;
-  env: Record<string, string>;
-  kill(pid: number, signal: string): void;
-};
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
 const guide = readFileSync(join(ROOT, "docs", "python.md"), "utf8");
 const block = (lang: string): string[] =>
   [...guide.matchAll(new RegExp("```" + lang + "\\n([\\s\\S]*?)```", "g"))]
@@ -44,19 +39,6 @@ const skip = !pyodide
   ? "python3-flask is not installed (apt-get install python3-flask)"
   : false;
 
-/** The guide's `npx wsgi ...` as this runtime runs the CLI. */
-function cliCommand(line: string): [string, string[]] {
-  const args = line.replace(/^npx wsgi /, "").split(/\s+/);
-  if (RUNTIME === "deno") {
-    const deno = (g.Deno as { execPath(): string }).execPath();
-    return [deno, ["run", "-A", join(ROOT, "mod.ts"), ...args]];
-  }
-  if (RUNTIME === "bun") {
-    return [proc.execPath, [join(ROOT, "mod.ts"), ...args]];
-  }
-  return [proc.execPath, [join(ROOT, "tests/fixtures/node_cli.ts"), ...args]];
-}
-
 // Four Pyodide boots (two workers, twice): seconds each, more on a busy
 // machine, so this test has its own bound instead of the suites' 30 s.
 test("docs/python.md: its hello.py served by its wsgi --workers 2 command", {
@@ -70,30 +52,31 @@ test("docs/python.md: its hello.py served by its wsgi --workers 2 command", {
   assert.ok(line, "the guide has its wsgi --workers 2 line");
   const dir = mkdtempSync(join(tmpdir(), "wsgi-python-guide-"));
   writeFileSync(join(dir, "hello.py"), hello);
-  const [cmd, args] = cliCommand(line);
-  const child = spawn(cmd, [...args, "--port", "0"], {
+  // The guide's `npx wsgi ...` as this runtime runs the CLI.
+  const [cmd, base] = cliCommand();
+  const args = line.replace(/^npx wsgi /, "").split(/\s+/);
+  const child = startChild(cmd, [...base, ...args, "--port", "0"], {
     cwd: dir,
     env: { ...proc.env, NO_COLOR: "1" },
-    stdio: ["ignore", "pipe", "pipe"],
+    timeout: 240_000,
   });
-  let out = "";
-  child.stdout!.on("data", (d) => void (out += d));
-  child.stderr!.on("data", (d) => void (out += d));
   let code: number | string | null = "still running";
-  const closed = new Promise<void>((resolve) =>
-    child.once("close", (c, signal) => {
-      code = c ?? signal;
-      resolve();
-    })
-  );
+  child.exited.then((e) => void (code = e.code ?? e.signal));
   try {
+    // Polled every 50 ms, as before this file used tests/_child.ts: the
+    // port line is on stdout, "serving" on stderr, in either order; and
+    // "reload done" is logged as the old workers are told to retire
+    // (src/process/_supervisor.ts #settle), a moment before they stop.
     const deadline = Date.now() + 90_000;
-    while (!/wsgi: 2 worker\(s\) serving/.test(out)) {
-      assert.ok(child.exitCode === null, `the CLI exited: ${out}`);
-      assert.ok(Date.now() < deadline, `no workers after 90 s: ${out}`);
+    while (!/wsgi: 2 worker\(s\) serving/.test(child.text())) {
+      assert.equal(code, "still running", `the CLI exited: ${child.text()}`);
+      assert.ok(
+        Date.now() < deadline,
+        `no workers after 90 s: ${child.text()}`,
+      );
       await sleep(50);
     }
-    const port = Number(/port (\d+)/.exec(out)![1]);
+    const port = Number(/port (\d+)/.exec(child.text())![1]);
     const [hi] = await exchange(
       port,
       "GET / HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n",
@@ -111,10 +94,10 @@ test("docs/python.md: its hello.py served by its wsgi --workers 2 command", {
       join(dir, "hello.py"),
       hello.replace('"Hello, World!"', '"Hello again"'),
     );
-    proc.kill(child.pid!, "SIGHUP");
+    proc.kill(child.pid, "SIGHUP");
     const reloaded = Date.now() + 90_000;
-    while (!/wsgi: reload done/.test(out)) {
-      assert.ok(Date.now() < reloaded, `no reload after 90 s: ${out}`);
+    while (!/wsgi: reload done/.test(child.text())) {
+      assert.ok(Date.now() < reloaded, `no reload after 90 s: ${child.text()}`);
       await sleep(50);
     }
     const [again] = await exchange(
@@ -125,14 +108,14 @@ test("docs/python.md: its hello.py served by its wsgi --workers 2 command", {
   } finally {
     // By pid, as tests/supervisor.test.ts does (Deno's child.kill() reports
     // the signal as the outcome).
-    proc.kill(child.pid!, "SIGTERM");
-    await Promise.race([closed, sleep(15_000)]);
-    if (code === "still running") child.kill("SIGKILL");
+    proc.kill(child.pid, "SIGTERM");
+    await Promise.race([child.exited, sleep(15_000)]);
+    if (code === "still running") await child.stop("SIGKILL");
     rmSync(dir, { recursive: true, force: true });
   }
-  assert.equal(code, 0, out);
+  assert.equal(code, 0, child.text());
   // The workers' access log, flushed by the time they stop.
-  assert.match(out, /"POST \/echo HTTP\/1\.1" 200/);
+  assert.match(child.text(), /"POST \/echo HTTP\/1\.1" 200/);
 });
 
 test("docs/python.md: its TypeScript block type-checks", {

@@ -16,6 +16,7 @@ import {
   alive,
   cleanup,
   type Cli,
+  finish,
   proc,
   ROOT,
   serving,
@@ -457,17 +458,6 @@ test("--check-config: 0 for an app, 2 and one line otherwise; hints for a missin
     /^wsgi: cannot import "tests\/fixtures\/workers_app": .*did you mean "tests\/fixtures\/workers_app\.ts"/,
   );
 });
-
-/** Runs a CLI that must end by itself; its code, stderr lines and stdout. */
-async function finish(args: string[], env: Record<string, string> = {}) {
-  const cli = startCli(args, env);
-  try {
-    const code = await Promise.race([cli.exited, sleep(15000)]);
-    return { code, err: cli.stderr().trim().split("\n"), out: cli.stdout() };
-  } finally {
-    await cleanup(cli);
-  }
-}
 
 test("the supervisor's, limits' and proxies' flags are taken; a bad value is one line, exit 2", async () => {
   const ok = await finish([

@@ -8,7 +8,7 @@
 // Every process is stopped by pid.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { type ChildProcess, spawn } from "node:child_process";
+import { spawn } from "node:child_process";
 import { connect as netConnect } from "node:net";
 import {
   existsSync,
@@ -18,19 +18,13 @@ import {
   writeFileSync,
 } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import { connect, exchange, get, RawConnection, text } from "./_raw_http.ts";
 import { sleep } from "./_util.ts";
 import { listenFds } from "../src/process/_systemd.ts";
+import { type Child, run, startChild } from "./_child.ts";
+import { cliCommand, proc, ROOT } from "./_cli_proc.ts";
 
-const g = globalThis as Record<string, unknown>;
-const proc = g.process as {
-  execPath: string;
-  env: Record<string, string>;
-  kill(pid: number, signal: string | number): void;
-};
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
 const APP = "tests/fixtures/workers_app.ts:app";
 const ACTIVATE = "/usr/bin/systemd-socket-activate";
 const PYTHON = "/usr/bin/python3";
@@ -42,41 +36,13 @@ const SKIP = !existsSync(ACTIVATE)
   ? "needs /usr/bin/python3 for the NOTIFY_SOCKET listener"
   : false;
 
-/** The command that runs the CLI on this runtime, from the repo root. */
-function command(): string[] {
-  if (typeof g.Deno === "object") {
-    return [
-      (g.Deno as { execPath(): string }).execPath(),
-      "run",
-      "-A",
-      "mod.ts",
-    ];
-  }
-  if (typeof g.Bun === "object") return [proc.execPath, "mod.ts"];
-  return [proc.execPath, "tests/fixtures/node_cli.ts"];
-}
-
-interface Proc {
-  child: ChildProcess;
-  out(): string;
-  exited: Promise<number | string>;
-}
-
-function run(cmd: string[], env: Record<string, string> = {}): Proc {
-  const child = spawn(cmd[0], cmd.slice(1), {
+/** Starts `cmd` from the repo root (killed after 120 s at the latest). */
+function start(cmd: string[]): Child {
+  return startChild(cmd[0], cmd.slice(1), {
     cwd: ROOT,
-    env: { ...proc.env, NO_COLOR: "1", ...env },
-    stdio: ["ignore", "pipe", "pipe"],
+    env: { ...proc.env, NO_COLOR: "1" },
+    timeout: 120_000,
   });
-  let out = "";
-  child.stdout!.setEncoding("utf8");
-  child.stderr!.setEncoding("utf8");
-  child.stdout!.on("data", (d: string) => void (out += d));
-  child.stderr!.on("data", (d: string) => void (out += d));
-  const exited = new Promise<number | string>((resolve) =>
-    child.once("close", (code, signal) => resolve(code ?? signal ?? "?"))
-  );
-  return { child, out: () => out, exited };
 }
 
 async function waitFor<T>(
@@ -94,14 +60,14 @@ async function waitFor<T>(
 }
 
 /** The listener's messages so far, each a list of KEY=VALUE fields. */
-function messages(listener: Proc): string[][] {
-  return listener.out().split("\n").filter((l) => l.startsWith("["))
+function messages(listener: Child): string[][] {
+  return listener.text().split("\n").filter((l) => l.startsWith("["))
     .map((l) => JSON.parse(l));
 }
 
-function kill(p: Proc): void {
+function kill(p: Child): void {
   try {
-    if (p.child.exitCode === null) proc.kill(p.child.pid!, "SIGKILL");
+    if (p.process.exitCode === null) proc.kill(p.pid, "SIGKILL");
   } catch { /* gone */ }
 }
 
@@ -133,12 +99,12 @@ async function ask(port: number): Promise<string> {
  * sent at once, before the server has started.
  */
 async function activated(cliArgs: string[], notify: string, dir: string) {
-  const listener = run([PYTHON, "tests/fixtures/notify_listener.py", notify]);
+  const listener = start([PYTHON, "tests/fixtures/notify_listener.py", notify]);
   await waitFor("the notify listener", () => messages(listener).length > 0);
   const sock = join(dir, "wsgi.sock");
   for (let attempt = 0;; attempt++) {
     const port = 20000 + Math.floor(Math.random() * 40000);
-    const server = run([
+    const server = start([
       ACTIVATE,
       "-l",
       `127.0.0.1:${port}`,
@@ -147,23 +113,23 @@ async function activated(cliArgs: string[], notify: string, dir: string) {
       "--fdname=web:local",
       "-E",
       `NOTIFY_SOCKET=${notify}`,
-      ...command(),
+      ...cliCommand().flat(),
       ...cliArgs,
     ]);
     const up = await waitFor(
       "systemd-socket-activate",
       () =>
-        /Listening on .*wsgi\.sock as 4/.test(server.out()) ||
-        server.child.exitCode !== null,
+        /Listening on .*wsgi\.sock as 4/.test(server.text()) ||
+        server.process.exitCode !== null,
       10000,
     ).catch(() => false);
-    if (up && server.child.exitCode === null) {
+    if (up && server.process.exitCode === null) {
       return { listener, server, port, sock };
     }
     kill(server);
     if (attempt >= 3) {
       kill(listener);
-      throw new Error(`systemd-socket-activate failed: ${server.out()}`);
+      throw new Error(`systemd-socket-activate failed: ${server.text()}`);
     }
   }
 }
@@ -192,17 +158,17 @@ test(
       );
       // systemd-socket-activate execs: the CLI keeps its pid, which MAINPID
       // names.
-      assert.ok(ready.includes(`MAINPID=${server.child.pid}`), String(ready));
+      assert.ok(ready.includes(`MAINPID=${server.pid}`), String(ready));
       assert.match(
-        server.out(),
+        server.text(),
         /socket activation: fd:\/\/3 \(web\), fd:\/\/4 \(local\)/,
       );
       const before = new Set(
-        [...server.out().matchAll(/worker (\d+) listening/g)].map((m) => m[1]),
+        [...server.text().matchAll(/worker (\d+) listening/g)].map((m) => m[1]),
       );
       assert.ok(before.has(first), "a worker answered the first connection");
       assert.ok(before.has(await askUnix(sock)), "the unix socket is served");
-      proc.kill(server.child.pid!, "SIGHUP");
+      proc.kill(server.pid, "SIGHUP");
       const reloaded = await waitFor("READY=1 after RELOADING=1", () => {
         const all = messages(listener);
         const at = all.findIndex((m) => m.includes("RELOADING=1"));
@@ -212,12 +178,12 @@ test(
       });
       const usec = reloaded.find((f) => f.startsWith("MONOTONIC_USEC="));
       assert.match(usec ?? "", /^MONOTONIC_USEC=\d+$/);
-      await waitFor("the old workers gone", () => /exited/.test(server.out()));
+      await waitFor("the old workers gone", () => /exited/.test(server.text()));
       const after = await ask(port);
       assert.ok(!before.has(after), "a new worker answers after the reload");
       assert.match(await askUnix(sock), /^\d+$/);
-      proc.kill(server.child.pid!, "SIGTERM");
-      assert.equal(await server.exited, 0);
+      proc.kill(server.pid, "SIGTERM");
+      assert.equal((await server.exited).code, 0);
       await waitFor(
         "STOPPING=1",
         () => messages(listener).some((m) => m.includes("STOPPING=1")),
@@ -226,7 +192,7 @@ test(
     } finally {
       kill(server);
       kill(listener);
-      for (const pid of server.out().matchAll(/worker (\d+) booting/g)) {
+      for (const pid of server.text().matchAll(/worker (\d+) booting/g)) {
         try {
           proc.kill(Number(pid[1]), "SIGKILL");
         } catch { /* gone */ }
@@ -251,7 +217,7 @@ test(
     );
     try {
       const pid = await ask(port);
-      assert.equal(pid, String(server.child.pid));
+      assert.equal(pid, String(server.pid));
       assert.equal(await askUnix(sock), pid);
       // Keep-alive on the inherited socket: two requests, one connection,
       // the second sent after the first is answered.
@@ -269,8 +235,8 @@ test(
         "READY=1",
         () => messages(listener).some((m) => m.includes("READY=1")),
       );
-      proc.kill(server.child.pid!, "SIGTERM");
-      assert.equal(await server.exited, 0);
+      proc.kill(server.pid, "SIGTERM");
+      assert.equal((await server.exited).code, 0);
       await waitFor(
         "STOPPING=1",
         () => messages(listener).some((m) => m.includes("STOPPING=1")),
@@ -332,17 +298,17 @@ test(
       // verify wants ExecStart's program to exist: this runtime stands in.
       writeFileSync(
         join(dir, "app.service"),
-        blocks[1].replace(/^ExecStart=\S+/m, `ExecStart=${command()[0]}`),
+        blocks[1].replace(/^ExecStart=\S+/m, `ExecStart=${cliCommand()[0]}`),
       );
-      const check = run([
-        "/usr/bin/systemd-analyze",
+      const check = await run("/usr/bin/systemd-analyze", [
         "verify",
         "--man=no",
         join(dir, "app.socket"),
         join(dir, "app.service"),
-      ]);
-      assert.equal(await check.exited, 0, check.out());
-      assert.doesNotMatch(check.out(), /unknown|invalid|ignoring/i);
+      ], { cwd: ROOT, env: { ...proc.env, NO_COLOR: "1" } });
+      const out = check.stdout + check.stderr;
+      assert.equal(check.code, 0, out);
+      assert.doesNotMatch(out, /unknown|invalid|ignoring/i);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -359,7 +325,7 @@ test(
   async () => {
     const holder = spawn(
       PYTHON,
-      ["tests/fixtures/socket_holder.py", ...command(), APP],
+      ["tests/fixtures/socket_holder.py", ...cliCommand().flat(), APP],
       { cwd: ROOT, stdio: ["pipe", "pipe", "pipe"] },
     );
     let out = "";
