@@ -14,6 +14,7 @@ import { inheritedFds, Notifier } from "./_systemd.ts";
 import { ServerMetrics } from "../core/metrics.ts";
 import { renderMetrics } from "../core/_metrics_text.ts";
 import { processFamilies } from "./_metrics_board.ts";
+import { LoopDelay, REPORT_MS } from "./_worker_report.ts";
 import { type MetricsSource, serveMetrics } from "./_metrics_endpoint.ts";
 import type { WSGIServer } from "../runtime/server.ts";
 import { reopenLogFiles } from "../runtime/logging.ts";
@@ -76,7 +77,11 @@ export async function serveHere(
   }
   let stopping = false;
   let metricsServer: WSGIServer | null = null;
+  let delayTimer: ReturnType<typeof setInterval> | undefined;
   if (args.metrics !== null) {
+    // The event loop's delay, as each worker measures its own.
+    const delay = new LoopDelay();
+    delayTimer = setInterval(() => delay.tick(), REPORT_MS);
     const metrics = new ServerMetrics();
     options = { ...options, metrics };
     const side = await host.worker();
@@ -84,12 +89,15 @@ export async function serveHere(
       text: (open) =>
         renderMetrics(
           metrics.snapshot(),
-          processFamilies([{ pid: null, ...side.usage(), lag: 0 }]),
+          processFamilies([{ pid: null, ...side.usage(), lag: delay.seconds }]),
           open,
         ),
       ready: () => !stopping,
     });
-    if (metricsServer === null) return 2;
+    if (metricsServer === null) {
+      clearInterval(delayTimer);
+      return 2;
+    }
   }
   const servers = args.binds.map((bind) =>
     makeServer(bind.host, bind.port, app, options)
@@ -105,6 +113,7 @@ export async function serveHere(
     );
     await Promise.all(servers.map((s) => s.shutdown()));
     await metricsServer?.shutdown();
+    clearInterval(delayTimer);
     return 2;
   }
   const notifier = new Notifier(host, (line) => console.error(line));
@@ -125,6 +134,7 @@ export async function serveHere(
   notifier.ready("serving");
   await Promise.all(servers.map((s) => s.serveForever()));
   await metricsServer?.shutdown();
+  clearInterval(delayTimer);
   await notifier.flush();
   return 0;
 }

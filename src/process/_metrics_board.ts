@@ -3,9 +3,9 @@
 // the workers that have exited, so that no counter goes backwards when a
 // worker is replaced; plus the supervisor's own (restarts, live workers).
 // On Deno and Bun a worker counts straight into `<scoreboard>.counters`, a
-// file mapped shared into its memory: nothing is lost, even to SIGKILL. On
-// Node, what a worker served after its last report is lost when it dies
-// without a last report (SIGKILL, a crash): REPORT_MS (25 ms) of requests.
+// file mapped shared into its memory; on Node it writes that file as it
+// counts, before the answer reaches the socket (FlushedMetrics): nothing
+// answered is lost, even to SIGKILL.
 import { addInto, fromPairs, IN_FLIGHT, SIZE } from "../core/_metrics.ts";
 import { type Family, renderMetrics } from "../core/_metrics_text.ts";
 
@@ -77,7 +77,10 @@ export class MetricsBoard {
     const now = { pid, ...report };
     const bytes = this.#readBytes(`${base}.counters`);
     if (bytes !== null && bytes.byteLength === SIZE * 8) {
-      now.v = new Float64Array(bytes.slice().buffer);
+      // Copied byte for byte: Node's readFileSync may hand a view into a
+      // larger buffer (and its Buffer's slice() is a view too).
+      now.v = new Float64Array(SIZE);
+      new Uint8Array(now.v.buffer).set(bytes);
     }
     this.#live.set(base, now);
     return now;

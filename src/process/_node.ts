@@ -42,6 +42,13 @@ interface NodeFs {
   rmSync(path: string, options: { recursive: boolean; force: boolean }): void;
   openSync(path: string, flags: string): number;
   writeSync(fd: number, text: string, position: number): number;
+  writeSync(
+    fd: number,
+    bytes: Uint8Array,
+    offset: number,
+    length: number,
+    position: number,
+  ): number;
 }
 interface NodeOs {
   tmpdir(): string;
@@ -175,6 +182,16 @@ export function nodeWorkerSide(reusePort: boolean): WorkerSide {
     scoreboard(path) {
       const fd = fs.openSync(path, "w");
       return (line) => void fs.writeSync(fd, line, 0);
+    },
+    // No shared memory on Node: the counters are written to the file with
+    // one pwrite, in the turn that answered requests (_worker_report.ts).
+    countersFile(path, bytes) {
+      const memory = new Float64Array(bytes / 8);
+      const view = new Uint8Array(memory.buffer);
+      const fd = fs.openSync(path, "w");
+      const flush = (): void => void fs.writeSync(fd, view, 0, bytes, 0);
+      flush();
+      return { memory, flush };
     },
     orphaned: () => proc.ppid !== parent,
     removeSocket,

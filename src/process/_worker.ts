@@ -11,7 +11,7 @@ import {
 } from "../runtime/server.ts";
 import type { WorkerConfig, WorkerMessage } from "./_worker_protocol.ts";
 import { ServerMetrics } from "../core/metrics.ts";
-import { startReports, type Usage } from "./_worker_report.ts";
+import { FlushedMetrics, startReports, type Usage } from "./_worker_report.ts";
 
 /** The worker's view of the runtime (src/process/_deno.ts, _bun.ts, _node.ts). */
 export interface WorkerSide {
@@ -41,6 +41,15 @@ export interface WorkerSide {
    * what is written to it survives a SIGKILL; null when it cannot be had.
    */
   sharedMemory?(path: string, bytes: number): Float64Array | null;
+  /**
+   * Where there is no shared memory (Node): a new file of `bytes` bytes,
+   * the memory to count into, and `flush`, which writes that memory to
+   * the file (one synchronous write).
+   */
+  countersFile?(
+    path: string,
+    bytes: number,
+  ): { memory: Float64Array; flush: () => void };
 }
 
 /**
@@ -92,10 +101,23 @@ export async function runWorker(
         // The reports alone, then.
       }
     }
-    const metrics = new ServerMetrics({
-      track: true,
-      ...(memory ? { memory } : {}),
-    });
+    let flush: (() => void) | null = null;
+    if (config.metrics && memory === null && side.countersFile) {
+      try {
+        const file = side.countersFile(
+          `${config.scoreboard}.counters`,
+          ServerMetrics.SIZE * 8,
+        );
+        memory = file.memory;
+        flush = file.flush;
+      } catch {
+        // The reports alone, then.
+      }
+    }
+    const counted = { track: true, ...(memory ? { memory } : {}) };
+    const metrics = flush === null
+      ? new ServerMetrics(counted)
+      : new FlushedMetrics(flush, counted);
     let dumper: ((line: string) => void) | null = null;
     side.onDump(() => {
       dumper ??= side.scoreboard(`${config.scoreboard}.dump`);

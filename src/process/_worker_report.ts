@@ -2,15 +2,23 @@
 // files next to its scoreboard (the supervisor reads them; a file outlives
 // a worker killed by SIGKILL, an IPC message in flight does not):
 // - `<scoreboard>.metrics`: its request metrics and process figures, one
-//   JSON line rewritten every REPORT_MS (only under --metrics);
+//   JSON line rewritten every REPORT_MS (only under --metrics; once a
+//   second when the counters are in `<scoreboard>.counters`);
+// - `<scoreboard>.counters`: the counters' raw memory (mapped shared on
+//   Deno and Bun, written as counted on Node: FlushedMetrics);
 // - `<scoreboard>.dump`: its requests in flight, written when SIGUSR2 asks.
-import type { ServerMetrics } from "../core/metrics.ts";
+import {
+  type MeasuredRequest,
+  ServerMetrics,
+  type ServerMetricsOptions,
+} from "../core/metrics.ts";
 import { toPairs } from "../core/_metrics.ts";
 import { escapeLog } from "../core/_access_log.ts";
 
 /**
  * How often a worker rewrites its metrics file when it has served
- * requests since, in ms: what a SIGKILL can lose (docs/observability.md).
+ * requests since (without a counters file), in ms; also the loop-delay
+ * timer's period.
  */
 export const REPORT_MS = 25;
 /** How often the process figures (memory, CPU, loop delay) are taken. */
@@ -43,6 +51,30 @@ export function dumpLine(
 }
 
 /**
+ * The event loop's delay: how late a REPORT_MS timer fires, the worst of
+ * each second. Whoever owns the timer calls `tick()` from it.
+ */
+export class LoopDelay {
+  #due: number = performance.now() + REPORT_MS;
+  #worst = 0;
+  #ticks = 0;
+  /** The longest delay of the last full second, in seconds. */
+  seconds = 0;
+
+  /** Called every REPORT_MS; true when a second is complete. */
+  tick(): boolean {
+    const now = performance.now();
+    this.#worst = Math.max(this.#worst, now - this.#due);
+    this.#due = now + REPORT_MS;
+    if (++this.#ticks * REPORT_MS < USAGE_MS) return false;
+    this.#ticks = 0;
+    this.seconds = this.#worst / 1000;
+    this.#worst = 0;
+    return true;
+  }
+}
+
+/**
  * Starts rewriting `write`'s file every REPORT_MS with `metrics` and the
  * process figures; returns what writes the last report and stops.
  */
@@ -52,13 +84,8 @@ export function startReports(
   write: (line: string) => void,
   shared: boolean,
 ): () => void {
-  // The event loop's delay: how late this 25 ms timer fires; the worst of
-  // a second's ticks is reported.
-  let worst = 0;
-  let lag = 0;
+  const delay = new LoopDelay();
   let u = usage();
-  let ticks = 0;
-  let due = performance.now() + REPORT_MS;
   let last = "";
   const report = (): void => {
     const line = JSON.stringify(
@@ -66,7 +93,7 @@ export function startReports(
         v: toPairs(metrics.snapshot()),
         rss: u.rss,
         cpu: u.cpu,
-        lag: lag / 1000,
+        lag: delay.seconds,
       } satisfies Report,
     ) + "\n";
     // The file is rewritten in place, never truncated: the reader takes
@@ -81,17 +108,13 @@ export function startReports(
     }
   };
   const timer = setInterval(() => {
-    const now = performance.now();
-    worst = Math.max(worst, now - due);
-    due = now + REPORT_MS;
-    if (++ticks * REPORT_MS >= USAGE_MS) {
-      ticks = 0;
+    if (delay.tick()) {
       u = usage();
-      lag = worst;
-      worst = 0;
     } else if (shared) {
-      // The counters are in shared memory, read there by the supervisor:
-      // the report carries only the process figures, once a second.
+      // The counters are in shared memory (or a file written as they
+      // are counted), read there by the supervisor: the report carries
+      // only the process figures, once a second.
+      if (metrics instanceof FlushedMetrics) metrics.sync();
       return;
     }
     report();
@@ -101,4 +124,58 @@ export function startReports(
     clearInterval(timer);
     report();
   };
+}
+
+/**
+ * A worker's metrics where there is no shared memory (Node): every count
+ * is written to `<scoreboard>.counters` as it is made (one pwrite to
+ * /dev/shm), and Node's server counts a body sent at once just before it
+ * hands it to the socket: by the time a client has its answer, the count
+ * is on the file, which outlives a `kill -9`.
+ */
+export class FlushedMetrics extends ServerMetrics {
+  #flush: () => void;
+  #begun = false;
+
+  constructor(flush: () => void, options: ServerMetricsOptions) {
+    super(options);
+    this.#flush = flush;
+  }
+
+  #write(): void {
+    this.#begun = false;
+    try {
+      this.#flush();
+    } catch {
+      // A full /dev/shm: the next count tries again.
+    }
+  }
+
+  override begin(request: MeasuredRequest): void {
+    super.begin(request);
+    this.#begun = true;
+  }
+
+  /**
+   * Writes the requests in flight begun since the last write (a gauge:
+   * every REPORT_MS is enough; what is counted at the end is at once).
+   */
+  sync(): void {
+    if (this.#begun) this.#write();
+  }
+
+  override end(
+    request: MeasuredRequest,
+    code: number,
+    sent: number | null,
+    refused: boolean,
+  ): void {
+    super.end(request, code, sent, refused);
+    this.#write();
+  }
+
+  override refused(code: number): void {
+    super.refused(code);
+    this.#write();
+  }
 }

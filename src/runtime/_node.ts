@@ -96,19 +96,25 @@ export const listen: Listen = async (host, port, app, options) => {
   let boundPort = unix === null ? port : 80;
   // Shared by every request: nothing below makes a closure per request on
   // the common path (an app that answers at once).
-  const fail = (res: NodeResponse, error: unknown, facts: NodeFacts): void => {
+  const fail = (
+    res: NodeResponse,
+    error: unknown,
+    facts: NodeFacts,
+    counted = false,
+  ): void => {
     logError(options.errors ?? consoleErrors, error);
     if (!res.destroyed) res.destroy();
     // Counted as the server's failure, so that in flight goes back down.
-    metrics?.end(facts, 500, 0, false);
+    if (!counted) metrics?.end(facts, 500, 0, false);
   };
   const logged = (
     facts: NodeFacts,
     peer: string,
     out: Outcome,
     sent: number | Sent,
+    counted = false,
   ): void => {
-    if (metrics !== null) {
+    if (metrics !== null && !counted) {
       metrics.end(
         facts,
         out.code,
@@ -129,17 +135,30 @@ export const listen: Listen = async (host, port, app, options) => {
     peer: string,
     out: Outcome,
   ): void => {
+    let counted = false;
     try {
       if (out.more !== null) facts.hold();
+      // A body sent at once is counted just before it is handed to the
+      // socket: a worker's counters are then on their file (FlushedMetrics
+      // writes as it counts) before a client can have read the answer, and
+      // a kill -9 loses none of them (docs/observability.md).
+      if (metrics !== null && out.more === null) {
+        let n = 0;
+        if (facts.method !== "HEAD") {
+          for (const b of out.body) n += b.length;
+        }
+        metrics.end(facts, out.code, n, out.refused === true);
+        counted = true;
+      }
       const bytes = send(res, out, facts.method === "HEAD", closing);
       if (bytes instanceof Promise) {
         bytes.then(
-          (n) => logged(facts, peer, out, n),
-          (e) => fail(res, e, facts),
+          (n) => logged(facts, peer, out, n, counted),
+          (e) => fail(res, e, facts, counted),
         );
-      } else logged(facts, peer, out, bytes);
+      } else logged(facts, peer, out, bytes, counted);
     } catch (error) {
-      fail(res, error, facts);
+      fail(res, error, facts, counted);
     }
   };
   const limits = resolveLimits(options);
