@@ -5,9 +5,19 @@
 import type { ErrorStream } from "./types.ts";
 import { flushAccessLogs } from "./_access_log.ts";
 
-/** A line-buffered error stream over `console.error`. */
-export class ConsoleErrorStream implements ErrorStream {
+/**
+ * A line-buffered error stream: text is held until a line ends (or
+ * `flush()`), then handed to `emit` whole, without its last newline. The
+ * default stream below and the log files' (runtime/_log_files.ts) differ
+ * only in where the lines go.
+ */
+export class LineErrorStream implements ErrorStream {
   #pending = "";
+  #emit: (lines: string) => void;
+
+  constructor(emit: (lines: string) => void) {
+    this.#emit = emit;
+  }
 
   write(s: string): void {
     if (typeof s !== "string") {
@@ -22,10 +32,7 @@ export class ConsoleErrorStream implements ErrorStream {
       return;
     }
     this.#pending = text.slice(nl + 1);
-    // Access-log lines held for a batched write go first: stderr keeps
-    // the order in which things happened.
-    flushAccessLogs();
-    console.error(text.slice(0, nl));
+    this.#emit(text.slice(0, nl));
   }
 
   writelines(seq: Iterable<string>): void {
@@ -34,10 +41,22 @@ export class ConsoleErrorStream implements ErrorStream {
 
   flush(): void {
     if (this.#pending) {
-      flushAccessLogs();
-      console.error(this.#pending);
+      const pending = this.#pending;
       this.#pending = "";
+      this.#emit(pending);
     }
+  }
+}
+
+/** A line-buffered error stream over `console.error`. */
+export class ConsoleErrorStream extends LineErrorStream {
+  constructor() {
+    super((lines) => {
+      // Access-log lines held for a batched write go first: stderr keeps
+      // the order in which things happened.
+      flushAccessLogs();
+      console.error(lines);
+    });
   }
 }
 

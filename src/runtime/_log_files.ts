@@ -7,7 +7,7 @@
 // batcher keeps each write to whole lines of at most PIPE_BUF bytes.
 // The runtime's file calls are in _log_file_deno.ts and _log_file_node.ts.
 import { flushAccessLogs, LineBatcher } from "../core/_access_log.ts";
-import type { ErrorStream } from "../core/types.ts";
+import { LineErrorStream } from "../core/_errors.ts";
 import { runtimeName } from "./_detect.ts";
 import type { AppendOps } from "./_append_ops.ts";
 
@@ -81,39 +81,9 @@ export async function appendOps(): Promise<AppendOps> {
  * is held until a line ends, then written at once, after any access-log
  * lines held, so that the file keeps the order of events.
  */
-export class FileErrorStream implements ErrorStream {
-  #file: AppendFile;
-  #pending = "";
-
+export class FileErrorStream extends LineErrorStream {
   constructor(file: AppendFile) {
-    this.#file = file;
-  }
-
-  write(s: string): void {
-    if (typeof s !== "string") {
-      throw new TypeError(
-        `wsgi.errors.write() takes a string, got ${typeof s}`,
-      );
-    }
-    const text = this.#pending + s;
-    const nl = text.lastIndexOf("\n");
-    if (nl === -1) {
-      this.#pending = text;
-      return;
-    }
-    this.#pending = text.slice(nl + 1);
-    this.#file.write(text.slice(0, nl + 1));
-  }
-
-  writelines(seq: Iterable<string>): void {
-    for (const s of seq) this.write(s);
-  }
-
-  flush(): void {
-    if (this.#pending) {
-      this.#file.write(this.#pending + "\n");
-      this.#pending = "";
-    }
+    super((lines) => file.write(lines + "\n"));
   }
 }
 
