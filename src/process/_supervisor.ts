@@ -75,6 +75,8 @@ export class Supervisor {
   #gen = 1;
   /** The generation being started by a reload, or 0. */
   #reloading = 0;
+  /** A reload whose new workers serve, while older ones drain; or 0. */
+  #finishing = 0;
   #pending = 0;
   #everListened = false;
   #bootFailures = 0;
@@ -184,6 +186,7 @@ export class Supervisor {
       return;
     }
     this.#stopping = true;
+    this.#finishing = 0;
     this.#events?.stopping();
     this.#log(
       `wsgi: ${why}: stopping; ${this.#workers.size} worker(s) finish their requests (up to ${this.#s.gracefulTimeout} s)`,
@@ -213,6 +216,8 @@ export class Supervisor {
     }
     this.#gen += 1;
     this.#reloading = this.#gen;
+    // A reload still draining the older workers is folded into this one.
+    this.#finishing = 0;
     this.#events?.reloading();
     this.#log(
       `wsgi: ${why}: reloading; starting ${this.#target} new worker(s)`,
@@ -312,11 +317,6 @@ export class Supervisor {
         );
       }
       this.#settle();
-      if (this.#rolling.done(this.#workers)) {
-        this.#log(
-          `wsgi: rolling reload done; ${this.#target} worker(s) replaced`,
-        );
-      }
       this.#maintain("rolling reload");
     } else if (m.t === "retire") {
       if (w.retireWanted || w.state === "retiring") return;
@@ -350,8 +350,31 @@ export class Supervisor {
       for (const old of this.#workers) {
         if (old.gen < this.#gen) this.#retire(old, "reloaded");
       }
-      this.#log(`wsgi: reload done; ${current.length} new worker(s) serving`);
+      this.#finishing = this.#gen;
+      this.#reloaded();
+    }
+  }
+
+  /**
+   * A reload is done once no older worker is left: the old ones drain
+   * (src/runtime/_drain.ts) and, under SO_REUSEPORT (Deno, Bun), still
+   * take connections meanwhile. Said then, "reload done" (and systemd's
+   * READY=1) means that every request from now on meets the new code.
+   */
+  #reloaded(): void {
+    if (this.#stopping) return;
+    const gen = this.#finishing;
+    if (gen !== 0 && ![...this.#workers].some((w) => w.gen < gen)) {
+      this.#finishing = 0;
+      this.#log(
+        `wsgi: reload done; ${this.#active().length} new worker(s) serving`,
+      );
       this.#events?.reloaded();
+    }
+    if (this.#rolling.done(this.#workers)) {
+      this.#log(
+        `wsgi: rolling reload done; ${this.#target} worker(s) replaced`,
+      );
     }
   }
 
@@ -459,6 +482,7 @@ export class Supervisor {
     const how = signal !== null ? `killed by ${signal}` : `exit code ${code}`;
     if (w.state === "retiring" || this.#stopping) {
       this.#log(`wsgi: worker ${w.pid} exited (${how})`);
+      this.#reloaded();
       return this.#finishIfIdle();
     }
     if (w.state === "booting") {

@@ -184,16 +184,15 @@ export async function runWorker(
     }
     side.send({ t: "listening" });
     await stopped;
+    // Drains first (src/runtime/_drain.ts), on every runtime. Under
+    // SO_REUSEPORT (Deno, Bun) the worker cannot stop accepting without
+    // closing its listener, so it drains while still accepting: a
+    // connection the kernel still gives it gets one response, with
+    // `Connection: close`, and its client reconnects, until none comes.
+    // The supervisor says a reload is done only once this worker has
+    // exited, so no old code is served after that.
     await Promise.all(
-      servers.map((s) =>
-        s.shutdown({
-          // Only where the worker can stop accepting at once (Node's shared
-          // socket): with SO_REUSEPORT (Deno, Bun) a draining worker would
-          // still take new connections, and serve the old code after a
-          // reload is done.
-          drainMs: side.reusePort ? 0 : config.drainMs,
-        })
-      ),
+      servers.map((s) => s.shutdown({ drainMs: config.drainMs })),
     );
     return 0;
   } finally {
