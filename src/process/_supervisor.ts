@@ -30,6 +30,7 @@ import { inspectorStack } from "./_stuck_stack.ts";
 import { escapeLog } from "../core/_access_log.ts";
 import {
   type Bind,
+  SCOREBOARD_ENDS,
   WORKER_ENV,
   type WorkerMessage,
 } from "./_worker_protocol.ts";
@@ -476,7 +477,7 @@ export class Supervisor {
     this.#board.exited(w.scoreboard, w.pid);
     const reason = restartReason(w, this.#stopping);
     if (reason !== null) this.#board.restarted(reason);
-    for (const end of ["", ".metrics", ".counters", ".dump", ".inspect"]) {
+    for (const end of SCOREBOARD_ENDS) {
       this.#host.remove(w.scoreboard + end);
     }
     const how = signal !== null ? `killed by ${signal}` : `exit code ${code}`;
