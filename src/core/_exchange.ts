@@ -1,21 +1,25 @@
 // Calling the application and collecting what it answers, independent of
 // how the answer reaches the wire (a Web Response, or Node's ServerResponse).
 import type { ErrorStream, WSGIApplication, WSGIEnvironment } from "./types.ts";
-import { ResponseState } from "./_response_state.ts";
+import { ResponseState } from "./_response/state.ts";
 import { logError } from "./_errors.ts";
 import { FileWrapper } from "./file_wrapper.ts";
 import { BodyTimeout } from "./_limits.ts";
-import { AppBody } from "./_app_body.ts";
-import { declaredLength, fitLength, lengthFor } from "./_content_length.ts";
+import { AppBody } from "./_response/app_body.ts";
+import {
+  declaredLength,
+  fitLength,
+  lengthFor,
+} from "./_response/content_length.ts";
 import {
   type DirectBody,
   failing,
   type Outcome,
   readerPump,
-} from "./_outcome.ts";
+} from "./_response/outcome.ts";
 
 // What runApp answers, for those that send it (the shims, _serve.ts, cgi.ts).
-export type { Outcome, Pump } from "./_outcome.ts";
+export type { Outcome, Pump } from "./_response/outcome.ts";
 
 const ERROR_BODY = new TextEncoder().encode(
   "A server error occurred.  Please contact the administrator.",

@@ -6,8 +6,8 @@
 // is stricter than gunicorn's, which escapes only `"`: here no value a
 // client sends can end a line or fake a field (see escapeField).
 import type { HeaderPair, WSGIEnvironment } from "./types.ts";
-import { getHeader } from "./_request_headers.ts";
-import { peerTrusted, type ProxyTrust } from "./_proxy_trust.ts";
+import { getHeader } from "./request_headers.ts";
+import { peerTrusted, type ProxyTrust } from "./_forwarded/proxy_trust.ts";
 
 /** The request facts an access log reads (WebFacts and NodeFacts have them). */
 export interface LoggedFacts {

@@ -4,7 +4,7 @@
 // but counting requests, not idle keep-alive connections, and with
 // Retry-After: RFC 9110 §15.6.4 and §10.2.3). The refusals are counted
 // for the whole process, for the metrics (overloadCounters).
-import type { Outcome } from "./_outcome.ts";
+import type { Outcome } from "./_response/outcome.ts";
 import { plainOutcome } from "./_serve.ts";
 
 // Process-wide, summed over every server of the process (logging.ts's

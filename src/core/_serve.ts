@@ -9,7 +9,7 @@ import {
   type RequestFacts,
 } from "./environ.ts";
 import { type Outcome, runApp } from "./_exchange.ts";
-import { hasHeader } from "./_content_length.ts";
+import { hasHeader } from "./_response/content_length.ts";
 import { consoleErrors, logError } from "./_errors.ts";
 import { BufferedInput, StreamingInput } from "./_input.ts";
 import { type BodySource, iterate, readBody } from "./_body.ts";

@@ -17,7 +17,7 @@ import {
   type WSGIOptions,
 } from "./_serve.ts";
 import { textToNative } from "./_latin1.ts";
-import { badHost, isValidHost } from "./_host.ts";
+import { badHost, isValidHost } from "./_forwarded/host.ts";
 import { checkOptions, type OptionNames } from "./_options.ts";
 
 export type { WSGIOptions };
@@ -71,7 +71,7 @@ export const DEFAULT_MAX_BODY_SIZE: number = MAX_BODY_SIZE;
  * the Host header as sent, then the target; Bun normalises it, and gives
  * the bare target when Host is missing, empty or not a host. The target
  * starts at the first "/" or "?" after "://" only because `respond` has
- * refused every Host that could hold one (see isValidHost in _host.ts).
+ * refused every Host that could hold one (see isValidHost in _forwarded/host.ts).
  */
 function parseUrl(url: string): {
   target: string;

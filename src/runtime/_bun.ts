@@ -8,7 +8,7 @@ import {
   WebFacts,
 } from "./_web_request.ts";
 import { resolveLimits } from "../core/_limits.ts";
-import { badHost, isValidHost } from "../core/_host.ts";
+import { badHost, isValidHost } from "../core/_forwarded/host.ts";
 import type { Listen } from "./_backend.ts";
 import {
   accessLogger,

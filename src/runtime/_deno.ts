@@ -14,7 +14,7 @@ import { denoAppend } from "./_log_file_deno.ts";
 import { gateFor } from "../core/_overload.ts";
 import { LineBatcher } from "../core/_access_log.ts";
 import { closing, Drain } from "./_drain.ts";
-import { badHost, isValidHost } from "../core/_host.ts";
+import { badHost, isValidHost } from "../core/_forwarded/host.ts";
 
 // The few Deno APIs used here, declared so that no Deno type package is
 // needed to type-check or to consume the published types.

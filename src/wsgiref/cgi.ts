@@ -20,7 +20,7 @@ import { nativeToBytes, textToNative } from "../core/_latin1.ts";
 import { fileWrapper } from "../core/file_wrapper.ts";
 import { MAX_BODY_SIZE, plainOutcome, tooLarge } from "../core/_serve.ts";
 import { readBody } from "../core/_body.ts";
-import { type CgiIO, processIO } from "./_cgi_io.ts";
+import { type CgiIO, processIO } from "./cgi_io.ts";
 
 export type { CgiIO };
 import { checkOptions, type OptionNames } from "../core/_options.ts";

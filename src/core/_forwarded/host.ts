@@ -1,7 +1,7 @@
 // The Host rule, one for the fetch handler and every makeServer shim: a
 // Host header that is not `host[:port]` is answered 400 before any app runs.
-import type { Outcome } from "./_exchange.ts";
-import { plainOutcome } from "./_serve.ts";
+import type { Outcome } from "../_exchange.ts";
+import { plainOutcome } from "../_serve.ts";
 
 /**
  * RFC 9110 §7.2: `Host = uri-host [ ":" port ]`, where uri-host (RFC 3986

@@ -8,8 +8,8 @@ import type {
   HeaderPair,
   StartResponse,
   WriteFunction,
-} from "./types.ts";
-import { logError } from "./_errors.ts";
+} from "../types.ts";
+import { logError } from "../_errors.ts";
 
 // RFC 9110 §5.6.2: field names are tokens.
 export const TOKEN: RegExp = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
