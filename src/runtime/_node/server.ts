@@ -5,8 +5,13 @@
 // than the whole raw request.
 // The request side is facts.ts, the response side send.ts,
 // the Node APIs used http.ts; here, the server and its listener.
-import { headersTooLarge, serveFacts } from "../../core/_serve.ts";
-import type { Outcome } from "../../core/_exchange.ts";
+import { serveFacts } from "../../core/_serve.ts";
+import type { Outcome } from "../../core/_response/outcome.ts";
+import {
+  badHost,
+  overloaded,
+  tooManyFields,
+} from "../../core/_response/answers.ts";
 import { consoleErrors, logError } from "../../core/_errors.ts";
 import type { Listen } from "../_backend.ts";
 import {
@@ -16,11 +21,10 @@ import {
   stoppableBackend,
 } from "../_backend.ts";
 import { nodeAppend } from "./log_file.ts";
-import { gateFor, overloaded } from "../../core/_overload.ts";
+import { gateFor } from "../../core/_overload.ts";
 import { fdStderr, flushFdStderr } from "../_stderr_fd.ts";
 import { type Limits, resolveLimits } from "../../core/_limits.ts";
 import { BAD_HOST, hostValue, NodeFacts, scanHead } from "./facts.ts";
-import { badHost } from "../../core/_forwarded/host.ts";
 import {
   type HttpModule,
   type HttpsModule,
@@ -200,14 +204,7 @@ export const listen: Listen = async (host, port, app, options) => {
       res.once("close", leave);
     }
     if (maxFields > 0 && req.rawHeaders.length > 2 * maxFields) {
-      respond(
-        res,
-        facts,
-        peer,
-        headersTooLarge(
-          `The request has more than ${maxFields} header fields (maxHeaderCount)`,
-        ),
-      );
+      respond(res, facts, peer, tooManyFields(maxFields));
       return;
     }
     const head = scanHead(facts.headers);
