@@ -81,7 +81,7 @@ export interface AccessLog {
 }
 
 /** Where a shim's access log can go: its stderr, or an appended file. */
-export interface LogPlaces {
+interface LogPlaces {
   /** The process-wide batcher on stderr. */
   stderr: () => LineBatcher;
   /** The process-wide batcher of an appended file (one per path). */

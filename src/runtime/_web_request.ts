@@ -20,7 +20,7 @@ import { headersTooLarge, overloaded } from "../core/_response/answers.ts";
 import { headTooLarge, type Limits, resolveLimits } from "../core/_limits.ts";
 
 /** The client's address and port. */
-export interface Peer {
+interface Peer {
   address: string;
   port: number;
 }
@@ -32,7 +32,7 @@ export type PeerLookup<C> = (request: Request, context: C) => Peer | null;
  * What a Deno or Bun listener passes to every request: made once by its
  * shim (see {@linkcode webListener}), not a row of arguments per request.
  */
-export interface WebListener<C> {
+interface WebListener<C> {
   readonly app: WSGIApplication;
   readonly options: ServerOptions;
   readonly log: AccessLog | null;
@@ -57,7 +57,7 @@ export interface WebListener<C> {
 }
 
 /** What a shim knows of its listener; the rest comes from its options. */
-export interface WebListenerParts<C> {
+interface WebListenerParts<C> {
   lookup: PeerLookup<C>;
   serverName: string;
   serverPort: number;
@@ -228,7 +228,7 @@ export function answer<C>(
  * once, and returns what re-arms it once the response has been handed over
  * (Bun's keep-alive timer, see its shim).
  */
-export type Lift = () => () => void;
+type Lift = () => () => void;
 
 /**
  * The header limits to count in the handler: those given in `options`

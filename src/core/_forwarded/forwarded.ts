@@ -23,7 +23,7 @@ import {
 import { ipTrusted, type ProxyTrust } from "./proxy_trust.ts";
 
 /** The forwarded headers of a request, each list joined by ", ". */
-export interface ForwardedHeaders {
+interface ForwardedHeaders {
   forwarded: string | null;
   xFor: string | null;
   xProto: string | null;

@@ -3,7 +3,7 @@
 import { isOWS, isTchar, show } from "../_field_values.ts";
 
 /** One forwarded-element: its parameters, names lower-cased. */
-export type ForwardedElement = Record<string, string>;
+type ForwardedElement = Record<string, string>;
 
 /**
  * Parses a `Forwarded` value (RFC 7239 §4): comma-separated elements of

@@ -57,7 +57,7 @@ export interface ProxyInfo {
 }
 
 /** The outcome of looking at the first bytes of a connection. */
-export type ProxyParse =
+type ProxyParse =
   /** Not enough bytes yet to tell. */
   | { kind: "more" }
   /** No PROXY header: plain HTTP from the first byte. */

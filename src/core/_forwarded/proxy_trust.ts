@@ -5,7 +5,7 @@
 import { type IP, parseIP } from "./ip.ts";
 
 /** The default of `forwardedAllowIps`, as gunicorn's `forwarded_allow_ips`. */
-export const DEFAULT_FORWARDED_ALLOW_IPS: readonly string[] = Object.freeze([
+const DEFAULT_FORWARDED_ALLOW_IPS: readonly string[] = Object.freeze([
   "127.0.0.1",
   "::1",
 ]);

@@ -51,7 +51,7 @@ const goodStatuses = new Map<string, readonly [number, string]>();
 const goodNames = new Set<string>();
 
 /** Checks a status line; returns [code, reason]. */
-export function parseStatus(status: unknown): readonly [number, string] {
+function parseStatus(status: unknown): readonly [number, string] {
   const known = goodStatuses.get(status as string);
   if (known !== undefined) return known;
   if (typeof status !== "string") {

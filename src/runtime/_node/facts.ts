@@ -6,7 +6,7 @@ import { isValidHost } from "../../core/_forwarded/host.ts";
 import type { NodeRequest, NodeSocket } from "./http.ts";
 
 /** scanHead: the request has a body to read (RFC 9112 §6.3). */
-export const HAS_BODY = 1;
+const HAS_BODY = 1;
 /** scanHead: a Host line is not host[:port], or there are two. */
 export const BAD_HOST = 2;
 
