@@ -1,9 +1,10 @@
 // One request, from its facts to the outcome, whatever carries it (the
 // way in of every server, as wsgiref's `BaseHandler.run`): the body read
 // (or streamed), the environ built, the application run and its answer
-// collected, with the server's own answers (answers.ts) where it fails or
-// is refused. The outcome becomes a Web Response in _response/web_response.ts, or
-// is written to Node's ServerResponse by runtime/_node/send.ts.
+// collected, with the server's own answers (_response/answers.ts) where it
+// fails or is refused. The outcome becomes a Web Response in
+// _response/web_response.ts, or is written to Node's ServerResponse by
+// runtime/_node/send.ts.
 import type { ErrorStream, WSGIApplication, WSGIEnvironment } from "./types.ts";
 import { getHeader, makeEnviron, type RequestFacts } from "./environ.ts";
 import { DEFAULT_MAX_BODY_SIZE, type WSGIOptions } from "./options.ts";
