@@ -1,5 +1,5 @@
 // What a runtime gives an appended log file (_log_files.ts): its shims are
-// _log_file_deno.ts and _node/log_file.ts.
+// _log_file_deno.ts and _log_file_node.ts.
 
 /** A runtime's few file calls, for an append-only log file. */
 export interface AppendOps {

@@ -5,7 +5,7 @@
 // handler, never this library). Opened with O_APPEND: every write lands at
 // the end, whole, even when workers share the file (POSIX write(2)); the
 // batcher keeps each write to whole lines of at most PIPE_BUF bytes.
-// The runtime's file calls are in _log_file_deno.ts and _node/log_file.ts.
+// The runtime's file calls are in _log_file_deno.ts and _log_file_node.ts.
 import { flushAccessLogs, LineBatcher } from "../core/_access_log.ts";
 import { LineErrorStream } from "../core/_errors.ts";
 import { runtimeName } from "./_detect.ts";
@@ -73,7 +73,7 @@ export function reopenAll(): void {
 export async function appendOps(): Promise<AppendOps> {
   return runtimeName() === "deno"
     ? (await import("./_log_file_deno.ts")).denoAppend
-    : await (await import("./_node/log_file.ts")).nodeAppend();
+    : await (await import("./_log_file_node.ts")).nodeAppend();
 }
 
 /**

@@ -20,7 +20,7 @@ import {
   flushingBackend,
   stoppableBackend,
 } from "../_backend.ts";
-import { nodeAppend } from "./log_file.ts";
+import { nodeAppend } from "../_log_file_node.ts";
 import { gateFor } from "../../core/_overload.ts";
 import { fdStderr, flushFdStderr } from "../_stderr_fd.ts";
 import { type Limits, resolveLimits } from "../../core/_limits.ts";

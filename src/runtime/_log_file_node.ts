@@ -1,7 +1,7 @@
 // Node's (and Bun's) calls for an appended log file (see _log_files.ts):
 // `fs.openSync(path, "a")` (O_APPEND) and `fs.writeSync`.
-import { flushAccessLogs } from "../../core/_access_log.ts";
-import type { AppendOps } from "../_append_ops.ts";
+import { flushAccessLogs } from "../core/_access_log.ts";
+import type { AppendOps } from "./_append_ops.ts";
 
 interface NodeFs {
   openSync(path: string, flags: string): number;
