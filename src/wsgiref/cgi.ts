@@ -13,14 +13,16 @@ import type {
   WSGIApplication,
   WSGIEnvironment,
 } from "../core/types.ts";
-import { type Outcome, runApp } from "../core/_exchange.ts";
+import { runApp } from "../core/_serve.ts";
+import type { Outcome } from "../core/_response/outcome.ts";
 import { consoleErrors, logError } from "../core/_errors.ts";
 import { BufferedInput, StreamingInput } from "../core/_input.ts";
 import { nativeToBytes, textToNative } from "../core/_latin1.ts";
 import { fileWrapper } from "../core/file_wrapper.ts";
-import { MAX_BODY_SIZE, plainOutcome, tooLarge } from "../core/_serve.ts";
+import { DEFAULT_MAX_BODY_SIZE } from "../core/options.ts";
+import { tooLarge, unreadableBody } from "../core/_response/answers.ts";
 import { readBody } from "../core/_body.ts";
-import { type CgiIO, processIO } from "./_cgi_io.ts";
+import { type CgiIO, processIO } from "./cgi_io.ts";
 
 export type { CgiIO };
 import { checkOptions, type OptionNames } from "../core/_options.ts";
@@ -261,7 +263,7 @@ export async function runCgi<
   const environ = readEnviron(io.env, options.passEnv ?? []);
   const errors = options.errors ?? consoleErrors;
   const isHead = environ.REQUEST_METHOD === "HEAD";
-  const limit = options.maxBodySize ?? MAX_BODY_SIZE;
+  const limit = options.maxBodySize ?? DEFAULT_MAX_BODY_SIZE;
   const length = bodyLength(environ);
   if (length !== null && length > limit) {
     return await send(tooLarge(limit), io.stdout, isHead);
@@ -276,7 +278,7 @@ export async function runCgi<
       data = await readBody(body, limit);
     } catch (error) {
       logError(errors, error);
-      const bad = plainOutcome(400, "Bad Request", "Unreadable request body\n");
+      const bad = unreadableBody();
       return await send(bad, io.stdout, isHead);
     }
     if (data === null) return await send(tooLarge(limit), io.stdout, isHead);
