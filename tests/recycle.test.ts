@@ -21,7 +21,7 @@ import {
 } from "./_cli_proc.ts";
 import { keepAliveLoad } from "./_keepalive_load.ts";
 import { exchange, get, text } from "./_raw_http.ts";
-import { RUNTIME, until } from "./_util.ts";
+import { until } from "./_util.ts";
 
 const APP = "tests/fixtures/deploy_app.ts:app";
 
