@@ -106,8 +106,9 @@ export interface ServerOptions extends WSGIOptions {
    * one, closes the connection. A connection without a header is plain
    * HTTP with its own peer, as in gunicorn. On Deno and Bun the server then
    * runs on their `node:http` (their own servers give no access to the
-   * connection's first bytes). Not with `cert` (TLS here): terminate TLS
-   * at the proxy. See docs/deploy.md.
+   * connection's first bytes). With `cert` and `key`, the header comes
+   * first and TLS after it (a TCP proxy in front of a TLS server, as
+   * haproxy's `send-proxy` to an `ssl` backend). See docs/deploy.md.
    * @default {false}
    */
   proxyProtocol?: "v1" | "v2" | "auto" | false;
