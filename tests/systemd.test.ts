@@ -87,8 +87,11 @@ async function askUnix(path: string): Promise<string> {
   }
 }
 
-async function ask(port: number): Promise<string> {
-  const [response] = await exchange(port, get("/", "Connection: close\r\n"));
+async function ask(port: number, path = "/"): Promise<string> {
+  const [response] = await exchange(
+    port,
+    get(path, "Connection: close\r\n"),
+  );
   assert.equal(response.status, 200);
   return text(response);
 }
@@ -168,6 +171,11 @@ test(
       );
       assert.ok(before.has(first), "a worker answered the first connection");
       assert.ok(before.has(await askUnix(sock)), "the unix socket is served");
+      // sd_listen_fds(3) with unset_environment: the variables were for
+      // the supervisor; the workers (and their children) do not see them.
+      for (let i = 0; i < 4; i++) {
+        assert.equal(await ask(port, "/listen-env"), "-");
+      }
       proc.kill(server.pid, "SIGHUP");
       const reloaded = await waitFor("READY=1 after RELOADING=1", () => {
         const all = messages(listener);
@@ -218,6 +226,8 @@ test(
     try {
       const pid = await ask(port);
       assert.equal(pid, String(server.pid));
+      // Consumed: the app's own environment no longer has them.
+      assert.equal(await ask(port, "/listen-env"), "-");
       assert.equal(await askUnix(sock), pid);
       // Keep-alive on the inherited socket: two requests, one connection,
       // the second sent after the first is answered.

@@ -15,6 +15,8 @@ export interface CliHost {
   cwd(): string;
   /** An environment variable. */
   env(name: string): string | undefined;
+  /** Removes an environment variable from this process (and its children). */
+  unsetEnv(name: string): void;
   /** Whether a file exists. */
   exists(path: string): boolean;
   /** The number of cores (`--workers auto`). */

@@ -29,7 +29,7 @@ interface DenoGlobal {
   execPath(): string;
   cwd(): string;
   exit(code: number): never;
-  env: { get(name: string): string | undefined };
+  env: { get(name: string): string | undefined; delete(name: string): void };
   permissions: {
     querySync(
       descriptor: { name: string; variable?: string },
@@ -343,6 +343,12 @@ const denoHost: CliHost = {
       Deno.permissions.querySync({ name: "env", variable: name }).state ===
         "granted";
     return granted ? Deno.env.get(name) : undefined;
+  },
+  unsetEnv(name) {
+    const granted =
+      Deno.permissions.querySync({ name: "env", variable: name }).state ===
+        "granted";
+    if (granted) Deno.env.delete(name);
   },
   exists(path) {
     try {

@@ -229,6 +229,7 @@ export function nodeCliHost(
     args: () => proc.argv.slice(2),
     cwd: () => proc.cwd(),
     env: (name) => proc.env[name],
+    unsetEnv: (name) => void delete proc.env[name],
     exists: (path) => fs.existsSync(path),
     ppid: () => proc.ppid,
     terminateSelf: () => proc.kill(proc.pid, "SIGTERM"),

@@ -16,7 +16,7 @@ import { startPidWatch } from "./_cli_pid.ts";
 import type { CliHost } from "./_cli_host.ts";
 import { serveHere, supervise, work } from "./_cli_serve.ts";
 import { WORKER_ENV } from "./_worker_protocol.ts";
-import { listenFds } from "./_systemd.ts";
+import { takeListenFds } from "./_systemd.ts";
 
 async function loadHost(): Promise<CliHost> {
   const g = globalThis as Record<string, unknown>;
@@ -97,7 +97,7 @@ export async function main(argv: string[]): Promise<number> {
   try {
     // systemd socket activation: its sockets replace every bind, as in
     // gunicorn (a .socket unit owns the addresses).
-    const activated = listenFds(host);
+    const activated = takeListenFds(host);
     if (activated !== null) {
       args.binds = activated.binds;
       console.error(
