@@ -13,6 +13,7 @@ import { connect as netConnect } from "node:net";
 import { connect as tlsConnect } from "node:tls";
 import {
   existsSync,
+  mkdirSync,
   mkdtempSync,
   readFileSync,
   rmSync,
@@ -285,7 +286,7 @@ test("listenFds: only for this pid; names; a bad LISTEN_FDS is an error", () => 
 });
 
 test(
-  "docs/deploy.md's .socket and .service units pass systemd-analyze verify",
+  "docs/deploy.md's units (.socket and .service, and the plain Type=exec one) pass systemd-analyze verify",
   {
     skip: existsSync("/usr/bin/systemd-analyze")
       ? false
@@ -321,6 +322,26 @@ test(
       const out = check.stdout + check.stderr;
       assert.equal(check.code, 0, out);
       assert.doesNotMatch(out, /unknown|invalid|ignoring/i);
+      // The plain unit of "A systemd unit" (Type=exec), on its own.
+      const plain = doc.slice(
+        doc.indexOf("## A systemd unit"),
+        doc.indexOf("## systemd: socket activation"),
+      );
+      const unit = /```ini\n([\s\S]*?)```/.exec(plain)![1];
+      assert.match(unit, /^Type=exec$/m);
+      mkdirSync(join(dir, "plain"));
+      writeFileSync(
+        join(dir, "plain", "app.service"),
+        unit.replace(/^ExecStart=\S+/m, `ExecStart=${cliCommand()[0]}`),
+      );
+      const again = await run("/usr/bin/systemd-analyze", [
+        "verify",
+        "--man=no",
+        join(dir, "plain", "app.service"),
+      ], { cwd: ROOT, env: { ...proc.env, NO_COLOR: "1" } });
+      const said = again.stdout + again.stderr;
+      assert.equal(again.code, 0, said);
+      assert.doesNotMatch(said, /unknown|invalid|ignoring/i);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
