@@ -74,7 +74,7 @@ async function startHaproxy(
 }
 
 /** The block, listening on 127.0.0.1:`front`, in front of `backend`. */
-async function configFor(backend: number, front: number): Promise<string> {
+function configFor(backend: number, front: number): string {
   const block = deployConfig();
   assert.match(block, /^\s+bind :80$/m);
   assert.match(block, /server app1 127\.0\.0\.1:8000 send-proxy-v2$/m);
@@ -136,7 +136,7 @@ test(
       const { cert, key } = CERTS!;
       writeFileSync(join(dir, "site.pem"), cert + key);
       // The block as written, plus the TLS variant the page describes.
-      const config = (await configFor(backend, front)) + `
+      const config = configFor(backend, front) + `
 frontend web_tls
     bind 127.0.0.1:${tlsFront} ssl crt ${join(dir, "site.pem")}
     default_backend app_tls
@@ -187,7 +187,7 @@ test(
       await server.ready;
       const front = await freePort();
       haproxy = await startHaproxy(
-        await configFor(server.serverPort, front),
+        configFor(server.serverPort, front),
         front,
         dir,
       );
