@@ -4,18 +4,23 @@
 // ClientHello, from allowed and refused peers, malformed), and the time
 // to a connection's first request head (a slow head is cut off; a normal
 // request and an idle keep-alive connection are not). fd://N with TLS is
-// in tests/systemd.test.ts.
+// in tests/systemd.test.ts. Then the CLI's --certfile and --keyfile with
+// --proxy-protocol and --workers.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { connect as tlsConnect, type TLSSocket } from "node:tls";
 import { Duplex } from "node:stream";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import {
   makeServer,
   type ServerOptions,
   type WSGIApplication,
   type WSGIEnvironment,
 } from "../mod.ts";
-import { bytes, connect, RawConnection, text } from "./_raw_http.ts";
+import { bytes, connect, get, RawConnection, text } from "./_raw_http.ts";
+import { cleanup, proc, startCli } from "./_cli_proc.ts";
 import { memoryErrors } from "./_capture.ts";
 import { makeCerts } from "./_certs.ts";
 import { sleep } from "./_util.ts";
@@ -311,3 +316,80 @@ test("the front's head timeout leaves a normal request and its keep-alive connec
     },
   );
 });
+
+test(
+  "the CLI: --certfile and --keyfile with --workers 2, alone and with --proxy-protocol (TLS after the header), on every worker; one without the other is a usage error",
+  {
+    skip: NO_CERTS,
+  },
+  async () => {
+    const { cert, key } = CERTS!;
+    const dir = mkdtempSync(join(tmpdir(), "wsgi-cli-tls-"));
+    writeFileSync(join(dir, "cert.pem"), cert);
+    writeFileSync(join(dir, "key.pem"), key);
+    const alone = startCli([
+      "--certfile",
+      join(dir, "cert.pem"),
+      "--port",
+      "0",
+    ]);
+    try {
+      assert.equal(await alone.exited, 2);
+      assert.match(alone.stderr(), /--certfile and --keyfile go together/);
+    } finally {
+      await cleanup(alone);
+    }
+    const tlsArgs = [
+      "--workers",
+      "2",
+      "--port",
+      "0",
+      "--certfile",
+      join(dir, "cert.pem"),
+      "--keyfile",
+      join(dir, "key.pem"),
+      "tests/fixtures/remote_app.ts:app",
+    ];
+    // Without the PROXY protocol: the runtime's own TLS server.
+    const plain = startCli(tlsArgs);
+    try {
+      const m = await plain.wait(/port (\d+) \(https:/, 30000);
+      const conn = await tlsClient(Number(m[1]), null);
+      try {
+        await conn.write(get("/", "Connection: close\r\n"));
+        const answer = text(await conn.readResponse({ timeoutMs: 10000 }));
+        assert.equal(answer, `127.0.0.1 ${conn.socket.localPort} https`);
+      } finally {
+        conn.destroy();
+      }
+      proc.kill(plain.pid, "SIGTERM");
+      assert.equal(await plain.exited, 0);
+    } finally {
+      await cleanup(plain);
+    }
+    const cli = startCli([...tlsArgs, "--proxy-protocol"]);
+    try {
+      const port = Number((await cli.wait(/port (\d+) \(https:/, 30000))[1]);
+      for (let i = 0; i < 4; i++) {
+        const conn = await tlsClient(
+          port,
+          bytes(`PROXY TCP4 198.51.100.${i} 127.0.0.1 ${4000 + i} ${port}\r\n`),
+        );
+        try {
+          await conn.write(get("/", "Connection: close\r\n"));
+          assert.equal(
+            text(await conn.readResponse({ timeoutMs: 10000 })),
+            `198.51.100.${i} ${4000 + i} https`,
+          );
+        } finally {
+          conn.destroy();
+        }
+      }
+      proc.kill(cli.pid, "SIGTERM");
+      assert.equal(await cli.exited, 0);
+    } finally {
+      await cleanup(cli);
+      rmSync(dir, { recursive: true, force: true });
+    }
+  },
+);

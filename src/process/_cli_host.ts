@@ -29,6 +29,8 @@ export interface CliHost {
   ppid(): number;
   /** Sends SIGTERM to this process (its own handlers then stop it). */
   terminateSelf(): void;
+  /** Reads a text file (--certfile, --keyfile); throws when it cannot. */
+  readFile(path: string): string;
   /** Writes a small file (the --pid file). */
   writeText(path: string, text: string): void;
   /** Removes a file; quiet when missing. */

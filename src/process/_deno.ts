@@ -360,6 +360,7 @@ const denoHost: CliHost = {
   },
   ppid: () => Deno.ppid,
   terminateSelf: () => Deno.kill(Deno.pid, "SIGTERM"),
+  readFile: (path) => Deno.readTextFileSync(path),
   writeText: (path, text) => Deno.writeTextFileSync(path, text),
   removeFile(path) {
     try {

@@ -233,6 +233,7 @@ export function nodeCliHost(
     exists: (path) => fs.existsSync(path),
     ppid: () => proc.ppid,
     terminateSelf: () => proc.kill(proc.pid, "SIGTERM"),
+    readFile: (path) => fs.readFileSync(path, "utf8"),
     writeText: (path, text) => fs.writeFileSync(path, text),
     removeFile: (path) => fs.rmSync(path, { recursive: false, force: true }),
     removeSocket,

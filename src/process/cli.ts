@@ -66,6 +66,24 @@ export async function main(argv: string[]): Promise<number> {
     ...args.options,
     log: args.quiet ? false : undefined,
   } as ServerOptions;
+  if (args.certfile !== null && args.keyfile !== null) {
+    // Read by every process (workers too): a reload reads them again.
+    for (
+      const [flag, path, key] of [
+        ["--certfile", args.certfile, "cert"],
+        ["--keyfile", args.keyfile, "key"],
+      ] as const
+    ) {
+      try {
+        options[key] = host.readFile(path);
+      } catch (error) {
+        console.error(
+          `wsgi: cannot read ${flag} ${path}: ${(error as Error).message}`,
+        );
+        return 2;
+      }
+    }
+  }
   const accessFile = (args.options.accessLog as AccessLogOptions | undefined)
     ?.file;
   if (accessFile !== undefined && accessFile !== "-") {
