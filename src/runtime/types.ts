@@ -65,7 +65,10 @@ export interface ServerOptions extends WSGIOptions {
    * Milliseconds for a request's head (request line and header fields) to
    * arrive, from the connection or the start of the request; 0 turns it
    * off. Node answers 408 and closes; Bun closes (its one idle timer, see
-   * docs/limits.md); Deno.serve cannot do it.
+   * docs/limits.md); Deno.serve cannot do it. On `fd://N` and with
+   * `proxyProtocol` (every runtime), a connection whose PROXY header, TLS
+   * handshake and first request head have not all arrived within it is
+   * closed.
    * @default {10000}
    */
   headersTimeout?: number;
