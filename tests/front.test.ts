@@ -1,4 +1,4 @@
-// The node:net front (src/runtime/_front_node.ts, used for the PROXY
+// The node:net front (src/runtime/_node/front.ts, used for the PROXY
 // protocol and fd://N on every runtime), over real sockets: TLS after a
 // PROXY header (v1 and v2, the header alone or in one packet with the
 // ClientHello, from allowed and refused peers, malformed), and the time

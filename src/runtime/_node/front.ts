@@ -6,7 +6,7 @@
 // node:net does not) and reads a PROXY protocol header before HTTP sees a
 // byte. Deno and Bun run it through their node:net and node:http, which
 // both honour the hand-over (measured); their own servers cannot do either.
-// With a certificate it runs the TLS handshake itself (_tls_node.ts), and
+// With a certificate it runs the TLS handshake itself (tls.ts), and
 // it bounds the time to a connection's first request head itself: Bun's
 // node:http has no such timer on a handed-over socket.
 import {
@@ -14,12 +14,12 @@ import {
   proxyAllow,
   type ProxyInfo,
   type ProxyProtocolMode,
-} from "../core/_proxy_protocol.ts";
-import { peerTrusted } from "../core/_proxy_trust.ts";
-import { logError } from "../core/_errors.ts";
-import type { ErrorStream } from "../core/types.ts";
-import { nodeModule } from "./_http_node.ts";
-import { type SecureSocket, type StartTls, tlsStarter } from "./_tls_node.ts";
+} from "../../core/_forwarded/proxy_protocol.ts";
+import { peerTrusted } from "../../core/_forwarded/proxy_trust.ts";
+import { logError } from "../../core/_errors.ts";
+import type { ErrorStream } from "../../core/types.ts";
+import { nodeModule } from "./http.ts";
+import { type SecureSocket, type StartTls, tlsStarter } from "./tls.ts";
 
 // The few node:net APIs used here, declared so that no Node types are needed.
 interface NetSocket {

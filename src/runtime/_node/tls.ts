@@ -1,4 +1,4 @@
-// TLS on a connection the node:net front (_front_node.ts) has accepted:
+// TLS on a connection the node:net front (front.ts) has accepted:
 // the front, not node:https, runs the handshake, and hands node:http the
 // decrypted socket. Two reasons, both measured on Deno 2.9, Bun 1.4 and
 // Node 24: a PROXY protocol header (haproxy `send-proxy` in front of a TLS
@@ -9,7 +9,7 @@
 // client sees WRONG_VERSION_NUMBER), so `fd://N` with TLS failed there.
 // A `tls.TLSSocket` made by hand, over the raw socket or over a Duplex
 // that replays the bytes already read, works on all three.
-import { nodeModule } from "./_http_node.ts";
+import { nodeModule } from "./http.ts";
 
 /** The node:net socket the front accepted, as far as TLS needs it. */
 export interface RawSocket {
