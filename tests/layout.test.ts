@@ -97,10 +97,16 @@ test("no import circle under src/, type imports included", () => {
 // The files that may hold one runtime's code, named exactly: the public
 // shims (runtime/deno.ts, bun.ts, node.ts), private files named for their
 // runtime (`_deno.ts`, `_log_file_deno.ts`, `_static_fs_node.ts`...), and
-// Node's shim folder (runtime/_node/). Never in core/ or wsgiref/, which
-// run on every runtime and on the edge.
+// Node's shim folder (runtime/_node/); wsgiref's only for runCgi's process
+// streams. Never in core/, which runs on every runtime and on the edge.
 const RUNTIME_NAME = /^_?(?:[a-z0-9]+_)*(?:deno|bun|node)\.ts$/;
-const PER_RUNTIME_LAYERS = ["runtime", "process", "python", "toolkit"];
+const PER_RUNTIME_LAYERS = [
+  "runtime",
+  "process",
+  "python",
+  "toolkit",
+  "wsgiref",
+];
 
 function perRuntime(file: string): boolean {
   const parts = name(file).split("/");

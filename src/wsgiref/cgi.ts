@@ -22,7 +22,7 @@ import { fileWrapper } from "../core/file_wrapper.ts";
 import { DEFAULT_MAX_BODY_SIZE } from "../core/options.ts";
 import { tooLarge, unreadableBody } from "../core/_response/answers.ts";
 import { readBody } from "../core/_body.ts";
-import { type CgiIO, processIO } from "./cgi_io.ts";
+import type { CgiIO } from "./cgi_io.ts";
 
 export type { CgiIO };
 import { checkOptions, type OptionNames } from "../core/_options.ts";
@@ -212,6 +212,21 @@ async function send(
   } finally {
     await more?.close();
   }
+}
+
+// Each runtime's streams are in its own file (cgi_io.ts says why).
+/** The running process's CGI streams, on Deno, Node or Bun. */
+async function processIO(): Promise<CgiIO> {
+  const g = globalThis as { Deno?: unknown; process?: unknown };
+  if (g.Deno !== undefined) {
+    return (await import("./_cgi_io_deno.ts")).denoIO(g.Deno);
+  }
+  if (g.process !== undefined) {
+    return await (await import("./_cgi_io_node.ts")).nodeIO();
+  }
+  throw new Error(
+    "runCgi() found no process to read: it needs Deno, Node or Bun, or an explicit io option",
+  );
 }
 
 /**
