@@ -16,7 +16,7 @@ import { cleanup, type Cli, proc, serving, startCli } from "./_cli_proc.ts";
 import { makeCerts, type TestCerts } from "./_certs.ts";
 import { NGINX, type Nginx, startNginx } from "./_nginx.ts";
 import { RawConnection, type RawResponse, text } from "./_raw_http.ts";
-import { sleep } from "./_util.ts";
+import { RUNTIME, sleep } from "./_util.ts";
 
 const CLIENT = "127.0.0.2";
 const APP = "tests/fixtures/deploy_app.ts:app";
