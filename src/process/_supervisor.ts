@@ -1,11 +1,12 @@
 // The supervisor behind `wsgi --workers N`: gunicorn's arbiter, runtime-free.
-// It starts worker processes through a ProcessHost (src/process/_deno.ts,
-// _bun.ts, _node.ts), which each import the application and serve; it
-// replaces the dead, kills the stuck (heartbeat `--timeout`), recycles after
-// `--max-requests`, reloads on SIGHUP, adds and removes on SIGTTIN/SIGTTOU
-// and stops gracefully on SIGTERM/SIGINT. The parent never imports the
-// application. Each worker's record, heartbeat deadline and crash back-off
-// are in _supervisor_workers.ts; `--reload`'s watcher in _reload_watch.ts.
+// It starts worker processes through a ProcessHost (_cli_host_deno.ts,
+// _cli_host_bun.ts, _cli_host_node.ts), which each import the application and
+// serve; it replaces the dead, kills the stuck (heartbeat `--timeout`),
+// recycles after `--max-requests`, reloads on SIGHUP, adds and removes on
+// SIGTTIN/SIGTTOU and stops gracefully on SIGTERM/SIGINT. The parent never
+// imports the application. Each worker's record, heartbeat deadline and crash
+// back-off are in _supervisor_workers.ts; `--reload`'s watcher in
+// _reload_watch.ts.
 import type { KillSignal, ProcessHost } from "./_process_host.ts";
 import {
   lifetimeEnd,

@@ -17,7 +17,7 @@ import {
 import { ServerMetrics } from "../core/metrics.ts";
 import { FlushedMetrics, startReports, type Usage } from "./_worker_report.ts";
 
-/** The worker's view of the runtime (src/process/_deno.ts, _bun.ts, _node.ts). */
+/** The worker's view of the runtime (src/process/_cli_host_deno.ts, _cli_host_bun.ts, _cli_host_node.ts). */
 export interface WorkerSide {
   /** Whether workers share a port by `SO_REUSEPORT` (not node:cluster). */
   readonly reusePort: boolean;
