@@ -37,7 +37,7 @@ import {
 } from "./_worker_protocol.ts";
 
 /** The supervisor's settings (seconds as the command line has them). */
-export interface SupervisorSettings extends RecycleSettings {
+interface SupervisorSettings extends RecycleSettings {
   workers: number;
   binds: Bind[];
   timeout: number;
@@ -55,7 +55,7 @@ export interface SupervisorSettings extends RecycleSettings {
 }
 
 /** What the supervisor reports as it goes (systemd's sd_notify states). */
-export interface SupervisorEvents {
+interface SupervisorEvents {
   /** A reload has begun. */
   reloading(): void;
   /** A reload is over (done, or abandoned: the old workers serve). */
