@@ -29,7 +29,7 @@ import {
   wordApp,
   workerPids,
 } from "./_cli_proc.ts";
-import { RUNTIME, sleep, until } from "./_util.ts";
+import { RUNTIME, sleep, until, within } from "./_util.ts";
 import { exchange, get, text } from "./_raw_http.ts";
 import { startChild } from "./_child.ts";
 import { freePort } from "./_nginx.ts";
@@ -296,7 +296,16 @@ test("docs/deploy.md's all cores on Deno: DENO_JOBS=2 deno serve --parallel serv
     const page = await (await fetch(`http://127.0.0.1:${m[1]}/`)).text();
     assert.match(page, /Hello world!/);
     proc.kill(cli.pid, "SIGTERM");
-    await cli.exited;
+    // Deno 2.9.6's `deno serve --parallel` can miss a SIGTERM (each thread
+    // registers its own listener; measured here: 3 runs in 45 under load
+    // went on serving until a second one). docs/deploy.md says so: one
+    // more SIGTERM must stop it, and quickly.
+    const first = await Promise.race([cli.exited, sleep(5000)]);
+    if (first === undefined) {
+      console.log("# deno serve --parallel missed a SIGTERM; sending another");
+      proc.kill(cli.pid, "SIGTERM");
+      await within(cli.exited, 5000, "deno serve --parallel after 2 SIGTERMs");
+    }
   } finally {
     await cleanup(cli);
   }
