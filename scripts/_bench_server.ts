@@ -10,6 +10,8 @@
 //   hono            Hono (a router) answering it with c.text(): on Deno
 //                   through Deno.serve, on Bun through Bun.serve, on Node
 //                   through srvx's Node adapter (Hono itself has none)
+//   hono-log        the same with Hono's logger() middleware, as a Hono
+//                   user turns on a log: two lines a request on stdout
 //   srvx            srvx's serve() with a fetch handler answering it
 //   raw-bytes       the runtime's own server doing what any server of a
 //                   bytes-returning app must: it reads the request's URL
@@ -130,30 +132,38 @@ async function srvxServe(): Promise<SrvxServe> {
 }
 
 /** Hono's app answering the tutorial's text, as a Hono user writes it. */
-async function honoFetch(): Promise<(request: Request) => Response> {
+async function honoFetch(
+  logged: boolean,
+): Promise<(request: Request) => Response> {
   const { Hono } = await import(`${MODULES}hono/dist/index.js`);
   const app = new Hono();
+  if (logged) {
+    const { logger } = await import(
+      `${MODULES}hono/dist/middleware/logger/index.js`
+    );
+    app.use(logger());
+  }
   app.get("/", (c: { text(s: string): Response }) => c.text(HELLO_BYTES));
   return app.fetch;
 }
 
 /** Serves `fetch` with Hono's usual server on each runtime. */
 async function servePeer(
-  kind: "hono" | "srvx",
+  kind: "hono" | "hono-log" | "srvx",
   port: number,
 ): Promise<void> {
-  const fetch = kind === "hono"
-    ? await honoFetch()
-    : () =>
-      new Response(HELLO_BYTES, { headers: { "content-type": HELLO_TYPE } });
-  if (kind === "hono" && g.Deno) {
+  const fetch = kind === "srvx"
+    ? () =>
+      new Response(HELLO_BYTES, { headers: { "content-type": HELLO_TYPE } })
+    : await honoFetch(kind === "hono-log");
+  if (kind !== "srvx" && g.Deno) {
     g.Deno.serve(
       { hostname: HOST, port, onListen: (addr) => ready(addr.port) },
       fetch,
     );
     return;
   }
-  if (kind === "hono" && g.Bun) {
+  if (kind !== "srvx" && g.Bun) {
     ready(g.Bun.serve({ hostname: HOST, port, fetch }).port);
     return;
   }
@@ -297,6 +307,7 @@ async function main(): Promise<void> {
     "raw",
     "raw-bytes",
     "hono",
+    "hono-log",
     "srvx",
     "wsgi",
     "wsgi-log",
@@ -328,7 +339,7 @@ async function main(): Promise<void> {
     await server.ready;
     ready(server.serverPort);
     await server.serveForever();
-  } else if (mode === "hono" || mode === "srvx") {
+  } else if (mode === "hono" || mode === "hono-log" || mode === "srvx") {
     await servePeer(mode, port);
   } else if (g.Deno) {
     g.Deno.serve(

@@ -82,6 +82,7 @@ type Mode =
   | "raw"
   | "raw-bytes"
   | "hono"
+  | "hono-log"
   | "srvx"
   | "wsgi"
   | "wsgi-log"
@@ -129,7 +130,7 @@ const GROUPS: Group[] = [
   {
     kind: "compare",
     workload: "hello",
-    modes: ["raw", "hono", "srvx", "wsgi-log", "wsgi"],
+    modes: ["raw", "hono", "hono-log", "srvx", "wsgi-log", "wsgi"],
     headers: ["browser"],
     connections: null,
   },
@@ -198,6 +199,7 @@ const CASE_NAMES: Record<Mode, string> = {
   "raw": "raw hello",
   "raw-bytes": "raw bytes (floor)",
   "hono": "Hono hello",
+  "hono-log": "Hono hello, logger()",
   "srvx": "srvx hello",
   "wsgi": "wsgi hello",
   "wsgi-log": "wsgi hello, access log",
@@ -866,6 +868,10 @@ function serverName(row: Row): string {
       return `\`${RAW_SERVER[row.engine as Runtime]}\` (raw)`;
     case "hono":
       return row.engine === "node" ? `${hono} (on srvx's Node adapter)` : hono;
+    case "hono-log":
+      return `${hono} with \`logger()\`${
+        row.engine === "node" ? " (on srvx's Node adapter)" : ""
+      }`;
     case "srvx":
       return srvx;
     case "wsgi-log":
@@ -925,6 +931,8 @@ function costWords(row: Row, rows: Row[]): string {
       return "the floor: the runtime's own server answering a string, no routing, no log";
     case "hono":
       return `${over}: routing and a Context per request`;
+    case "hono-log":
+      return `${over}: the same with Hono's log, two lines a request on stdout (no client address)`;
     case "srvx":
       return `${over}: one portable \`fetch\` handler for every runtime`;
     case "wsgi-log":
