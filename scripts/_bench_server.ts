@@ -17,6 +17,11 @@
 //                   bytes-returning app must: it reads the request's URL
 //                   and method, and answers the tutorial's encoded bytes
 //                   (the floor under "wsgi")
+//   raw-bytes-log   the same, plus what any server writing wsgiref's access
+//                   line must do: ask the runtime for the client's address,
+//                   format the line (its date made once a second), and
+//                   write the lines to stderr in 4 KiB batches (the floor
+//                   under "wsgi-log")
 //   wsgi            makeServer() serving the tutorial's "¡Hola, mundo!" app,
 //                   with `log: false`
 //   wsgi-log        the same, with makeServer()'s default access log (one
@@ -184,6 +189,34 @@ function bytesHandler(request: Request): Response {
   });
 }
 
+// The floor of an access log: a line per request, batched writes.
+let pending = "";
+let second = -1;
+let date = "";
+let writeErr: ((text: string) => void) | null = null;
+
+/** A wsgiref-style line for `peer`, written to stderr 4 KiB at a time. */
+function logLine(peer: string, method: string, target: string): void {
+  const now = Math.floor(Date.now() / 1000);
+  if (now !== second) {
+    second = now;
+    date = new Date(now * 1000).toISOString();
+  }
+  pending +=
+    `${peer} - - [${date}] "${method} ${target} HTTP/1.1" 200 ${HELLO_LENGTH}\n`;
+  if (pending.length >= 4096) {
+    writeErr!(pending);
+    pending = "";
+  }
+}
+
+const HELLO_LENGTH = new TextEncoder().encode(HELLO_BYTES).length;
+
+/** The target of a URL that Deno or Bun built (the floor's, not Bun's bare form). */
+function pathOf(url: string): string {
+  return url.slice(url.indexOf("/", url.indexOf("://") + 3));
+}
+
 function fetchHandler(
   stream: boolean,
   bytes: boolean,
@@ -299,6 +332,86 @@ async function rawNode(
   ready(server.address().port);
 }
 
+/** raw-bytes-log: the floor with wsgiref's access line, on each runtime. */
+async function serveLogged(port: number): Promise<void> {
+  if (g.Deno) {
+    const deno = g.Deno as unknown as DenoLogged;
+    const encoder = new TextEncoder();
+    writeErr = (text) => void deno.stderr.writeSync(encoder.encode(text));
+    deno.serve(
+      { hostname: HOST, port, onListen: (addr) => ready(addr.port) },
+      (request, info) => {
+        logLine(info.remoteAddr.hostname, request.method, pathOf(request.url));
+        return bytesHandler(request);
+      },
+    );
+    return;
+  }
+  const name = "node:fs";
+  const fs = await import(name) as {
+    writeSync(fd: number, text: string): number;
+  };
+  writeErr = (text) => void fs.writeSync(2, text);
+  if (g.Bun) {
+    const bun = g.Bun as unknown as BunLogged;
+    const server = bun.serve({
+      hostname: HOST,
+      port,
+      fetch(request, srv) {
+        logLine(
+          srv.requestIP(request)?.address ?? "",
+          request.method,
+          pathOf(request.url),
+        );
+        return bytesHandler(request);
+      },
+    });
+    ready(server.port);
+    return;
+  }
+  const http = await import("node:" + "http") as NodeHttp;
+  const server = http.createServer((req, res) => {
+    logLine(
+      (req as NodeRequest & { socket: { remoteAddress?: string } }).socket
+        .remoteAddress ?? "",
+      req.method ?? "GET",
+      req.url ?? "/",
+    );
+    const body = new TextEncoder().encode(HELLO_BYTES);
+    res.writeHead(200, {
+      "Content-Type": HELLO_TYPE,
+      "Content-Length": body.length,
+    });
+    res.end(body);
+  });
+  await new Promise<void>((resolve) => server.listen(port, HOST, resolve));
+  ready(server.address().port);
+}
+interface DenoLogged {
+  stderr: { writeSync(bytes: Uint8Array): number };
+  serve(
+    options: {
+      hostname: string;
+      port: number;
+      onListen(addr: { port: number }): void;
+    },
+    handler: (
+      request: Request,
+      info: { remoteAddr: { hostname: string } },
+    ) => Response,
+  ): unknown;
+}
+interface BunLogged {
+  serve(options: {
+    hostname: string;
+    port: number;
+    fetch(
+      request: Request,
+      server: { requestIP(r: Request): { address: string } | null },
+    ): Response;
+  }): { port: number };
+}
+
 async function main(): Promise<void> {
   const argv = g.Deno ? g.Deno.args : g.process!.argv.slice(2);
   const mode = argv[0];
@@ -306,6 +419,7 @@ async function main(): Promise<void> {
   const modes = [
     "raw",
     "raw-bytes",
+    "raw-bytes-log",
     "hono",
     "hono-log",
     "srvx",
@@ -341,6 +455,8 @@ async function main(): Promise<void> {
     await server.serveForever();
   } else if (mode === "hono" || mode === "hono-log" || mode === "srvx") {
     await servePeer(mode, port);
+  } else if (mode === "raw-bytes-log") {
+    await serveLogged(port);
   } else if (g.Deno) {
     g.Deno.serve(
       { hostname: HOST, port, onListen: (addr) => ready(addr.port) },

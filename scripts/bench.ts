@@ -81,6 +81,7 @@ type Engine = Runtime | "python";
 type Mode =
   | "raw"
   | "raw-bytes"
+  | "raw-bytes-log"
   | "hono"
   | "hono-log"
   | "srvx"
@@ -141,6 +142,14 @@ const GROUPS: Group[] = [
     headers: ["host", "browser"],
     connections: null,
   },
+  // The floor under the default access log (issue 19 §3).
+  {
+    kind: "detail",
+    workload: "hello",
+    modes: ["raw", "raw-bytes-log", "wsgi-log"],
+    headers: ["browser"],
+    connections: null,
+  },
   {
     kind: "detail",
     workload: "stream",
@@ -198,6 +207,7 @@ const HELLO_LENGTH = new TextEncoder().encode("¡Hola, mundo!").length;
 const CASE_NAMES: Record<Mode, string> = {
   "raw": "raw hello",
   "raw-bytes": "raw bytes (floor)",
+  "raw-bytes-log": "raw bytes + access line (floor)",
   "hono": "Hono hello",
   "hono-log": "Hono hello, logger()",
   "srvx": "srvx hello",
@@ -1220,7 +1230,11 @@ ${detailTable(rows, config.rounds)}
 own server doing only what any server of an app that answers bytes must do:
 read the request's URL and method, and send the tutorial's bytes, encoded
 per request, as the app does; the gap between it and raw hello is not
-WSGI's, the gap between it and wsgi hello is. *1 MiB stream*: 16 chunks of
+WSGI's, the gap between it and wsgi hello is. *raw bytes + access line
+(floor)* adds what any server writing wsgiref's access line must do: ask the
+runtime for the client's address, format the line (its date made once a
+second) and write the lines to stderr 4 KiB at a time; it is the floor under
+the default log. *1 MiB stream*: 16 chunks of
 64 KiB, from a generator for wsgi, from a pull-based \`ReadableStream\`
 (Deno, Bun) or \`res.write()\` with backpressure (Node) for raw; both
 chunked. *100 MiB file*: an app returning
