@@ -17,7 +17,11 @@
 //                   bytes-returning app must: it reads the request's URL
 //                   and method, and answers the tutorial's encoded bytes
 //                   (the floor under "wsgi")
-//   raw-bytes-log   the same, plus what any server writing wsgiref's access
+//   raw-wsgi        the runtime's own server doing the least any WSGI
+//                   server must: a plain environ, start_response, the app
+//                   called, its status and headers answered, no check
+//                   (the floor of WSGI itself; see minimalWsgi)
+//   raw-bytes-log   raw-bytes, plus what any server writing wsgiref's access
 //                   line must do: ask the runtime for the client's address,
 //                   format the line (its date made once a second), and
 //                   write the lines to stderr in 4 KiB batches (the floor
@@ -182,10 +186,67 @@ async function servePeer(
 function bytesHandler(request: Request): Response {
   void request.url;
   void request.method;
+  // No statusText: Deno and Bun send their own reason phrase.
   return new Response(new TextEncoder().encode(HELLO_BYTES), {
     status: 200,
-    statusText: "OK",
     headers: [["Content-Type", HELLO_TYPE]],
+  });
+}
+
+/**
+ * The least a WSGI server must do per request, without any check: a plain
+ * environ of the CGI and wsgi.* keys (the HTTP_* keys left out, as
+ * makeServer's environ reads them only when asked), a start_response that
+ * keeps the status and headers, the app called, and its one chunk
+ * answered with that status and those headers.
+ */
+function minimalWsgi(
+  method: string,
+  target: string,
+): { code: number; headers: [string, string][]; body: Uint8Array } {
+  const q = target.indexOf("?");
+  const environ = {
+    REQUEST_METHOD: method,
+    SCRIPT_NAME: "",
+    PATH_INFO: q === -1 ? target : target.slice(0, q),
+    QUERY_STRING: q === -1 ? "" : target.slice(q + 1),
+    CONTENT_TYPE: "",
+    CONTENT_LENGTH: "",
+    SERVER_NAME: HOST,
+    SERVER_PORT: "0",
+    SERVER_PROTOCOL: "HTTP/1.1",
+    SERVER_SOFTWARE: "floor",
+    GATEWAY_INTERFACE: "CGI/1.1",
+    REMOTE_ADDR: "",
+    REMOTE_HOST: "",
+    "wsgi.version": [1, 0],
+    "wsgi.url_scheme": "http",
+    "wsgi.input": null,
+    "wsgi.errors": null,
+    "wsgi.multithread": false,
+    "wsgi.multiprocess": false,
+    "wsgi.run_once": false,
+  };
+  let status = "";
+  let headers: [string, string][] = [];
+  const body = helloApp(environ, (s: string, h: [string, string][]) => {
+    status = s;
+    headers = h;
+    return () => {};
+  })[0];
+  return { code: Number(status.slice(0, 3)), headers, body };
+}
+
+/** minimalWsgi behind a fetch handler. */
+function minimalHandler(request: Request): Response {
+  const url = request.url;
+  const out = minimalWsgi(
+    request.method,
+    url.slice(url.indexOf("/", url.indexOf("://") + 3)),
+  );
+  return new Response(out.body as Uint8Array<ArrayBuffer>, {
+    status: out.code,
+    headers: out.headers,
   });
 }
 
@@ -220,7 +281,9 @@ function pathOf(url: string): string {
 function fetchHandler(
   stream: boolean,
   bytes: boolean,
+  minimal = false,
 ): (request: Request) => Response {
+  if (minimal) return minimalHandler;
   if (bytes) return bytesHandler;
   return stream
     ? () =>
@@ -286,13 +349,25 @@ async function rawNode(
   port: number,
   stream: boolean,
   bytes: boolean,
+  minimal: boolean,
 ): Promise<void> {
   // A variable specifier: Deno never resolves node:http here.
   const name = "node:http";
   const http = await import(name) as NodeHttp;
   const hello = new TextEncoder().encode(HELLO_BYTES);
   const server = http.createServer(
-    bytes
+    minimal
+      ? (req, res) => {
+        const out = minimalWsgi(req.method ?? "GET", req.url ?? "/");
+        const flat: string[] = [];
+        for (const [name, value] of out.headers) flat.push(name, value);
+        flat.push("Content-Length", String(out.body.length));
+        (res as unknown as {
+          writeHead(code: number, headers: string[]): void;
+        }).writeHead(out.code, flat);
+        res.end(out.body);
+      }
+      : bytes
       ? (req, res) => {
         void req.url;
         void req.method;
@@ -420,6 +495,7 @@ async function main(): Promise<void> {
     "raw",
     "raw-bytes",
     "raw-bytes-log",
+    "raw-wsgi",
     "hono",
     "hono-log",
     "srvx",
@@ -438,7 +514,8 @@ async function main(): Promise<void> {
     );
   }
   const stream = mode.endsWith("-stream");
-  const bytes = mode === "raw-bytes";
+  const bytes = mode === "raw-bytes" || mode === "raw-wsgi";
+  const minimal = mode === "raw-wsgi";
   if (mode.startsWith("wsgi")) {
     const file = mode.startsWith("wsgi-file")
       ? fileApp(await fileOpener(argv[2]), mode === "wsgi-file-copy")
@@ -460,17 +537,17 @@ async function main(): Promise<void> {
   } else if (g.Deno) {
     g.Deno.serve(
       { hostname: HOST, port, onListen: (addr) => ready(addr.port) },
-      fetchHandler(stream, bytes),
+      fetchHandler(stream, bytes, minimal),
     );
   } else if (g.Bun) {
     const server = g.Bun.serve({
       hostname: HOST,
       port,
-      fetch: fetchHandler(stream, bytes),
+      fetch: fetchHandler(stream, bytes, minimal),
     });
     ready(server.port);
   } else {
-    await rawNode(port, stream, bytes);
+    await rawNode(port, stream, bytes, minimal);
   }
 }
 

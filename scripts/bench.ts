@@ -82,6 +82,7 @@ type Mode =
   | "raw"
   | "raw-bytes"
   | "raw-bytes-log"
+  | "raw-wsgi"
   | "hono"
   | "hono-log"
   | "srvx"
@@ -138,7 +139,7 @@ const GROUPS: Group[] = [
   {
     kind: "detail",
     workload: "hello",
-    modes: ["raw", "raw-bytes", "wsgi"],
+    modes: ["raw", "raw-bytes", "raw-wsgi", "wsgi"],
     headers: ["host", "browser"],
     connections: null,
   },
@@ -208,6 +209,7 @@ const CASE_NAMES: Record<Mode, string> = {
   "raw": "raw hello",
   "raw-bytes": "raw bytes (floor)",
   "raw-bytes-log": "raw bytes + access line (floor)",
+  "raw-wsgi": "raw WSGI (floor)",
   "hono": "Hono hello",
   "hono-log": "Hono hello, logger()",
   "srvx": "srvx hello",
@@ -1230,7 +1232,13 @@ ${detailTable(rows, config.rounds)}
 own server doing only what any server of an app that answers bytes must do:
 read the request's URL and method, and send the tutorial's bytes, encoded
 per request, as the app does; the gap between it and raw hello is not
-WSGI's, the gap between it and wsgi hello is. *raw bytes + access line
+WSGI's, the gap between it and wsgi hello is. *raw WSGI (floor)* is the
+least any WSGI server must add, with no check: a plain environ of the CGI
+and \`wsgi.*\` keys (without the \`HTTP_*\` ones, which makeServer's environ
+also reads only when asked), a \`start_response\` that keeps the status and
+headers, the app called, and its status and headers answered; the gap
+between it and wsgi hello is what the checks and the laziness cost. *raw
+bytes + access line
 (floor)* adds what any server writing wsgiref's access line must do: ask the
 runtime for the client's address, format the line (its date made once a
 second) and write the lines to stderr 4 KiB at a time; it is the floor under
