@@ -7,7 +7,7 @@
 //   <runtime> scripts/_bench_logs_micro.ts
 import { type AccessLog, accessLogger } from "../src/runtime/_backend.ts";
 import { accessLine, LineBatcher } from "../src/core/_access_log.ts";
-import type { Outcome } from "../src/core/_outcome.ts";
+import type { Outcome } from "../src/core/_response/outcome.ts";
 import type { LoggedFacts } from "../src/core/_log_format.ts";
 
 const FORMAT =

@@ -12,7 +12,8 @@
  * 2. type-check, then emit `npm/esm` (ES modules) and `npm/script`
  *    (CommonJS), each with `.d.ts` beside the `.js`;
  * 3. write `npm/package.json` from deno.json (one source of truth for the
- *    version and the entry points), the `wsgi` bin, README.md and LICENSE;
+ *    version and the entry points), the `wsgi` bin, README.md, docs/*.md
+ *    (links to files the package lacks point at the repository) and LICENSE;
  * 4. check the result: npm `exports` keys equal deno.json's, every target
  *    exists, the published types need no Node, Deno or Bun types.
  *
@@ -300,7 +301,7 @@ async function packageJson(
     types: built(main, "script", ".d.ts"),
     exports,
     ...(entries["./cli"] ? { bin: { wsgi: BIN } } : {}),
-    files: ["esm/", "script/", ...(entries["./cli"] ? ["bin/"] : [])],
+    files: ["esm/", "script/", "docs/", ...(entries["./cli"] ? ["bin/"] : [])],
     sideEffects: false,
     engines: { node: ">=20" },
     // @wsgi/wsgi/python serves Python apps through the pyodide the user
@@ -366,6 +367,44 @@ async function checkDeclarations(): Promise<void> {
   }
 }
 
+/** The docs pages the package carries beside README.md. */
+async function docsPages(): Promise<string[]> {
+  const pages: string[] = [];
+  if (!(await exists(join(root, "docs")))) return pages;
+  for await (const entry of Deno.readDir(join(root, "docs"))) {
+    if (entry.isFile && entry.name.endsWith(".md")) {
+      pages.push(`docs/${entry.name}`);
+    }
+  }
+  return pages.sort();
+}
+
+/**
+ * Copies a markdown page (README.md or docs/*.md) into npm/. A relative
+ * link to another packed page stays relative, so it resolves in
+ * node_modules/wsgi and on the registry's page; a link to a file the
+ * package does not carry (examples/, tests/, BENCHMARKS.md, an image)
+ * points at the repository instead of at nothing.
+ */
+async function copyPage(page: string, packed?: Set<string>): Promise<void> {
+  const inPackage = packed ?? new Set(["README.md", ...await docsPages()]);
+  const text = await Deno.readTextFile(join(root, page));
+  const absolute =
+    (kind: string) =>
+    (whole: string, lead: string, target: string, anchor = ""): string => {
+      if (/^[a-z][a-z0-9+.-]*:/i.test(target)) return whole;
+      const path = join(dirname(page), target).replaceAll("\\", "/");
+      if (inPackage.has(path)) return whole;
+      return `${lead}(${REPOSITORY}/${kind}/main/${path}${anchor})`;
+    };
+  // Images first (served raw), then links; an absolute target is kept.
+  const linked = text
+    .replace(/(!\[[^\]]*\])\(([^)\s#]+)(#[^)\s]*)?\)/g, absolute("raw"))
+    .replace(/(\])\(([^)\s#]+)(#[^)\s]*)?\)/g, absolute("blob"));
+  await Deno.mkdir(dirname(join(npmDir, page)), { recursive: true });
+  await Deno.writeTextFile(join(npmDir, page), linked);
+}
+
 async function build(): Promise<void> {
   const config = await readDenoConfig();
   const entries = exportsOf(config);
@@ -399,13 +438,18 @@ async function build(): Promise<void> {
   }
   for (const name of ["README.md", "LICENSE"]) {
     if (await exists(join(root, name))) {
-      await Deno.copyFile(join(root, name), join(npmDir, name));
+      if (name === "README.md") await copyPage(name);
+      else await Deno.copyFile(join(root, name), join(npmDir, name));
     } else if (name === "LICENSE") {
       throw new BuildError("LICENSE is missing at the repository root");
     } else {
       console.warn(`[build_npm] warning: no ${name} to copy`);
     }
   }
+
+  const pages = await docsPages();
+  const packed = new Set(["README.md", ...pages]);
+  for (const page of pages) await copyPage(page, packed);
 
   console.log("[build_npm] Checking exports and declarations");
   await checkExports();

@@ -16,13 +16,16 @@ import {
 } from "../mod.ts";
 import { connect, text } from "./_raw_http.ts";
 import { memoryErrors } from "./_capture.ts";
-import { compileTrust, peerTrusted } from "../src/core/_proxy_trust.ts";
+import {
+  compileTrust,
+  peerTrusted,
+} from "../src/core/_forwarded/proxy_trust.ts";
 import {
   parseForwarded,
   parseForwardedTail,
-} from "../src/core/_forwarded_header.ts";
-import { parseHost, parseNode } from "../src/core/_forwarded_node.ts";
-import { parseIP } from "../src/core/_ip.ts";
+} from "../src/core/_forwarded/header.ts";
+import { parseHost, parseNode } from "../src/core/_forwarded/nodes.ts";
+import { parseIP } from "../src/core/_forwarded/ip.ts";
 import { splitList } from "../src/core/_field_values.ts";
 
 const IPV6 = await new Promise<boolean>((resolve) => {

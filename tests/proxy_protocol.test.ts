@@ -25,7 +25,7 @@ import { memoryErrors } from "./_capture.ts";
 import { sleep, within } from "./_util.ts";
 import { spawn } from "node:child_process";
 import { createServer as netServer } from "node:net";
-import { parseProxyHeader } from "../src/core/_proxy_protocol.ts";
+import { parseProxyHeader } from "../src/core/_forwarded/proxy_protocol.ts";
 import { cleanup, proc, startCli } from "./_cli_proc.ts";
 
 const KEYS = [

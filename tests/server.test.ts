@@ -444,7 +444,7 @@ test("204 and 304 carry no Content-Length and no body, even from a body", async 
     assert.equal(header(answers[1], "etag"), '"v1"');
     // RFC 9110 §8.6: never on a 204; on a 304 only the length a 200 would
     // have had, which the app's body does not tell. (wsgiref sends
-    // "Content-Length: 0" on both; src/core/_content_length.ts does not.) The
+    // "Content-Length: 0" on both; src/core/_response/content_length.ts does not.) The
     // last answer parses only if no body bytes came before it.
     for (const answer of answers) {
       assert.equal(header(answer, "content-length"), null);
@@ -627,7 +627,7 @@ test("a client gone before a streamed answer starts still gets close()", async (
     );
     // On Node the response's "close" event has already fired when the
     // body starts, write() returns false and "drain" never comes: the
-    // server waits forever and close() is never called (src/runtime/_node.ts).
+    // server waits forever and close() is never called (src/runtime/_node/server.ts).
     assert.ok(
       await until(() => closedAt > 0, 2000),
       "close() was not called within 2 s of the app returning",

@@ -249,6 +249,30 @@ test("npm package: builds, packs and installs with only the library", async () =
   assert.equal(pkg.bin?.wsgi, hasCli ? "bin/wsgi.mjs" : undefined);
 });
 
+test("npm package: README.md and docs/ links resolve in the package or point at the repository", async () => {
+  const { files } = await install();
+  const pages = files.filter((file) =>
+    /^(README\.md|docs\/[^/]+\.md)$/.test(file)
+  );
+  // README.md links every docs page; each is packed with it.
+  for (const [, target] of readme.matchAll(/\]\((docs\/[^)#\s]+)/g)) {
+    assert.ok(files.includes(target), `README.md links ${target}, not packed`);
+  }
+  assert.ok(pages.length > 1, `no docs pages packed: ${pages.join(", ")}`);
+  const installed = join(project, "node_modules", "wsgi");
+  for (const page of pages) {
+    const text = readFileSync(join(installed, page), "utf8");
+    for (const [, target] of text.matchAll(/\]\(([^)#\s]+)[^)]*\)/g)) {
+      if (/^[a-z][a-z0-9+.-]*:/i.test(target)) continue;
+      const path = join(dirname(page), target);
+      assert.ok(
+        existsSync(join(installed, path)),
+        `${page} links ${target}: not in the package`,
+      );
+    }
+  }
+});
+
 for (const node of nodes) {
   test(`npm package: import (ESM) and makeServer on ${node.name}`, () =>
     serveWith(node.path, "check.mjs", ESM));

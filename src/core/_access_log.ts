@@ -2,7 +2,7 @@
 // `127.0.0.1 - - [25/Nov/2026 04:00:00] "GET / HTTP/1.1" 200 12`, and the
 // batching that takes it to stderr. The core never touches a runtime's
 // stderr: each shim hands a `LineBatcher` its own fastest synchronous
-// write (src/runtime/_deno.ts, src/runtime/_bun.ts, src/runtime/_node.ts).
+// write (src/runtime/_deno.ts, src/runtime/_bun.ts, src/runtime/_node/server.ts).
 
 const MONTHS = [
   "Jan",

@@ -49,7 +49,7 @@ export class LineErrorStream implements ErrorStream {
 }
 
 /** A line-buffered error stream over `console.error`. */
-export class ConsoleErrorStream extends LineErrorStream {
+class ConsoleErrorStream extends LineErrorStream {
   constructor() {
     super((lines) => {
       // Access-log lines held for a batched write go first: stderr keeps

@@ -6,7 +6,7 @@
 const CHUNK = 0x2000;
 
 /** Bytes to a native string, one code unit per byte. */
-export function bytesToNative(bytes: Uint8Array): string {
+function bytesToNative(bytes: Uint8Array): string {
   if (bytes.length <= CHUNK) {
     return String.fromCharCode.apply(null, bytes as unknown as number[]);
   }

@@ -3,15 +3,19 @@
 // trusted proxies, settles what their forwarded headers say. makeEnviron
 // (environ.ts) builds the object it wraps.
 import type { ErrorStream, WSGIEnvironment } from "./types.ts";
-import type { RequestFacts } from "./_request_facts.ts";
+import type { RequestFacts } from "./request_facts.ts";
 import { show, trimOws } from "./_field_values.ts";
-import { addHeader, getHeader } from "./_request_headers.ts";
+import { addHeader, getHeader } from "./request_headers.ts";
 import {
   forwardedHeaders,
   type Forwarding,
   resolveForwarded,
-} from "./_forwarded.ts";
-import { peerTrusted, type ProxyTrust, trustsNobody } from "./_proxy_trust.ts";
+} from "./_forwarded/forwarded.ts";
+import {
+  peerTrusted,
+  type ProxyTrust,
+  trustsNobody,
+} from "./_forwarded/proxy_trust.ts";
 
 // The keys of the forwarded headers, removed when an untrusted peer sent
 // them (see LazyKeys.resolve).

@@ -33,7 +33,7 @@ export interface Limits {
  * - `maxHeaderSize` 16 KiB (request line and fields): Node's and Bun's
  *   default; gunicorn allows 100 fields of 8190 bytes, Deno 64 KiB.
  */
-export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
+const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   headersTimeout: 10_000,
   keepAliveTimeout: 5_000,
   bodyTimeout: 30_000,

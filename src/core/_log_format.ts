@@ -6,8 +6,8 @@
 // is stricter than gunicorn's, which escapes only `"`: here no value a
 // client sends can end a line or fake a field (see escapeField).
 import type { HeaderPair, WSGIEnvironment } from "./types.ts";
-import { getHeader } from "./_request_headers.ts";
-import { peerTrusted, type ProxyTrust } from "./_proxy_trust.ts";
+import { getHeader } from "./request_headers.ts";
+import { peerTrusted, type ProxyTrust } from "./_forwarded/proxy_trust.ts";
 
 /** The request facts an access log reads (WebFacts and NodeFacts have them). */
 export interface LoggedFacts {
@@ -91,7 +91,7 @@ const MONTHS = "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split(" ");
 const pad = (n: number): string => (n < 10 ? "0" : "") + n;
 
 /** `[DD/Mon/YYYY:HH:MM:SS +ZZZZ]`, local time: Apache's and gunicorn's `t`. */
-export function clfTime(d: Date): string {
+function clfTime(d: Date): string {
   const off = -d.getTimezoneOffset();
   const abs = Math.abs(off);
   return `[${pad(d.getDate())}/${MONTHS[d.getMonth()]}/${d.getFullYear()}:${
@@ -150,7 +150,7 @@ export function clientAddress(e: LogEntry): string {
 }
 
 /** A response header's value (the last, as in gunicorn), or null. */
-export function responseHeader(e: LogEntry, lowerName: string): string | null {
+function responseHeader(e: LogEntry, lowerName: string): string | null {
   let value: string | null = null;
   for (const [name, v] of e.headers) {
     if (name.length === lowerName.length && name.toLowerCase() === lowerName) {
@@ -238,7 +238,7 @@ const ATOMS: Record<string, Atom> = {
 const TIMED = new Set(["T", "M", "D", "L"]);
 
 /** A format string compiled: its line function, and whether it is timed. */
-export interface CompiledFormat {
+interface CompiledFormat {
   format: LineFormat;
   /** Reads the duration: the server then notes when each request came. */
   timed: boolean;

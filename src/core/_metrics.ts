@@ -60,7 +60,7 @@ export const REFUSED: number = RESPONSE_BYTES + 1;
 export const SIZE: number = REFUSED + REFUSALS.length;
 
 /** The label set of a method (index into METHODS). */
-export function methodIndex(method: string): number {
+function methodIndex(method: string): number {
   switch (method) {
     case "GET":
       return 0;

@@ -42,11 +42,6 @@ export function wantsOpenMetrics(accept: string | undefined): boolean {
     accept.includes("application/openmetrics-text");
 }
 
-/** A label value, escaped as both formats require. */
-export function labelValue(s: string): string {
-  return s.replace(/[\\"\n]/g, (c) => c === "\n" ? "\\n" : "\\" + c);
-}
-
 function num(n: number): string {
   if (n === Infinity) return "+Inf";
   if (n === -Infinity) return "-Inf";

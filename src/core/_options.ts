@@ -72,7 +72,7 @@ function distance(a: string, b: string): number {
 }
 
 /** The hint for an unknown name: an alias, else the closest known name. */
-export function suggest(
+function suggest(
   name: string,
   known: readonly string[],
 ): string | null {

@@ -3,9 +3,8 @@
 // `Retry-After` at once, never queued (as uvicorn's --limit-concurrency,
 // but counting requests, not idle keep-alive connections, and with
 // Retry-After: RFC 9110 §15.6.4 and §10.2.3). The refusals are counted
-// for the whole process, for the metrics (overloadCounters).
-import type { Outcome } from "./_outcome.ts";
-import { plainOutcome } from "./_serve.ts";
+// for the whole process, for the metrics (overloadCounters). The 503
+// itself is `overloaded` in _response/answers.ts.
 
 // Process-wide, summed over every server of the process (logging.ts's
 // overloadCounters() reads them).
@@ -70,16 +69,4 @@ export function gateFor(max: number | undefined): Gate | null {
     );
   }
   return new Gate(max);
-}
-
-/** The 503 for a request over the limit; the connection then closes. */
-export function overloaded(max: number): Outcome {
-  const out = plainOutcome(
-    503,
-    "Service Unavailable",
-    `The server is at its limit of ${max} requests at once\n`,
-  );
-  out.headers.push(["Retry-After", String(RETRY_AFTER)]);
-  out.close = true;
-  return out;
 }

@@ -5,16 +5,16 @@
  * @module
  */
 import type { ErrorStream, WSGIEnvironment } from "./types.ts";
-import type { RequestFacts } from "./_request_facts.ts";
+import type { RequestFacts } from "./request_facts.ts";
 import { consoleErrors } from "./_errors.ts";
 import { unquoteToNative } from "./_latin1.ts";
 import { fileWrapper } from "./file_wrapper.ts";
 import { VERSION } from "./_version.ts";
-import { TRUST, type TrustedOptions } from "./_proxy_trust.ts";
+import { TRUST, type TrustedOptions } from "./_forwarded/proxy_trust.ts";
 import { lazy } from "./_lazy_environ.ts";
 
-export type { RequestFacts } from "./_request_facts.ts";
-export { getHeader } from "./_request_headers.ts";
+export type { RequestFacts } from "./request_facts.ts";
+export { getHeader } from "./request_headers.ts";
 
 // Adding an option? List its name in WSGI_OPTION_NAMES (handler.ts) and
 // the lists that extend it: unknown names are a TypeError.

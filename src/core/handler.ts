@@ -10,17 +10,22 @@ import type {
   WSGIApplication,
 } from "./types.ts";
 import type { RequestFacts } from "./environ.ts";
+import { DEFAULT_MAX_BODY_SIZE, type WSGIOptions } from "./options.ts";
+import { serveFacts } from "./_serve.ts";
 import {
-  MAX_BODY_SIZE,
-  serveFacts,
+  OFF_WIRE,
+  ON_WIRE,
+  type ResponseMode,
   toResponse,
-  type WSGIOptions,
-} from "./_serve.ts";
+} from "./_response/web_response.ts";
+import { badHost } from "./_response/answers.ts";
+import { authorityOf, targetAt, targetFrom } from "./_target.ts";
 import { textToNative } from "./_latin1.ts";
-import { badHost, isValidHost } from "./_host.ts";
+import { isValidHost } from "./_forwarded/host.ts";
 import { checkOptions, type OptionNames } from "./_options.ts";
 
 export type { WSGIOptions };
+export { DEFAULT_MAX_BODY_SIZE };
 
 // Every WSGIOptions name, checked once by toFetchHandler and handleRequest
 // (unknown names are a TypeError, see _options.ts). Adding an option? List
@@ -63,15 +68,10 @@ export interface ConnectionInfo {
   protocol?: string;
 }
 
-/** The default `maxBodySize`: 10 MiB. */
-export const DEFAULT_MAX_BODY_SIZE: number = MAX_BODY_SIZE;
-
 /**
- * The parts of `Request.url`. Deno and workerd compose it as scheme, "://",
- * the Host header as sent, then the target; Bun normalises it, and gives
- * the bare target when Host is missing, empty or not a host. The target
- * starts at the first "/" or "?" after "://" only because `respond` has
- * refused every Host that could hold one (see isValidHost in _host.ts).
+ * The parts of `Request.url` (see _target.ts). The target starts where the
+ * authority ends only because `respond` has refused every Host that could
+ * hold a "/" (see isValidHost in _forwarded/host.ts).
  */
 function parseUrl(url: string): {
   target: string;
@@ -79,32 +79,17 @@ function parseUrl(url: string): {
   port: string;
   scheme: "http" | "https";
 } {
-  if (url.charCodeAt(0) === 47) {
-    // "/": Bun's bare target, with no scheme or host to cut off.
-    return { target: textToNative(url), host: "", port: "", scheme: "http" };
-  }
-  const s = url.indexOf("://");
-  const scheme = url.startsWith("https") ? "https" : "http";
-  let end = url.length;
-  for (let i = s + 3; i < url.length; i++) {
-    const c = url.charCodeAt(i);
-    if (c === 47 || c === 63 || c === 35) { // "/", "?", "#"
-      end = i;
-      break;
-    }
-  }
-  const authority = url.slice(s + 3, end);
-  const rest = url.slice(end);
+  const at = targetAt(url);
   // The raw request-target as the runtime kept it: Deno keeps the client's
   // bytes (so PATH_INFO matches wsgiref's exactly); Bun hands over a
   // normalised URL (dot segments resolved, non-ASCII percent-encoded).
-  const target = rest === ""
-    ? "/"
-    : rest.charCodeAt(0) === 47
-    ? textToNative(rest)
-    : "/" + textToNative(rest);
-  const at = authority.lastIndexOf("@");
-  const hostPort = at === -1 ? authority : authority.slice(at + 1);
+  const target = textToNative(targetFrom(url, at));
+  // Bun's bare target, with no scheme or host to cut off.
+  if (at === 0) return { target, host: "", port: "", scheme: "http" };
+  const scheme = url.startsWith("https") ? "https" : "http";
+  const authority = authorityOf(url, at);
+  const user = authority.lastIndexOf("@");
+  const hostPort = user === -1 ? authority : authority.slice(user + 1);
   const colon = hostPort.lastIndexOf(":");
   const bracket = hostPort.lastIndexOf("]");
   if (colon > bracket) {
@@ -161,7 +146,7 @@ export function handleRequest<
     checkOptions(options, WSGI_OPTION_NAMES, "handleRequest()");
     checked.add(options);
   }
-  return respond(request, app as WSGIApplication, options, conn, false);
+  return respond(request, app as WSGIApplication, options, conn, OFF_WIRE);
 }
 
 async function respond(
@@ -169,7 +154,7 @@ async function respond(
   app: WSGIApplication,
   options: WSGIOptions,
   conn: ConnectionInfo,
-  onWire: boolean,
+  mode: ResponseMode,
   server?: FetchHandlerInfo,
 ): Promise<Response> {
   const method = request.method;
@@ -187,7 +172,7 @@ async function respond(
   // beyond noise); under Bun 1-3% (measured, interleaved runs).
   const host = request.headers.get("host");
   if (host !== null && !isValidHost(host)) {
-    return toResponse(badHost(host), method === "HEAD", null, onWire);
+    return toResponse(badHost(host), method === "HEAD", mode);
   }
   const url = parseUrl(request.url);
   const facts: RequestFacts = {
@@ -208,7 +193,7 @@ async function respond(
   // REMOTE_PORT only where known (an environ key, not an empty one).
   if (conn.remotePort !== undefined) facts.remotePort = conn.remotePort;
   const out = await serveFacts(app, facts, request.body, options);
-  return toResponse(out, method === "HEAD", null, onWire);
+  return toResponse(out, method === "HEAD", mode);
 }
 
 /**
@@ -334,13 +319,13 @@ export function toFetchHandler<
       if (value !== null) conn = { remoteAddr: value.trim() };
     }
     // Called with the runtime's second argument, the Response goes on the
-    // wire (deno serve, Bun): see toResponse's `onWire`.
+    // wire (deno serve, Bun): see ResponseMode's `onWire`.
     return respond(
       request,
       app as WSGIApplication,
       options,
       conn,
-      info !== undefined,
+      info !== undefined ? ON_WIRE : OFF_WIRE,
       ctx === undefined ? info : undefined,
     );
   };

@@ -4,7 +4,7 @@
 // `maxConcurrency` options (checked there), and the error log's path.
 
 /** What the logging flags set. */
-export interface LogArgs {
+interface LogArgs {
   /** makeServer options: `accessLog`, `maxConcurrency`. */
   options: Record<string, unknown>;
   /** `--error-logfile`: a path, `-` or null (stderr). */

@@ -12,7 +12,7 @@ import type { CliHost } from "./_cli_host.ts";
 const PARENT_CHECK_MS = 500;
 
 /** What `startPidWatch` set up; `end()` undoes it as the server exits. */
-export interface PidWatch {
+interface PidWatch {
   end(): void;
 }
 

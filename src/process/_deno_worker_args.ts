@@ -18,7 +18,7 @@ const PARENT_ONLY =
   /^--(?:inspect|inspect-brk|inspect-wait|watch|watch-hmr)(?:=|$)/;
 
 /** What a worker's command is made of. */
-export interface DenoWorkerArgsInput {
+interface DenoWorkerArgsInput {
   /** The parent's argv as the kernel has it (`/proc/self/cmdline`), or null. */
   cmdline: string[] | null;
   /** `Deno.args`: the arguments after the script. */

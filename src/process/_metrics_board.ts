@@ -35,7 +35,7 @@ interface Seen {
 }
 
 /** Parses a report file's first line; null when it is torn or missing. */
-export function parseReport(text: string | null): Omit<Seen, "pid"> | null {
+function parseReport(text: string | null): Omit<Seen, "pid"> | null {
   if (text === null) return null;
   const nl = text.indexOf("\n");
   if (nl === -1) return null;

@@ -24,7 +24,7 @@ export interface MetricsSource {
 const encoder = new TextEncoder();
 
 /** The endpoint's WSGI application. */
-export function metricsApp(source: MetricsSource): WSGIApplication {
+function metricsApp(source: MetricsSource): WSGIApplication {
   return (environ, startResponse) => {
     const path = environ.PATH_INFO;
     const plain = (status: string, text: string) => {

@@ -151,7 +151,7 @@ export function nodeFiles(): Omit<ProcessHost, "spawn"> {
 }
 
 /** Memory and CPU time through Node's `process` (Deno has it too). */
-export function nodeUsage(
+function nodeUsage(
   p: Pick<NodeProcess, "memoryUsage" | "cpuUsage">,
 ): { rss: number; cpu: number } {
   const cpu = p.cpuUsage();

@@ -22,7 +22,7 @@ export type KillSignal =
   | "SIGWINCH";
 
 /** What the parent hears from a worker. */
-export interface ChildEvents {
+interface ChildEvents {
   message(message: WorkerMessage): void;
   /** The worker has exited (`code` null when killed by `signal`). */
   exit(code: number | null, signal: string | null): void;

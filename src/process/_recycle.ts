@@ -20,9 +20,9 @@ export interface RecycleSettings {
 }
 
 /** Samples over the limit, in a row, before a worker is recycled. */
-export const RSS_SAMPLES = 3;
+const RSS_SAMPLES = 3;
 /** Time between two samples of one worker's memory. */
-export const RSS_EVERY_MS = 1000;
+const RSS_EVERY_MS = 1000;
 
 /** When a worker started at `now` reaches its lifetime (0: never). */
 export function lifetimeEnd(s: RecycleSettings, now: number): number {
@@ -32,7 +32,7 @@ export function lifetimeEnd(s: RecycleSettings, now: number): number {
 }
 
 /** VmRSS from /proc/PID/status, in MiB; null when not there. */
-export function rssMiB(status: string | null): number | null {
+function rssMiB(status: string | null): number | null {
   const m = status === null ? null : /^VmRSS:\s+(\d+)\s+kB/m.exec(status);
   return m ? Number(m[1]) / 1024 : null;
 }

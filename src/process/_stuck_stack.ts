@@ -14,7 +14,7 @@
 // docs/observability.md).
 
 /** How long the supervisor waits for a stack before it kills anyway. */
-export const STACK_WAIT_MS = 2000;
+const STACK_WAIT_MS = 2000;
 
 interface CallFrame {
   functionName: string;

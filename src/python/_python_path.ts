@@ -2,7 +2,7 @@
 // Pyodide's file system at their own paths (tracebacks and __file__ show
 // the real paths), sys.path, the working directory, os.environ and the
 // .pyc cache, as a Python developer expects them.
-import type { PyodideLike, PyProxy } from "./_pyodide.ts";
+import type { PyodideLike, PyProxy } from "./pyodide.ts";
 import type { PythonAppOptions } from "./options.ts";
 import {
   absolute,

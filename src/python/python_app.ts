@@ -13,11 +13,11 @@ import type {
   WSGIEnvironment,
 } from "../core/types.ts";
 import { BRIDGE_PY } from "./_bridge_py.ts";
-import type { PyodideLike, PyProxy } from "./_pyodide.ts";
+import type { PyodideLike, PyProxy } from "./pyodide.ts";
 import { prepare } from "./_python_path.ts";
 import type { PythonAppOptions } from "./options.ts";
 
-export type { PyodideLike } from "./_pyodide.ts";
+export type { PyodideLike } from "./pyodide.ts";
 export type { PythonAppOptions } from "./options.ts";
 
 // Above U+00FF: never inside a native string, so it separates them safely.

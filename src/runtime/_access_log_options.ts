@@ -12,7 +12,7 @@ const NAMES: OptionNames<AccessLogOptions> = {
 };
 
 /** The `accessLog` option, compiled: null `format` is wsgiref's line. */
-export interface ResolvedAccessLog {
+interface ResolvedAccessLog {
   format: LineFormat | null;
   timed: boolean;
   /** JSON: the wait before the app ran is measured. */

@@ -1,4 +1,4 @@
-// What each runtime's shim (src/runtime/_deno.ts, _bun.ts, _node.ts) provides.
+// What each runtime's shim (src/runtime/_deno.ts, _bun.ts, _node/server.ts) provides.
 import type { WSGIApplication } from "../core/types.ts";
 import type { ServerOptions } from "./types.ts";
 import {
@@ -6,10 +6,10 @@ import {
   flushAccessLogs,
   type LineBatcher,
 } from "../core/_access_log.ts";
-import type { Outcome } from "../core/_outcome.ts";
+import type { Outcome } from "../core/_response/outcome.ts";
 import type { LoggedFacts } from "../core/_log_format.ts";
 import { accessLogOptions } from "./_access_log_options.ts";
-import { TRUST, type TrustedOptions } from "../core/_proxy_trust.ts";
+import { TRUST, type TrustedOptions } from "../core/_forwarded/proxy_trust.ts";
 import { appendFile } from "./_log_files.ts";
 import type { AppendOps } from "./_append_ops.ts";
 
@@ -81,7 +81,7 @@ export interface AccessLog {
 }
 
 /** Where a shim's access log can go: its stderr, or an appended file. */
-export interface LogPlaces {
+interface LogPlaces {
   /** The process-wide batcher on stderr. */
   stderr: () => LineBatcher;
   /** The process-wide batcher of an appended file (one per path). */

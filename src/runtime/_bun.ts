@@ -6,9 +6,13 @@ import {
   type PeerLookup,
   refuse,
   WebFacts,
+  webListener,
 } from "./_web_request.ts";
 import { resolveLimits } from "../core/_limits.ts";
-import { badHost, isValidHost } from "../core/_host.ts";
+import { isValidHost } from "../core/_forwarded/host.ts";
+import { badHost } from "../core/_response/answers.ts";
+import { ON_WIRE } from "../core/_response/web_response.ts";
+import { authorityOf, targetAt, targetFrom } from "../core/_target.ts";
 import type { Listen } from "./_backend.ts";
 import {
   accessLogger,
@@ -17,7 +21,6 @@ import {
   stoppableBackend,
 } from "./_backend.ts";
 import { appendOps } from "./_log_files.ts";
-import { gateFor } from "../core/_overload.ts";
 import { fdStderr, flushFdStderr } from "./_stderr_fd.ts";
 import { closing, Drain } from "./_drain.ts";
 
@@ -50,22 +53,6 @@ const process = (globalThis as unknown as { process: { pid: number } })
 const bunPeer: PeerLookup<BunServer> = (request, server) =>
   server.requestIP(request);
 
-/**
- * The request-target from the URL that Bun builds: `http://` + host +
- * target, normalised (dot segments resolved, non-ASCII percent-encoded,
- * which PATH_INFO decodes the same way and QUERY_STRING shows as Bun made
- * it: see the README's runtime table). A missing, empty or malformed Host
- * (`HTTP/1.0` without one, `user@evil`, `evil/admin`) gives the target
- * alone, with no scheme or host: nothing is cut from it then. Bun's host is
- * parsed as a URL host, which holds no "/", so in a full URL the target
- * starts at the first "/" after "://".
- */
-export function bunTarget(url: string): string {
-  if (url.charCodeAt(0) === 47) return url; // "/"
-  const start = url.indexOf("/", url.indexOf("://") + 3);
-  return start === -1 ? "/" : url.slice(start);
-}
-
 /** Binds `Bun.serve` for a WSGI application. */
 export const listen: Listen = async (host, port, app, options) => {
   const toStderr = options.log !== false && typeof options.log !== "function";
@@ -75,13 +62,6 @@ export const listen: Listen = async (host, port, app, options) => {
     file: fileLog(await appendOps()),
     pid: process.pid,
   });
-  const gate = gateFor(options.maxConcurrency);
-  // The time a request came is taken only when the log reads it
-  // (performance.now() costs 0.6 µs on Deno, 0.15 µs on Bun and Node).
-  const timed = log?.timed === true;
-  const waits = log?.waits === true;
-  const metrics = options.metrics ?? null;
-  const scheme = options.cert ? "https" : "http";
   const limits = resolveLimits(options);
   // Bun has one idle timer per connection (`idleTimeout`, whole seconds,
   // at most 255, checked every 4 s: it fires 0-4 s late, measured). It is
@@ -94,12 +74,18 @@ export const listen: Listen = async (host, port, app, options) => {
     ? 0
     : Math.min(255, Math.ceil(limits.keepAliveTimeout / 1000));
   // Bun refuses more than 198 fields or 16 KiB of head itself (431);
-  // header limits given explicitly are counted when stricter (headGuard).
-  const guard = headGuard(options, 198, 16 * 1024);
+  // header limits given explicitly are counted when stricter (headGuard,
+  // in the listener below).
   const drain = new Drain();
-  let boundPort = port;
   // "unix:/path": a unix socket; SERVER_NAME is its path, as in gunicorn.
   const unix = host.startsWith("unix:") ? host.slice(5) : null;
+  const listener = webListener(app, options, log, {
+    lookup: bunPeer,
+    serverName: unix ?? host,
+    serverPort: unix === null ? port : 80,
+    mode: ON_WIRE,
+    guard: headGuard(options, 198, 16 * 1024),
+  });
   const server = Bun.serve({
     idleTimeout: keepAlive,
     ...(unix === null
@@ -117,15 +103,20 @@ export const listen: Listen = async (host, port, app, options) => {
       // cost 3.5 µs a request with a browser's nine headers (a quarter of
       // the request; measured). So two Host lines pass on Bun (the URL is
       // built from the first, HTTP_HOST joins both): README's table.
+      //
+      // The target from the URL that Bun builds: `http://` + host + target,
+      // normalised (dot segments resolved, non-ASCII percent-encoded, which
+      // PATH_INFO decodes the same way and QUERY_STRING shows as Bun made
+      // it: see the README's runtime table), or the bare target (see
+      // core/_target.ts), from which nothing is cut.
       const url = request.url;
+      const at = targetAt(url);
       let sent: string | null = null;
-      if (url.charCodeAt(0) === 47) sent = request.headers.get("host");
+      if (at === 0) sent = request.headers.get("host");
       else {
         // A full URL: its authority is the Host as Bun took it (lower-cased,
         // ":80" dropped), and Bun lets a bad port through ("evil:abc").
-        const from = url.indexOf("://") + 3;
-        const to = url.indexOf("/", from);
-        const authority = to === -1 ? url.slice(from) : url.slice(from, to);
+        const authority = authorityOf(url, at);
         if (!isValidHost(authority)) {
           sent = request.headers.get("host") ?? authority;
         }
@@ -137,21 +128,10 @@ export const listen: Listen = async (host, port, app, options) => {
       // headers before the app runs: a bare Bun.serve handler that does so
       // uses a third more CPU per request (measured, nine headers).
       const body = request.body;
-      const facts = new WebFacts(
-        request,
-        srv,
-        bunPeer,
-        unix ?? host,
-        unix === null ? boundPort : 80,
-        scheme,
-        bunTarget(url),
-        body === null,
-      );
-      if (metrics !== null) facts.begin(metrics);
-      else if (timed) facts.start = performance.now();
-      if (waits) facts.ran = -1;
+      const target = at === 0 ? url : targetFrom(url, at);
+      const facts = new WebFacts(request, srv, listener, target, body === null);
       if (sent !== null && !isValidHost(sent)) {
-        return refuse(badHost(sent), facts, log);
+        return refuse(badHost(sent), facts, listener);
       }
       const lift = (): () => void => {
         srv.timeout(request, 0);
@@ -163,15 +143,15 @@ export const listen: Listen = async (host, port, app, options) => {
           }
         };
       };
-      facts.gate = gate;
       if (drain.active) {
         drain.note();
-        return closing(answer(app, options, log, body, facts, guard, lift));
+        return closing(answer(listener, facts, body, lift));
       }
-      return answer(app, options, log, body, facts, guard, lift);
+      return answer(listener, facts, body, lift);
     },
   });
-  boundPort = server.port ?? 0;
+  const boundPort = server.port ?? 0;
+  if (unix === null) listener.serverPort = boundPort;
   // stop() closes idle keep-alive connections at once and resolves when
   // the requests in flight have finished.
   const backend = stoppableBackend(

@@ -4,7 +4,7 @@
 import type { WSGIApplication } from "../core/types.ts";
 import type { ServerOptions, WSGIServer } from "./types.ts";
 import type { Backend, Listen } from "./_backend.ts";
-import { withTrust } from "../core/_proxy_trust.ts";
+import { withTrust } from "../core/_forwarded/proxy_trust.ts";
 import { checkOptions, type OptionNames } from "../core/_options.ts";
 
 /**

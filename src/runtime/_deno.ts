@@ -6,15 +6,17 @@ import {
   type PeerLookup,
   refuse,
   WebFacts,
+  webListener,
 } from "./_web_request.ts";
-import { nativeToBytes, textToNative } from "../core/_latin1.ts";
+import { textToNative } from "../core/_latin1.ts";
+import { targetAt, targetFrom } from "../core/_target.ts";
 import type { Backend, Listen } from "./_backend.ts";
 import { accessLogger, fileLog, flushingBackend } from "./_backend.ts";
 import { denoAppend } from "./_log_file_deno.ts";
-import { gateFor } from "../core/_overload.ts";
 import { LineBatcher } from "../core/_access_log.ts";
 import { closing, Drain } from "./_drain.ts";
-import { badHost, isValidHost } from "../core/_host.ts";
+import { isValidHost } from "../core/_forwarded/host.ts";
+import { badHost } from "../core/_response/answers.ts";
 
 // The few Deno APIs used here, declared so that no Deno type package is
 // needed to type-check or to consume the published types.
@@ -131,51 +133,15 @@ function announcesBody(inner: DenoInnerRequest): boolean {
   return inner.header("transfer-encoding") !== null;
 }
 
-const utf8 = new TextDecoder("utf-8", { fatal: true });
-
 /**
- * The request-target, recovered from the URL that Deno builds: its scheme,
- * "://", the Host header as sent (decoded as UTF-8), then the target as
- * sent. The Host is cut off by its own length, so that a Host holding a
- * "/" (`evil/admin`, `evil/..`) can never shift the path. Without a Host,
- * with an empty one or one that is not UTF-8, Deno puts "localhost:PORT"
- * there; for an absolute-form target (`GET http://h/p`) the URL is the
- * target itself (RFC 9112 §3.2.2: its authority wins over Host). None of
- * these authorities holds a "/", so the target starts at the first "/".
- * Null when it cannot be told (a Host with a "/" that is not where the URL
- * has it): the request is refused. One case stays ambiguous, and is read
- * as the origin form: an absolute-form target whose authority and path
- * begin with a Host that holds a "/" (a proxy's form with an invalid Host).
+ * The request-target, recovered from the URL that Deno builds (its scheme,
+ * "://", the Host header as sent, decoded as UTF-8, then the target as
+ * sent): see targetAt in core/_target.ts. Null when it cannot be told: the
+ * request is refused.
  */
-export function denoTarget(url: string, host: string | null): string | null {
-  const start = url.indexOf("://") + 3;
-  if (host) {
-    // The common case: an ASCII Host, found where it belongs.
-    let end = start + host.length;
-    if (url.startsWith(host, start) && url.charCodeAt(end) === 47) {
-      return textToNative(url.slice(end));
-    }
-    let shown: string | null = null;
-    try {
-      // The header is a native string: one character per byte.
-      shown = utf8.decode(nativeToBytes(host));
-    } catch {
-      // Not UTF-8: Deno put "localhost:PORT" there instead.
-    }
-    if (shown !== null && shown !== host) {
-      end = start + shown.length;
-      if (url.startsWith(shown, start) && url.charCodeAt(end) === 47) {
-        return textToNative(url.slice(end));
-      }
-    }
-    if (host.includes("/")) return null;
-  }
-  for (let i = start; i < url.length; i++) {
-    const c = url.charCodeAt(i);
-    if (c === 47) return textToNative(url.slice(i)); // "/"
-    if (c === 63) return textToNative("/" + url.slice(i)); // "?"
-  }
-  return "/";
+function denoTarget(url: string, host: string | null): string | null {
+  const at = targetAt(url, host);
+  return at === -1 ? null : textToNative(targetFrom(url, at));
 }
 
 let stderrLog: LineBatcher | null = null;
@@ -213,52 +179,41 @@ export const listen: Listen = (host, port, app, options) => {
     file: fileLog(denoAppend),
     pid: Deno.pid,
   });
-  const gate = gateFor(options.maxConcurrency);
-  // The time a request came is taken only when the log reads it
-  // (performance.now() costs 0.6 µs on Deno, 0.15 µs on Bun and Node).
-  const timed = log?.timed === true;
-  const waits = log?.waits === true;
-  const metrics = options.metrics ?? null;
-  const scheme = options.cert ? "https" : "http";
   // Deno.serve (2.9.6) takes no timeout or size option and calls the
   // handler only once the head is parsed: headersTimeout and
   // keepAliveTimeout cannot be had on it (README, "Timeouts and limits").
   // bodyTimeout is the core's; header limits given explicitly are counted
   // here when stricter than Deno's own (128 fields, 64 KiB: measured, 400
   // above), which are the defaults' stand-ins (see headGuard).
-  const guard = headGuard(options, 128, 64 * 1024);
   const drain = new Drain();
-  let bound: DenoAddr = { hostname: host, port };
   // "unix:/path": a unix socket; SERVER_NAME is its path, as in gunicorn.
   const unix = host.startsWith("unix:") ? host.slice(5) : null;
+  const listener = webListener(app, options, log, {
+    lookup: denoPeer,
+    serverName: unix ?? host,
+    serverPort: unix === null ? port : 80,
+    // A short body goes to Deno as text: the same bytes on the wire,
+    // without the copy Deno makes of every Uint8Array body.
+    mode: { onWire: true, textBodies: true },
+    guard: headGuard(options, 128, 64 * 1024),
+  });
   const server = Deno.serve({
     ...(unix === null
       ? { hostname: host, port, reusePort: options.reusePort }
       : { path: unix }),
     cert: options.cert,
     key: options.key,
-    onListen: (addr) => void (unix === null && (bound = addr)),
+    onListen: (addr) =>
+      void (unix === null && (listener.serverPort = addr.port)),
   }, (request, info) => {
     const inner = innerOf(request);
     const sent = inner ? inner.header("host") : request.headers.get("host");
     const target = denoTarget(request.url, sent);
-    const facts = new WebFacts(
-      request,
-      info,
-      denoPeer,
-      unix ?? host,
-      unix === null ? bound.port : 80,
-      scheme,
-      target ?? "/",
-      false,
-    );
-    if (metrics !== null) facts.begin(metrics);
-    else if (timed) facts.start = performance.now();
-    if (waits) facts.ran = -1;
+    const facts = new WebFacts(request, info, listener, target ?? "/", false);
     // RFC 9112 §3.2: a Host that is not host[:port] gets a 400, as from
     // the fetch handler (Deno itself answers 400 to two Host lines).
     if (target === null || (sent !== null && !isValidHost(sent))) {
-      return refuse(badHost(sent ?? ""), facts, log);
+      return refuse(badHost(sent ?? ""), facts, listener);
     }
     // Deno gives no body to GET and HEAD, even one sent with
     // Content-Length (it frames and discards it): such a body is taken from
@@ -273,14 +228,11 @@ export const listen: Listen = (host, port, app, options) => {
         ? withheldBody(request, inner)
         : null;
     facts.bodyDropped = body === null;
-    // A short body goes to Deno as text: the same bytes on the wire,
-    // without the copy Deno makes of every Uint8Array body.
-    facts.gate = gate;
     if (drain.active) {
       drain.note();
-      return closing(answer(app, options, log, body, facts, guard, null, true));
+      return closing(answer(listener, facts, body));
     }
-    return answer(app, options, log, body, facts, guard, null, true);
+    return answer(listener, facts, body);
   });
   const backend: Backend = {
     hostname: host,

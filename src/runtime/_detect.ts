@@ -2,7 +2,7 @@
 // server shims (makeServer) and the command line (mod.ts's main block).
 
 /** The runtimes told apart; `"edge"` is any other fetch-handler runtime. */
-export type RuntimeName = "deno" | "bun" | "node" | "workerd" | "edge";
+type RuntimeName = "deno" | "bun" | "node" | "workerd" | "edge";
 
 /** The runtime this code runs on. */
 export function runtimeName(): RuntimeName {

@@ -12,7 +12,7 @@ import { runtimeName } from "./_detect.ts";
 import type { AppendOps } from "./_append_ops.ts";
 
 /** One log file of the process. */
-export class AppendFile {
+class AppendFile {
   readonly path: string;
   readonly lines: LineBatcher;
   #ops: AppendOps;
@@ -81,7 +81,7 @@ export async function appendOps(): Promise<AppendOps> {
  * is held until a line ends, then written at once, after any access-log
  * lines held, so that the file keeps the order of events.
  */
-export class FileErrorStream extends LineErrorStream {
+class FileErrorStream extends LineErrorStream {
   constructor(file: AppendFile) {
     super((lines) => file.write(lines + "\n"));
   }

@@ -11,7 +11,7 @@ import type {
 } from "../core/types.ts";
 import { createServer } from "./_create_server.ts";
 import type { ServerOptions, WSGIServer } from "./types.ts";
-import { listen } from "./_node.ts";
+import { listen } from "./_node/server.ts";
 
 /**
  * `makeServer` on Node, without runtime detection.

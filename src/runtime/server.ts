@@ -13,7 +13,7 @@ import type { Listen } from "./_backend.ts";
 import type { AccessLogOptions, ServerOptions, WSGIServer } from "./types.ts";
 import { createServer } from "./_create_server.ts";
 import { runtimeName } from "./_detect.ts";
-import { proxyAllow } from "../core/_proxy_protocol.ts";
+import { proxyAllow } from "../core/_forwarded/proxy_protocol.ts";
 
 export type { AccessLogOptions, ServerOptions, WSGIServer };
 
@@ -39,9 +39,9 @@ async function loadListen(
   // node:http, and the core stays importable anywhere. But an inherited
   // socket (`fd://N`) and the PROXY protocol need the connection before
   // HTTP: Deno.serve and Bun.serve give no way to it, their node:net and
-  // node:http do (src/runtime/_front_node.ts).
+  // node:http do (src/runtime/_node/front.ts).
   if (host.startsWith("fd://") || options.proxyProtocol) {
-    return (await import("./_node.ts")).listen;
+    return (await import("./_node/server.ts")).listen;
   }
   switch (name) {
     case "deno":
@@ -49,7 +49,7 @@ async function loadListen(
     case "bun":
       return (await import("./_bun.ts")).listen;
     default:
-      return (await import("./_node.ts")).listen;
+      return (await import("./_node/server.ts")).listen;
   }
 }
 

@@ -7,7 +7,7 @@
  * @module
  */
 import type { WSGIApplication } from "../core/types.ts";
-import type { WSGIOptions } from "../core/handler.ts";
+import type { WSGIOptions } from "../core/options.ts";
 import type { ServerMetrics } from "../core/metrics.ts";
 
 // Adding an option? List its name in SERVER_OPTION_NAMES (_create_server.ts,

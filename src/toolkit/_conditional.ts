@@ -10,7 +10,7 @@ export interface Validators {
 }
 
 /** The precondition headers of a request, as sent (null when absent). */
-export interface Conditions {
+interface Conditions {
   ifMatch: string | null;
   ifNoneMatch: string | null;
   ifModifiedSince: string | null;
@@ -63,7 +63,7 @@ export function evaluate(
 }
 
 /** A satisfiable byte range: `start` inclusive, `end` exclusive. */
-export interface ByteRange {
+interface ByteRange {
   start: number;
   end: number;
 }

@@ -1,31 +1,9 @@
 // wsgiref.validate's checks on the environ, the status and the headers
-// (wsgiref.md §1.5), and the error they throw. Used by validate.ts.
+// (wsgiref.md §1.5), throwing validation_error.ts's error. Used by
+// validate.ts.
 import type { WSGIEnvironment } from "../core/types.ts";
 import { firstNonLatin1 } from "../core/_latin1.ts";
-
-/**
- * Thrown by a {@linkcode validator}-wrapped application when the server or
- * the application breaks a rule of PEP 3333 as `wsgiref.validate` checks it
- * (Python raises `AssertionError` there). The message names the rule and
- * the offending value.
- *
- * @example Usage
- * ```ts
- * import { validator, WSGIValidationError } from "@wsgi/wsgi";
- * import assert from "node:assert/strict";
- * const app = validator((_environ, startResponse) => {
- *   startResponse("200 OK", [["Content-Type", "text/plain"]]);
- *   return [];
- * });
- * // An environ without the keys PEP 3333 requires (a server's bug):
- * const broken = JSON.parse("{}");
- * assert.throws(() => app(broken, () => () => {}), WSGIValidationError);
- * ```
- */
-export class WSGIValidationError extends Error {
-  /** Always `"WSGIValidationError"`. */
-  override name: string = "WSGIValidationError";
-}
+import { WSGIValidationError } from "./validation_error.ts";
 
 export const PEP: string = "(PEP 3333; wsgiref.validate)";
 export const WSGIREF: string = "(wsgiref.validate)";
@@ -100,13 +78,13 @@ const METHODS = new Set(
   "GET HEAD POST OPTIONS PATCH PUT DELETE TRACE".split(" "),
 );
 
-export function pyInt(s: string, title: string): number {
+function pyInt(s: string, title: string): number {
   const m = PY_INT.exec(s);
   check(m, `${title} is not an integer`);
   return Number(m[1].replace(/_/g, ""));
 }
 
-export function hasMethods(v: unknown, names: string[], what: string): void {
+function hasMethods(v: unknown, names: string[], what: string): void {
   for (const name of names) {
     const f = typeof v === "object" && v !== null
       ? (v as Record<string, unknown>)[name]

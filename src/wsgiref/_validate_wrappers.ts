@@ -2,15 +2,9 @@
 // iterable, each checking every call that passes through it. Used by
 // validate.ts.
 import type { ErrorStream, WSGIBody } from "../core/types.ts";
-import {
-  bytes,
-  check,
-  PEP,
-  show,
-  WSGIREF,
-  WSGIValidationError,
-} from "./_validate_checks.ts";
-export type Methods = Record<string, (...args: unknown[]) => unknown>;
+import { bytes, check, PEP, show, WSGIREF } from "./_validate_checks.ts";
+import { WSGIValidationError } from "./validation_error.ts";
+type Methods = Record<string, (...args: unknown[]) => unknown>;
 
 // Checks 21-26: the synchronous wsgi.input (InputStream).
 export class InputWrapper {
@@ -148,7 +142,7 @@ const unclosed = typeof FinalizationRegistry !== "function"
   });
 
 /** Checks 47-51 (`IteratorWrapper`), shared by both kinds of body. */
-export class BodyWrapper {
+class BodyWrapper {
   #original: unknown;
   #iter: { return?(): unknown };
   #started: { value: boolean } | null;
@@ -198,8 +192,7 @@ export class BodyWrapper {
   }
 }
 
-export class IteratorWrapper extends BodyWrapper
-  implements Iterable<Uint8Array> {
+class IteratorWrapper extends BodyWrapper implements Iterable<Uint8Array> {
   #iter: Iterator<unknown>;
   constructor(
     original: Iterable<unknown>,
@@ -219,7 +212,7 @@ export class IteratorWrapper extends BodyWrapper
   }
 }
 
-export class AsyncIteratorWrapper extends BodyWrapper
+class AsyncIteratorWrapper extends BodyWrapper
   implements AsyncIterable<Uint8Array> {
   #iter: AsyncIterator<unknown>;
   constructor(

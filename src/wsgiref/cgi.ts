@@ -13,14 +13,16 @@ import type {
   WSGIApplication,
   WSGIEnvironment,
 } from "../core/types.ts";
-import { type Outcome, runApp } from "../core/_exchange.ts";
+import { runApp } from "../core/_serve.ts";
+import type { Outcome } from "../core/_response/outcome.ts";
 import { consoleErrors, logError } from "../core/_errors.ts";
 import { BufferedInput, StreamingInput } from "../core/_input.ts";
 import { nativeToBytes, textToNative } from "../core/_latin1.ts";
 import { fileWrapper } from "../core/file_wrapper.ts";
-import { MAX_BODY_SIZE, plainOutcome, tooLarge } from "../core/_serve.ts";
+import { DEFAULT_MAX_BODY_SIZE } from "../core/options.ts";
+import { tooLarge, unreadableBody } from "../core/_response/answers.ts";
 import { readBody } from "../core/_body.ts";
-import { type CgiIO, processIO } from "./_cgi_io.ts";
+import type { CgiIO } from "./cgi_io.ts";
 
 export type { CgiIO };
 import { checkOptions, type OptionNames } from "../core/_options.ts";
@@ -212,6 +214,21 @@ async function send(
   }
 }
 
+// Each runtime's streams are in its own file (cgi_io.ts says why).
+/** The running process's CGI streams, on Deno, Node or Bun. */
+async function processIO(): Promise<CgiIO> {
+  const g = globalThis as { Deno?: unknown; process?: unknown };
+  if (g.Deno !== undefined) {
+    return (await import("./_cgi_io_deno.ts")).denoIO(g.Deno);
+  }
+  if (g.process !== undefined) {
+    return await (await import("./_cgi_io_node.ts")).nodeIO();
+  }
+  throw new Error(
+    "runCgi() found no process to read: it needs Deno, Node or Bun, or an explicit io option",
+  );
+}
+
 /**
  * Runs a WSGI application as a CGI script, like Python's
  * `wsgiref.handlers.CGIHandler().run(app)`: the environ is made from the
@@ -261,7 +278,7 @@ export async function runCgi<
   const environ = readEnviron(io.env, options.passEnv ?? []);
   const errors = options.errors ?? consoleErrors;
   const isHead = environ.REQUEST_METHOD === "HEAD";
-  const limit = options.maxBodySize ?? MAX_BODY_SIZE;
+  const limit = options.maxBodySize ?? DEFAULT_MAX_BODY_SIZE;
   const length = bodyLength(environ);
   if (length !== null && length > limit) {
     return await send(tooLarge(limit), io.stdout, isHead);
@@ -276,7 +293,7 @@ export async function runCgi<
       data = await readBody(body, limit);
     } catch (error) {
       logError(errors, error);
-      const bad = plainOutcome(400, "Bad Request", "Unreadable request body\n");
+      const bad = unreadableBody();
       return await send(bad, io.stdout, isHead);
     }
     if (data === null) return await send(tooLarge(limit), io.stdout, isHead);

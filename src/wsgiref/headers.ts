@@ -6,9 +6,9 @@
  */
 import type { HeaderPair } from "../core/types.ts";
 import { firstNonLatin1, nativeToBytes } from "../core/_latin1.ts";
-import { TOKEN } from "../core/_response_state.ts";
+import { TOKEN } from "../core/_response/state.ts";
 
-// The same rules as `checkHeaders` in _response_state.ts, minus its
+// The same rules as `checkHeaders` in core/_response/state.ts, minus its
 // hop-by-hop ban (wsgiref's Headers lets an app build any list; the server
 // refuses hop-by-hop names at start_response). RFC 9110 §5.6.2: names are
 // tokens. RFC 9110 §5.5: no CR, LF, NUL, other C0 controls or DEL in a

@@ -30,7 +30,7 @@ import {
   wrapBody,
 } from "./_validate_wrappers.ts";
 
-export { WSGIValidationError } from "./_validate_checks.ts";
+export { WSGIValidationError } from "./validation_error.ts";
 
 /**
  * wsgiref's `validator`: wraps an application in a middleware that checks

@@ -1,12 +1,12 @@
 // The request side of the Node shim: a request's facts read straight from
 // node:http's `IncomingMessage`, with no Web `Request` made.
-import type { RequestFacts } from "../core/environ.ts";
-import type { WSGIEnvironment } from "../core/types.ts";
-import { isValidHost } from "../core/_host.ts";
-import type { NodeRequest, NodeSocket } from "./_http_node.ts";
+import type { RequestFacts } from "../../core/environ.ts";
+import type { WSGIEnvironment } from "../../core/types.ts";
+import { isValidHost } from "../../core/_forwarded/host.ts";
+import type { NodeRequest, NodeSocket } from "./http.ts";
 
 /** scanHead: the request has a body to read (RFC 9112 §6.3). */
-export const HAS_BODY = 1;
+const HAS_BODY = 1;
 /** scanHead: a Host line is not host[:port], or there are two. */
 export const BAD_HOST = 2;
 

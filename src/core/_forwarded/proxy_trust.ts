@@ -1,11 +1,11 @@
 // Trusted proxies: which peers' and hops' forwarded headers are believed.
 // `forwardedAllowIps` compiled to address and CIDR ranges (IPv4, IPv6,
 // IPv4-mapped IPv6), and the test of an address against them. What the
-// headers say is read in _forwarded.ts.
-import { type IP, parseIP } from "./_ip.ts";
+// headers say is read in forwarded.ts.
+import { type IP, parseIP } from "./ip.ts";
 
 /** The default of `forwardedAllowIps`, as gunicorn's `forwarded_allow_ips`. */
-export const DEFAULT_FORWARDED_ALLOW_IPS: readonly string[] = Object.freeze([
+const DEFAULT_FORWARDED_ALLOW_IPS: readonly string[] = Object.freeze([
   "127.0.0.1",
   "::1",
 ]);

@@ -1,9 +1,9 @@
 // The response side of the Node shim: an outcome written straight to
 // node:http's `ServerResponse`, a streamed body pulled as the socket drains.
-import type { Outcome, Pump } from "../core/_exchange.ts";
-import { logError } from "../core/_errors.ts";
-import { concat } from "../core/_bytes.ts";
-import type { NodeResponse } from "./_http_node.ts";
+import type { Outcome, Pump } from "../../core/_response/outcome.ts";
+import { logError } from "../../core/_errors.ts";
+import { concat } from "../../core/_bytes.ts";
+import type { NodeResponse } from "./http.ts";
 
 /** What a streamed body sent: its bytes, and whether it ended well. */
 export interface Sent {

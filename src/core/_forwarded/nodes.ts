@@ -1,7 +1,7 @@
 // The addresses forwarded headers name: a node of RFC 7239 §6 (as
 // `Forwarded: for=` and X-Forwarded-For write it) and a Host value (as
 // `Forwarded: host=` and X-Forwarded-Host write it).
-import { type IP, parseIP, parseV4, parseV6, v6Address } from "./_ip.ts";
+import { type IP, parseIP, parseV4, parseV6, v6Address } from "./ip.ts";
 
 /** A node (RFC 7239 §6): an address, `unknown` or an obfuscated name. */
 export interface ForwardedNode {

@@ -3,24 +3,28 @@
 // `rawHeaders`), and the response written straight to `ServerResponse`: no
 // Web `Request` or `Response` is made per request, which would cost more
 // than the whole raw request.
-// The request side is _facts_node.ts, the response side _send_node.ts,
-// the Node APIs used _http_node.ts; here, the server and its listener.
-import { headersTooLarge, serveFacts } from "../core/_serve.ts";
-import type { Outcome } from "../core/_exchange.ts";
-import { consoleErrors, logError } from "../core/_errors.ts";
-import type { Listen } from "./_backend.ts";
+// The request side is facts.ts, the response side send.ts,
+// the Node APIs used http.ts; here, the server and its listener.
+import { serveFacts } from "../../core/_serve.ts";
+import type { Outcome } from "../../core/_response/outcome.ts";
+import {
+  badHost,
+  overloaded,
+  tooManyFields,
+} from "../../core/_response/answers.ts";
+import { consoleErrors, logError } from "../../core/_errors.ts";
+import type { Listen } from "../_backend.ts";
 import {
   accessLogger,
   fileLog,
   flushingBackend,
   stoppableBackend,
-} from "./_backend.ts";
-import { nodeAppend } from "./_log_file_node.ts";
-import { gateFor, overloaded } from "../core/_overload.ts";
-import { fdStderr, flushFdStderr } from "./_stderr_fd.ts";
-import { type Limits, resolveLimits } from "../core/_limits.ts";
-import { BAD_HOST, hostValue, NodeFacts, scanHead } from "./_facts_node.ts";
-import { badHost } from "../core/_host.ts";
+} from "../_backend.ts";
+import { nodeAppend } from "../_log_file_node.ts";
+import { gateFor } from "../../core/_overload.ts";
+import { fdStderr, flushFdStderr } from "../_stderr_fd.ts";
+import { type Limits, resolveLimits } from "../../core/_limits.ts";
+import { BAD_HOST, hostValue, NodeFacts, scanHead } from "./facts.ts";
 import {
   type HttpModule,
   type HttpsModule,
@@ -30,15 +34,12 @@ import {
   type NodeResponse,
   type NodeServerOptions,
   type RequestListener,
-} from "./_http_node.ts";
-import { send, type Sent } from "./_send_node.ts";
-import { Drain } from "./_drain.ts";
-import { type Front, listenFront, PROXIED } from "./_front_node.ts";
-import type { ProxyInfo } from "../core/_proxy_protocol.ts";
-import {
-  type ClientErrorSource,
-  countClientErrors,
-} from "./_client_error_node.ts";
+} from "./http.ts";
+import { send, type Sent } from "./send.ts";
+import { Drain } from "../_drain.ts";
+import { type Front, listenFront, PROXIED } from "./front.ts";
+import type { ProxyInfo } from "../../core/_forwarded/proxy_protocol.ts";
+import { type ClientErrorSource, countClientErrors } from "./client_error.ts";
 
 /**
  * makeServer's limits in Node's terms. Node's own `requestTimeout` (300 s
@@ -203,14 +204,7 @@ export const listen: Listen = async (host, port, app, options) => {
       res.once("close", leave);
     }
     if (maxFields > 0 && req.rawHeaders.length > 2 * maxFields) {
-      respond(
-        res,
-        facts,
-        peer,
-        headersTooLarge(
-          `The request has more than ${maxFields} header fields (maxHeaderCount)`,
-        ),
-      );
+      respond(res, facts, peer, tooManyFields(maxFields));
       return;
     }
     const head = scanHead(facts.headers);

@@ -1,9 +1,9 @@
 // The Content-Length of a response: the one the server adds when it knows
 // the body whole, and the one the application declared, which its body is
 // held to (RFC 9112 §6.3, §8).
-import type { ErrorStream, HeaderPair } from "./types.ts";
-import { failing, type Outcome } from "./_outcome.ts";
-import { logError } from "./_errors.ts";
+import type { ErrorStream, HeaderPair } from "../types.ts";
+import { failing, type Outcome } from "./outcome.ts";
+import { logError } from "../_errors.ts";
 
 /** True when a header list has `lowerName` (compared case-insensitively). */
 export function hasHeader(

@@ -3,8 +3,8 @@
 // a cloud load balancer) writes before the first byte of the client's
 // connection, naming the client's address. Pure functions over bytes: the
 // runtime shim reads the first bytes of a connection and asks here.
-import { parseV4, parseV6 } from "./_ip.ts";
-import { compileTrust, type ProxyTrust } from "./_proxy_trust.ts";
+import { parseV4, parseV6 } from "./ip.ts";
+import { compileTrust, type ProxyTrust } from "./proxy_trust.ts";
 
 /** Which versions a server accepts (gunicorn 24's `--proxy-protocol`). */
 export type ProxyProtocolMode = "v1" | "v2" | "auto";
@@ -57,7 +57,7 @@ export interface ProxyInfo {
 }
 
 /** The outcome of looking at the first bytes of a connection. */
-export type ProxyParse =
+type ProxyParse =
   /** Not enough bytes yet to tell. */
   | { kind: "more" }
   /** No PROXY header: plain HTTP from the first byte. */

@@ -2,8 +2,8 @@
 // RFC 7239 `Forwarded`, read from a request's headers and resolved to the
 // client, scheme, host and port the app sees. Pure functions over strings:
 // no runtime, so the core stays portable. Which peers and hops are trusted
-// is _proxy_trust.ts; the values' grammar, _forwarded_header.ts and
-// _forwarded_node.ts.
+// is proxy_trust.ts; the values' grammar, header.ts and
+// nodes.ts.
 //
 // The rule (RFC 7239 §8.1; gunicorn, Express, nginx's real_ip_recursive):
 // each proxy appends the address it was connected from, so only the entries
@@ -12,18 +12,18 @@
 // trusted addresses; the first untrusted hop is the client. The leftmost
 // entry is whatever the client sent, and is reached only when every hop to
 // its right is trusted.
-import { show, splitList, trimOws } from "./_field_values.ts";
-import { parseForwardedTail } from "./_forwarded_header.ts";
+import { show, splitList, trimOws } from "../_field_values.ts";
+import { parseForwardedTail } from "./header.ts";
 import {
   type ForwardedNode,
   parseHost,
   parseNode,
   parsePort,
-} from "./_forwarded_node.ts";
-import { ipTrusted, type ProxyTrust } from "./_proxy_trust.ts";
+} from "./nodes.ts";
+import { ipTrusted, type ProxyTrust } from "./proxy_trust.ts";
 
 /** The forwarded headers of a request, each list joined by ", ". */
-export interface ForwardedHeaders {
+interface ForwardedHeaders {
   forwarded: string | null;
   xFor: string | null;
   xProto: string | null;

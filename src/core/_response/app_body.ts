@@ -1,10 +1,10 @@
 // The application's body (PEP 3333): the iterable it returned, checked,
 // pulled chunk by chunk after what write() queued, and closed exactly once
 // whatever happens, as wsgiref and gunicorn do.
-import type { ErrorStream } from "./types.ts";
-import type { ResponseState } from "./_response_state.ts";
-import type { Pump } from "./_outcome.ts";
-import { logError } from "./_errors.ts";
+import type { ErrorStream } from "../types.ts";
+import type { ResponseState } from "./state.ts";
+import type { Pump } from "./outcome.ts";
+import { logError } from "../_errors.ts";
 
 const q = JSON.stringify;
 

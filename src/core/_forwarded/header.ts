@@ -1,9 +1,9 @@
 // RFC 7239 `Forwarded`: its grammar, and the readable tail of a malformed
-// value. The nodes its `for=` names are read in _forwarded_node.ts.
-import { isOWS, isTchar, show } from "./_field_values.ts";
+// value. The nodes its `for=` names are read in nodes.ts.
+import { isOWS, isTchar, show } from "../_field_values.ts";
 
 /** One forwarded-element: its parameters, names lower-cased. */
-export type ForwardedElement = Record<string, string>;
+type ForwardedElement = Record<string, string>;
 
 /**
  * Parses a `Forwarded` value (RFC 7239 §4): comma-separated elements of

@@ -8,8 +8,8 @@ import type {
   HeaderPair,
   StartResponse,
   WriteFunction,
-} from "./types.ts";
-import { logError } from "./_errors.ts";
+} from "../types.ts";
+import { logError } from "../_errors.ts";
 
 // RFC 9110 §5.6.2: field names are tokens.
 export const TOKEN: RegExp = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
@@ -51,7 +51,7 @@ const goodStatuses = new Map<string, readonly [number, string]>();
 const goodNames = new Set<string>();
 
 /** Checks a status line; returns [code, reason]. */
-export function parseStatus(status: unknown): readonly [number, string] {
+function parseStatus(status: unknown): readonly [number, string] {
   const known = goodStatuses.get(status as string);
   if (known !== undefined) return known;
   if (typeof status !== "string") {

@@ -11,11 +11,11 @@ import {
   proxyAllow,
   type ProxyInfo,
   type ProxyProtocolMode,
-} from "../core/_proxy_protocol.ts";
-import { peerTrusted } from "../core/_proxy_trust.ts";
-import { logError } from "../core/_errors.ts";
-import type { ErrorStream } from "../core/types.ts";
-import { nodeModule } from "./_http_node.ts";
+} from "../../core/_forwarded/proxy_protocol.ts";
+import { peerTrusted } from "../../core/_forwarded/proxy_trust.ts";
+import { logError } from "../../core/_errors.ts";
+import type { ErrorStream } from "../../core/types.ts";
+import { nodeModule } from "./http.ts";
 
 // The few node:net APIs used here, declared so that no Node types are needed.
 interface NetSocket {

@@ -24,7 +24,7 @@ export interface NodeResponse {
   destroyed: boolean;
   socket: ResponseSocket | null;
 }
-export interface ResponseSocket {
+interface ResponseSocket {
   end(): void;
   destroy(): void;
 }

@@ -6,7 +6,7 @@
 // does by default. So with metrics on, this listener does exactly what
 // Node does without one (lib/_http_server.js, socketOnError) and counts
 // the answer; with metrics off it is not installed.
-import type { ServerMetrics } from "../core/metrics.ts";
+import type { ServerMetrics } from "../../core/metrics.ts";
 
 interface ClientSocket {
   writable: boolean;

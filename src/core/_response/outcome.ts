@@ -1,7 +1,7 @@
 // What the application answered, as each server sends it (a Web Response,
 // or Node's ServerResponse): the status, headers and known body chunks, and
 // the pumps that pull the rest.
-import type { ErrorStream, HeaderPair } from "./types.ts";
+import type { ErrorStream, HeaderPair } from "../types.ts";
 
 /** Pulls the rest of a streamed body: a chunk, or null at the end. */
 export interface Pump {
