@@ -345,6 +345,16 @@ const g = globalThis as unknown as {
   process?: { argv: string[] };
 };
 
+/** The tutorial's bytes, encoded per request, as node:http's answer. */
+function sendBytes(res: NodeResponse): void {
+  const body = new TextEncoder().encode(HELLO_BYTES);
+  res.writeHead(200, {
+    "Content-Type": HELLO_TYPE,
+    "Content-Length": body.length,
+  });
+  res.end(body);
+}
+
 async function rawNode(
   port: number,
   stream: boolean,
@@ -371,12 +381,7 @@ async function rawNode(
       ? (req, res) => {
         void req.url;
         void req.method;
-        const body = new TextEncoder().encode(HELLO_BYTES);
-        res.writeHead(200, {
-          "Content-Type": HELLO_TYPE,
-          "Content-Length": body.length,
-        });
-        res.end(body);
+        sendBytes(res);
       }
       : stream
       ? (_req, res) => {
@@ -452,12 +457,7 @@ async function serveLogged(port: number): Promise<void> {
       req.method ?? "GET",
       req.url ?? "/",
     );
-    const body = new TextEncoder().encode(HELLO_BYTES);
-    res.writeHead(200, {
-      "Content-Type": HELLO_TYPE,
-      "Content-Length": body.length,
-    });
-    res.end(body);
+    sendBytes(res);
   });
   await new Promise<void>((resolve) => server.listen(port, HOST, resolve));
   ready(server.address().port);
