@@ -56,11 +56,11 @@ export interface Nginx {
 }
 
 /**
- * Runs the block in front of `upstream` (the port the app listens on),
- * listening on 127.0.0.1 only, TLS with `certs`.
+ * Runs the block in front of `upstream` (the port the app listens on, or
+ * its unix socket's path), listening on 127.0.0.1 only, TLS with `certs`.
  */
 export async function startNginx(
-  upstream: number,
+  upstream: number | string,
   certs: TestCerts,
 ): Promise<Nginx> {
   if (NGINX === null) throw new Error("nginx is not installed");
@@ -69,7 +69,13 @@ export async function startNginx(
   writeFileSync(join(dir, "key.pem"), certs.key);
   const [http, https] = [await freePort(), await freePort()];
   const block = deployBlock()
-    .replace("server 127.0.0.1:8000;", `server 127.0.0.1:${upstream};`)
+    .replace(
+      "server 127.0.0.1:8000;",
+      // A unix socket's path: the page's `server unix:PATH;` line.
+      typeof upstream === "string"
+        ? `server unix:${upstream};`
+        : `server 127.0.0.1:${upstream};`,
+    )
     .replace(/listen 80;/, `listen 127.0.0.1:${http};`)
     .replace(/listen 443 ssl;/, `listen 127.0.0.1:${https} ssl;`)
     .replace(/ssl_certificate\s+(\S+);/, `ssl_certificate ${dir}/cert.pem;`)

@@ -20,6 +20,7 @@ import { join } from "node:path";
 import {
   alive,
   cleanup,
+  cliCommand,
   finish,
   proc,
   ROOT,
@@ -29,6 +30,9 @@ import {
   workerPids,
 } from "./_cli_proc.ts";
 import { RUNTIME, sleep, until } from "./_util.ts";
+import { exchange, get, text } from "./_raw_http.ts";
+import { startChild } from "./_child.ts";
+import { freePort } from "./_nginx.ts";
 
 const APP = "tests/fixtures/workers_app.ts:app";
 
@@ -295,5 +299,42 @@ test("docs/deploy.md's all cores on Deno: DENO_JOBS=2 deno serve --parallel serv
     await cli.exited;
   } finally {
     await cleanup(cli);
+  }
+});
+
+test("docs/deploy.md's all cores in code: makeServer(host, port, app, { reusePort: true }) in two processes, both answer on one port", async () => {
+  const [exe, args] = cliCommand();
+  const script = join(ROOT, "tests/fixtures/reuse_port_server.ts");
+  const port = await freePort();
+  const servers = [0, 1].map(() =>
+    // Deno's reusePort is unstable: the page says to pass --unstable-net.
+    startChild(exe, [
+      ...args.slice(0, -1),
+      ...(RUNTIME === "deno" ? ["--unstable-net"] : []),
+      script,
+    ], {
+      cwd: ROOT,
+      env: { ...proc.env, PORT: String(port), NO_COLOR: "1" },
+      timeout: 60_000,
+    })
+  );
+  try {
+    for (const s of servers) await s.waitFor(/serving http/, { ms: 20000 });
+    // The kernel spreads new connections by their addresses: 40 of them
+    // reach both processes but for a chance of 2^-39.
+    const seen = new Set<string>();
+    for (let i = 0; i < 40; i++) {
+      const [response] = await exchange(
+        port,
+        get("/", "Connection: close\r\n"),
+      );
+      seen.add(text(response));
+    }
+    assert.deepEqual(
+      [...seen].sort(),
+      servers.map((s) => String(s.pid)).sort(),
+    );
+  } finally {
+    for (const s of servers) await s.stop();
   }
 });

@@ -9,6 +9,9 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { connect as netConnect } from "node:net";
 import { connect as tlsConnect } from "node:tls";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { cleanup, type Cli, proc, serving, startCli } from "./_cli_proc.ts";
 import { makeCerts, type TestCerts } from "./_certs.ts";
 import { NGINX, type Nginx, startNginx } from "./_nginx.ts";
@@ -108,6 +111,43 @@ if (NGINX === null) {
       assert.equal(e["wsgi.url_scheme"], tls ? "https" : "http");
       assert.equal(e.SERVER_PORT, String(port));
       assert.equal(e.SERVER_NAME, "app.example");
+    }
+  });
+
+  test("nginx in front of --bind unix:PATH (the page's `server unix:` line): REMOTE_ADDR is the client, scheme and port are the client's", async () => {
+    const certs = makeCerts();
+    if (certs === null) throw new Error("openssl is missing");
+    const dir = mkdtempSync(join(tmpdir(), "wsgi-nginx-unix-"));
+    const sock = join(dir, "app.sock");
+    // On Deno and Bun workers share a port by SO_REUSEPORT, which unix
+    // sockets lack: the CLI refuses more than one there (docs/deploy.md).
+    const workers = RUNTIME === "node" ? 2 : 1;
+    const cli = startCli([
+      "--workers",
+      String(workers),
+      "--bind",
+      `unix:${sock}`,
+      "-q",
+      APP,
+    ]);
+    let nginx: Nginx | null = null;
+    try {
+      const listening = new RegExp(
+        Array(workers).fill("worker \\d+ listening").join("[\\s\\S]*"),
+      );
+      await cli.wait(listening, 30000);
+      nginx = await startNginx(sock, certs);
+      const s = { cli, certs, nginx };
+      for (const tls of [false, true]) {
+        const e = await env(s, tls);
+        assert.equal(e.REMOTE_ADDR, CLIENT);
+        assert.equal(e["wsgi.url_scheme"], tls ? "https" : "http");
+        assert.equal(e.SERVER_PORT, String(tls ? nginx.https : nginx.http));
+      }
+    } finally {
+      await nginx?.stop();
+      await cleanup(cli);
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 

@@ -469,15 +469,3 @@ ${
     }
   },
 );
-
-test("proxyProtocol with cert and key is refused with a clear error", () => {
-  assert.throws(
-    () =>
-      makeServer("127.0.0.1", 0, echo, {
-        proxyProtocol: "auto",
-        cert: "x",
-        key: "y",
-      }),
-    /proxyProtocol cannot go with cert and key/,
-  );
-});

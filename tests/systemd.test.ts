@@ -10,8 +10,10 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { connect as netConnect } from "node:net";
+import { connect as tlsConnect } from "node:tls";
 import {
   existsSync,
+  mkdirSync,
   mkdtempSync,
   readFileSync,
   rmSync,
@@ -24,6 +26,7 @@ import { sleep } from "./_util.ts";
 import { listenFds } from "../src/process/_systemd.ts";
 import { type Child, run, startChild } from "./_child.ts";
 import { cliCommand, proc, ROOT } from "./_cli_proc.ts";
+import { makeCerts } from "./_certs.ts";
 
 const APP = "tests/fixtures/workers_app.ts:app";
 const ACTIVATE = "/usr/bin/systemd-socket-activate";
@@ -87,8 +90,11 @@ async function askUnix(path: string): Promise<string> {
   }
 }
 
-async function ask(port: number): Promise<string> {
-  const [response] = await exchange(port, get("/", "Connection: close\r\n"));
+async function ask(port: number, path = "/"): Promise<string> {
+  const [response] = await exchange(
+    port,
+    get(path, "Connection: close\r\n"),
+  );
   assert.equal(response.status, 200);
   return text(response);
 }
@@ -168,6 +174,11 @@ test(
       );
       assert.ok(before.has(first), "a worker answered the first connection");
       assert.ok(before.has(await askUnix(sock)), "the unix socket is served");
+      // sd_listen_fds(3) with unset_environment: the variables were for
+      // the supervisor; the workers (and their children) do not see them.
+      for (let i = 0; i < 4; i++) {
+        assert.equal(await ask(port, "/listen-env"), "-");
+      }
       proc.kill(server.pid, "SIGHUP");
       const reloaded = await waitFor("READY=1 after RELOADING=1", () => {
         const all = messages(listener);
@@ -218,6 +229,8 @@ test(
     try {
       const pid = await ask(port);
       assert.equal(pid, String(server.pid));
+      // Consumed: the app's own environment no longer has them.
+      assert.equal(await ask(port, "/listen-env"), "-");
       assert.equal(await askUnix(sock), pid);
       // Keep-alive on the inherited socket: two requests, one connection,
       // the second sent after the first is answered.
@@ -273,7 +286,7 @@ test("listenFds: only for this pid; names; a bad LISTEN_FDS is an error", () => 
 });
 
 test(
-  "docs/deploy.md's .socket and .service units pass systemd-analyze verify",
+  "docs/deploy.md's units (.socket and .service, and the plain Type=exec one) pass systemd-analyze verify",
   {
     skip: existsSync("/usr/bin/systemd-analyze")
       ? false
@@ -309,6 +322,26 @@ test(
       const out = check.stdout + check.stderr;
       assert.equal(check.code, 0, out);
       assert.doesNotMatch(out, /unknown|invalid|ignoring/i);
+      // The plain unit of "A systemd unit" (Type=exec), on its own.
+      const plain = doc.slice(
+        doc.indexOf("## A systemd unit"),
+        doc.indexOf("## systemd: socket activation"),
+      );
+      const unit = /```ini\n([\s\S]*?)```/.exec(plain)![1];
+      assert.match(unit, /^Type=exec$/m);
+      mkdirSync(join(dir, "plain"));
+      writeFileSync(
+        join(dir, "plain", "app.service"),
+        unit.replace(/^ExecStart=\S+/m, `ExecStart=${cliCommand()[0]}`),
+      );
+      const again = await run("/usr/bin/systemd-analyze", [
+        "verify",
+        "--man=no",
+        join(dir, "plain", "app.service"),
+      ], { cwd: ROOT, env: { ...proc.env, NO_COLOR: "1" } });
+      const said = again.stdout + again.stderr;
+      assert.equal(again.code, 0, said);
+      assert.doesNotMatch(said, /unknown|invalid|ignoring/i);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -383,6 +416,113 @@ test(
         } catch { /* gone */ }
       }
       if (holder.exitCode === null) proc.kill(holder.pid!, "SIGKILL");
+    }
+  },
+);
+
+/** This runtime running a script from the repo root. */
+function scriptCommand(path: string): string[] {
+  const [exe, args] = cliCommand();
+  return [exe, ...args.slice(0, -1), join(ROOT, path)];
+}
+
+const CERTS = SKIP === false ? makeCerts() : null;
+
+test(
+  "fd://3 with TLS (an https socket from systemd): served over TLS, the client's address; a slow head or a silent client is cut off at headersTimeout",
+  {
+    skip: SKIP || (CERTS === null && "the openssl command is unavailable"),
+  },
+  async () => {
+    const { ca, cert, key } = CERTS!;
+    const dir = mkdtempSync(join(tmpdir(), "wsgi-fd-tls-"));
+    writeFileSync(join(dir, "cert.pem"), cert);
+    writeFileSync(join(dir, "key.pem"), key);
+    let server: Child | null = null;
+    let port = 0;
+    try {
+      for (let attempt = 0; server === null; attempt++) {
+        port = 20000 + Math.floor(Math.random() * 40000);
+        const s = start([
+          ACTIVATE,
+          "-l",
+          `127.0.0.1:${port}`,
+          "-E",
+          `CERT_FILE=${join(dir, "cert.pem")}`,
+          "-E",
+          `KEY_FILE=${join(dir, "key.pem")}`,
+          "-E",
+          "HEADERS_TIMEOUT=700",
+          ...scriptCommand("tests/fixtures/fd_tls_server.ts"),
+        ]);
+        const up = await waitFor(
+          "systemd-socket-activate",
+          () => /Listening on/.test(s.text()) || s.process.exitCode !== null,
+          10000,
+        ).catch(() => false);
+        if (up && s.process.exitCode === null) server = s;
+        else {
+          kill(s);
+          if (attempt >= 3) throw new Error(`activator: ${s.text()}`);
+        }
+      }
+      const tls = async (): Promise<RawConnection> => {
+        const socket = tlsConnect({
+          port,
+          host: "127.0.0.1",
+          ca,
+          servername: "localhost",
+        });
+        await new Promise<void>((resolve, reject) => {
+          socket.once("secureConnect", () => resolve());
+          socket.once("error", reject);
+        });
+        return new RawConnection(socket);
+      };
+      // The first connection makes the activator start the server.
+      const conn = await tls();
+      try {
+        for (const path of ["/a", "/b"]) {
+          await conn.write(get(path));
+          const response = await conn.readResponse({ timeoutMs: 20000 });
+          assert.equal(response.status, 200);
+          assert.equal(
+            text(response),
+            `127.0.0.1 ${conn.socket.localPort} https`,
+          );
+          await sleep(50);
+        }
+      } finally {
+        conn.destroy();
+      }
+      assert.match(server.text(), /serving https:/);
+      // A head sent a line at a time over TLS, then a silent client.
+      const slow = await tls();
+      try {
+        const began = Date.now();
+        await slow.write("GET / HTTP/1.1\r\nHost: a\r\n");
+        let cut = false;
+        for (let i = 0; i < 40 && !cut; i++) {
+          cut = await Promise.race([
+            slow.closed.then(() => true),
+            sleep(100).then(() => false),
+          ]);
+          if (!cut) await slow.write(`X-${i}: a\r\n`).catch(() => {});
+        }
+        assert.ok(cut, "the slow head was never cut off");
+        assert.ok(Date.now() - began < 3000, `cut after ${Date.now() - began}`);
+      } finally {
+        slow.destroy();
+      }
+      const silent = await connect(port);
+      try {
+        assert.equal(await silent.waitClosed(4000), true, "a silent client");
+      } finally {
+        silent.destroy();
+      }
+    } finally {
+      if (server !== null) kill(server);
+      rmSync(dir, { recursive: true, force: true });
     }
   },
 );

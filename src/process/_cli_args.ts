@@ -16,6 +16,8 @@ NAME is omitted), or wsgiref's demo app when no MODULE is given.
                        else 8000)
   --bind ADDRESS, -b   HOST:PORT, [::1]:PORT, unix:PATH or fd://N;
                        repeatable (replaces --host and --port)
+  --certfile FILE      a PEM certificate (chain): serve HTTPS, with
+                       --keyfile FILE, its PEM private key
   --quiet, -q          no access log
   --check-config       import the app, check it, and exit
   --pid FILE           write the server's process id to FILE (removed on
@@ -125,6 +127,9 @@ export interface Args {
   options: Record<string, unknown>;
   /** `--error-logfile`: a path, `-` or null (stderr). */
   errorLog: string | null;
+  /** `--certfile` and `--keyfile` (gunicorn's): PEM files, or null. */
+  certfile: string | null;
+  keyfile: string | null;
 }
 
 /** A bad command line, or an app that does not import: exit code 2. */
@@ -202,6 +207,8 @@ export function parseArgs(argv: string[], host: CliHost): Args {
     timeoutStacks: false,
     options: {},
     errorLog: null,
+    certfile: null,
+    keyfile: null,
   };
   const workers = (text: string, what: string): number => {
     if (text === "auto") return host.cores();
@@ -312,6 +319,10 @@ export function parseArgs(argv: string[], host: CliHost): Args {
         );
       }
       args.options.proxyProtocol = given;
+    } else if (arg === "--certfile") {
+      args.certfile = next();
+    } else if (arg === "--keyfile") {
+      args.keyfile = next();
     } else if (arg === "--proxy-allow-from") {
       args.options.proxyAllowFrom = ipList(next());
     } else if (logFlagOrUsage(arg, next, args)) {
@@ -325,6 +336,13 @@ export function parseArgs(argv: string[], host: CliHost): Args {
       );
     } else if (args.spec === null) args.spec = arg;
     else throw new UsageError(`unexpected argument ${JSON.stringify(arg)}`);
+  }
+  if ((args.certfile === null) !== (args.keyfile === null)) {
+    throw new UsageError(
+      `--certfile and --keyfile go together, got only ${
+        args.certfile === null ? "--keyfile" : "--certfile"
+      }`,
+    );
   }
   if (args.binds.length === 0) {
     args.binds.push({ host: args.host, port: args.port });

@@ -15,6 +15,8 @@ export interface CliHost {
   cwd(): string;
   /** An environment variable. */
   env(name: string): string | undefined;
+  /** Removes an environment variable from this process (and its children). */
+  unsetEnv(name: string): void;
   /** Whether a file exists. */
   exists(path: string): boolean;
   /** The number of cores (`--workers auto`). */
@@ -27,6 +29,8 @@ export interface CliHost {
   ppid(): number;
   /** Sends SIGTERM to this process (its own handlers then stop it). */
   terminateSelf(): void;
+  /** Reads a text file (--certfile, --keyfile); throws when it cannot. */
+  readFile(path: string): string;
   /** Writes a small file (the --pid file). */
   writeText(path: string, text: string): void;
   /** Removes a file; quiet when missing. */

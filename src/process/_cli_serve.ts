@@ -255,7 +255,9 @@ export async function supervise(
     },
     say(options),
     () => {
-      for (const bind of binds) console.log(servingLine(bind));
+      for (const bind of binds) {
+        console.log(servingLine(bind, options.cert ? "https" : "http"));
+      }
       say(options)(
         `wsgi: ${workers} worker(s) serving${
           reloadDir === null ? "" : `; --reload watches ${reloadDir}`

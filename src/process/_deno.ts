@@ -29,7 +29,7 @@ interface DenoGlobal {
   execPath(): string;
   cwd(): string;
   exit(code: number): never;
-  env: { get(name: string): string | undefined };
+  env: { get(name: string): string | undefined; delete(name: string): void };
   permissions: {
     querySync(
       descriptor: { name: string; variable?: string },
@@ -344,6 +344,12 @@ const denoHost: CliHost = {
         "granted";
     return granted ? Deno.env.get(name) : undefined;
   },
+  unsetEnv(name) {
+    const granted =
+      Deno.permissions.querySync({ name: "env", variable: name }).state ===
+        "granted";
+    if (granted) Deno.env.delete(name);
+  },
   exists(path) {
     try {
       Deno.statSync(path);
@@ -354,6 +360,7 @@ const denoHost: CliHost = {
   },
   ppid: () => Deno.ppid,
   terminateSelf: () => Deno.kill(Deno.pid, "SIGTERM"),
+  readFile: (path) => Deno.readTextFileSync(path),
   writeText: (path, text) => Deno.writeTextFileSync(path, text),
   removeFile(path) {
     try {

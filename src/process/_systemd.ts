@@ -51,6 +51,29 @@ export function listenFds(
   return { binds, names };
 }
 
+/** sd_listen_fds(3)'s variables. */
+const LISTEN_VARS = ["LISTEN_PID", "LISTEN_FDS", "LISTEN_FDNAMES"] as const;
+
+/**
+ * listenFds, then the variables removed from this process's environment,
+ * as sd_listen_fds(3) does with `unset_environment` (whether or not they
+ * were meant for this process): they describe this process's descriptors,
+ * and a worker or a child of the app that inherited them would be told of
+ * sockets that are not its own (a child that checks LISTEN_PID against a
+ * reused pid would even take them). Workers get the sockets as `fd://N`.
+ */
+export function takeListenFds(
+  host: Pick<SystemdHost, "env" | "pid"> & { unsetEnv(name: string): void },
+): { binds: Bind[]; names: string[] } | null {
+  try {
+    return listenFds(host);
+  } finally {
+    for (const name of LISTEN_VARS) {
+      if (host.env(name) !== undefined) host.unsetEnv(name);
+    }
+  }
+}
+
 /** The `fd://N` binds' descriptors (what workers must inherit). */
 export function inheritedFds(binds: readonly Bind[]): number[] {
   const fds: number[] = [];

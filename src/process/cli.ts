@@ -16,7 +16,7 @@ import { startPidWatch } from "./_cli_pid.ts";
 import type { CliHost } from "./_cli_host.ts";
 import { serveHere, supervise, work } from "./_cli_serve.ts";
 import { WORKER_ENV } from "./_worker_protocol.ts";
-import { listenFds } from "./_systemd.ts";
+import { takeListenFds } from "./_systemd.ts";
 
 async function loadHost(): Promise<CliHost> {
   const g = globalThis as Record<string, unknown>;
@@ -66,6 +66,24 @@ export async function main(argv: string[]): Promise<number> {
     ...args.options,
     log: args.quiet ? false : undefined,
   } as ServerOptions;
+  if (args.certfile !== null && args.keyfile !== null) {
+    // Read by every process (workers too): a reload reads them again.
+    for (
+      const [flag, path, key] of [
+        ["--certfile", args.certfile, "cert"],
+        ["--keyfile", args.keyfile, "key"],
+      ] as const
+    ) {
+      try {
+        options[key] = host.readFile(path);
+      } catch (error) {
+        console.error(
+          `wsgi: cannot read ${flag} ${path}: ${(error as Error).message}`,
+        );
+        return 2;
+      }
+    }
+  }
   const accessFile = (args.options.accessLog as AccessLogOptions | undefined)
     ?.file;
   if (accessFile !== undefined && accessFile !== "-") {
@@ -97,7 +115,7 @@ export async function main(argv: string[]): Promise<number> {
   try {
     // systemd socket activation: its sockets replace every bind, as in
     // gunicorn (a .socket unit owns the addresses).
-    const activated = listenFds(host);
+    const activated = takeListenFds(host);
     if (activated !== null) {
       args.binds = activated.binds;
       console.error(

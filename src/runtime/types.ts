@@ -65,7 +65,10 @@ export interface ServerOptions extends WSGIOptions {
    * Milliseconds for a request's head (request line and header fields) to
    * arrive, from the connection or the start of the request; 0 turns it
    * off. Node answers 408 and closes; Bun closes (its one idle timer, see
-   * docs/limits.md); Deno.serve cannot do it.
+   * docs/limits.md); Deno.serve cannot do it. On `fd://N` and with
+   * `proxyProtocol` (every runtime), a connection whose PROXY header, TLS
+   * handshake and first request head have not all arrived within it is
+   * closed.
    * @default {10000}
    */
   headersTimeout?: number;
@@ -106,8 +109,9 @@ export interface ServerOptions extends WSGIOptions {
    * one, closes the connection. A connection without a header is plain
    * HTTP with its own peer, as in gunicorn. On Deno and Bun the server then
    * runs on their `node:http` (their own servers give no access to the
-   * connection's first bytes). Not with `cert` (TLS here): terminate TLS
-   * at the proxy. See docs/deploy.md.
+   * connection's first bytes). With `cert` and `key`, the header comes
+   * first and TLS after it (a TCP proxy in front of a TLS server, as
+   * haproxy's `send-proxy` to an `ssl` backend). See docs/deploy.md.
    * @default {false}
    */
   proxyProtocol?: "v1" | "v2" | "auto" | false;

@@ -17,18 +17,8 @@ export type ProxyProtocolMode = "v1" | "v2" | "auto";
 export function proxyAllow(options: {
   proxyProtocol?: unknown;
   proxyAllowFrom?: string | readonly string[];
-  cert?: string;
 }): ProxyTrust {
   const mode = options.proxyProtocol;
-  if (mode && options.cert) {
-    // The header and the TLS ClientHello arrive in one read; node:tls
-    // reads the socket's handle itself and never sees bytes put back in
-    // front of it (measured: the handshake stalls).
-    throw new TypeError(
-      "proxyProtocol cannot go with cert and key: terminate TLS at the " +
-        "proxy (it tells the app with v2's TLS flag) or serve TLS without it",
-    );
-  }
   if (
     mode !== undefined && mode !== false && mode !== "v1" && mode !== "v2" &&
     mode !== "auto"

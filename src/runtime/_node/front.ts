@@ -6,6 +6,9 @@
 // node:net does not) and reads a PROXY protocol header before HTTP sees a
 // byte. Deno and Bun run it through their node:net and node:http, which
 // both honour the hand-over (measured); their own servers cannot do either.
+// With a certificate it runs the TLS handshake itself (tls.ts), and
+// it bounds the time to a connection's first request head itself: Bun's
+// node:http has no such timer on a handed-over socket.
 import {
   parseProxyHeader,
   proxyAllow,
@@ -16,6 +19,7 @@ import { peerTrusted } from "../../core/_forwarded/proxy_trust.ts";
 import { logError } from "../../core/_errors.ts";
 import type { ErrorStream } from "../../core/types.ts";
 import { nodeModule } from "./http.ts";
+import { type SecureSocket, type StartTls, tlsStarter } from "./tls.ts";
 
 // The few node:net APIs used here, declared so that no Node types are needed.
 interface NetSocket {
@@ -24,11 +28,13 @@ interface NetSocket {
   remoteAddress?: string;
   remotePort?: number;
   on(event: "data", listener: (chunk: Uint8Array) => void): void;
-  on(event: "error" | "close", listener: () => void): void;
+  on(event: "error" | "close" | "end", listener: () => void): void;
   removeListener(event: "data", listener: (chunk: Uint8Array) => void): void;
   pause(): void;
   resume(): void;
   unshift(chunk: Uint8Array): void;
+  write(chunk: Uint8Array, callback: (error?: Error | null) => void): void;
+  end(callback: () => void): void;
   destroy(): void;
   setNoDelay(noDelay: boolean): void;
 }
@@ -45,6 +51,7 @@ interface NetModule {
 /** The HTTP server the connections are handed to. */
 export interface HandOver {
   emit(event: string, ...args: unknown[]): boolean;
+  on(event: "request", listener: (req: { socket: object }) => void): void;
   close(callback: (error?: Error) => void): void;
 }
 
@@ -58,8 +65,13 @@ export type FrontAddress =
 export interface FrontOptions {
   proxyProtocol?: ProxyProtocolMode | false;
   proxyAllowFrom?: string | readonly string[];
-  /** Milliseconds for the PROXY header to arrive (0: no limit). */
+  /**
+   * Milliseconds from a connection's accept to the end of its first
+   * request head, PROXY header and TLS handshake included (0: no limit).
+   */
   headerTimeout: number;
+  /** A certificate and key (PEM): the front speaks TLS to the client. */
+  tls?: { cert: string; key: string };
   errors: ErrorStream;
 }
 
@@ -87,19 +99,47 @@ export async function listenFront(
   const net = await nodeModule<NetModule>("node:net");
   const mode = options.proxyProtocol || null;
   const trust = proxyAllow(options);
-  // The connections handed to HTTP, for the graceful stop.
+  const startTls: StartTls | null = options.tls
+    ? await tlsStarter(options.tls)
+    : null;
+  // The connections accepted, for the graceful stop.
   const open = new Set<NetSocket>();
-  const handOver = (socket: NetSocket): void => {
+  // The head's timer of each connection handed to HTTP and not yet past
+  // its first request head, by the socket HTTP sees.
+  const heads = new WeakMap<object, () => void>();
+  http.on("request", (req) => {
+    const clear = heads.get(req.socket);
+    if (clear !== undefined) {
+      heads.delete(req.socket);
+      clear();
+    }
+  });
+  const handOver = (socket: NetSocket, timer: Timer): void => {
+    const give = (to: NetSocket | SecureSocket): void => {
+      if (timer.id !== null) heads.set(to, timer.clear);
+      if (to !== socket) {
+        (to as unknown as Record<symbol, unknown>)[PROXIED] =
+          (socket as unknown as Record<symbol, unknown>)[PROXIED];
+      }
+      http.emit("connection", to);
+    };
+    if (startTls === null) give(socket);
+    else startTls(socket, timer.held, give);
+  };
+  const server = net.createServer((socket) => {
     // As node:http's own listener does (its noDelay default): a response
     // written in two parts must not wait for the client's delayed ACK.
     socket.setNoDelay(true);
     open.add(socket);
-    socket.on("close", () => open.delete(socket));
-    http.emit("connection", socket);
-  };
-  const server = net.createServer((socket) => {
-    if (mode === null) handOver(socket);
-    else readHeader(socket, mode);
+    const timer = headTimer(socket);
+    socket.on("close", () => {
+      open.delete(socket);
+      timer.clear();
+    });
+    // A reset before HTTP (or TLS) has the socket is no server error.
+    socket.on("error", () => socket.destroy());
+    if (mode === null) handOver(socket, timer);
+    else readHeader(socket, mode, timer);
   });
   const refuse = (socket: NetSocket, why: string): void => {
     logError(
@@ -110,20 +150,41 @@ export async function listenFront(
     );
     socket.destroy();
   };
-  const readHeader = (socket: NetSocket, mode: ProxyProtocolMode): void => {
+  // A request head (RFC 9112 §2.1) that does not end within headersTimeout
+  // of the accept closes the connection: a client sending its head a byte
+  // at a time (slowloris) would otherwise hold it forever where node:http
+  // keeps no timer of its own on a handed-over socket (Bun's). node:http's
+  // own timer, where it has one, covers the later requests of a keep-alive
+  // connection.
+  const headTimer = (socket: NetSocket): Timer => {
+    const timer: Timer = {
+      id: null,
+      held: new Uint8Array(0),
+      inProxyHeader: mode !== null,
+      clear: () => {
+        if (timer.id !== null) clearTimeout(timer.id);
+        timer.id = null;
+      },
+    };
+    if (options.headerTimeout > 0) {
+      timer.id = setTimeout(() => {
+        timer.id = null;
+        if (timer.inProxyHeader) refuse(socket, "no complete header in time");
+        else socket.destroy();
+      }, options.headerTimeout);
+    }
+    return timer;
+  };
+  const readHeader = (
+    socket: NetSocket,
+    mode: ProxyProtocolMode,
+    timer: Timer,
+  ): void => {
     let held = new Uint8Array(0);
-    const timer = options.headerTimeout > 0
-      ? setTimeout(
-        () => refuse(socket, "no complete header in time"),
-        options.headerTimeout,
-      )
-      : null;
     const done = (): void => {
-      if (timer !== null) clearTimeout(timer);
+      timer.inProxyHeader = false;
       socket.removeListener("data", onData);
     };
-    socket.on("error", done);
-    socket.on("close", done);
     const onData = (chunk: Uint8Array): void => {
       const joined = new Uint8Array(held.length + chunk.length);
       joined.set(held);
@@ -132,22 +193,31 @@ export async function listenFront(
       const seen = parseProxyHeader(held, mode);
       if (seen.kind === "more") return;
       done();
-      if (seen.kind === "invalid") return refuse(socket, seen.reason);
+      if (seen.kind === "invalid") {
+        timer.clear();
+        return refuse(socket, seen.reason);
+      }
       let rest = held;
       if (seen.kind === "header") {
         // Only an allowed proxy may say who the client is (gunicorn's
         // --proxy-allow-from); anyone else is refused, not ignored.
         if (!peerTrusted(trust, socket.remoteAddress ?? "")) {
+          timer.clear();
           return refuse(socket, "not in proxyAllowFrom");
         }
         adopt(socket, seen.info);
         rest = held.subarray(seen.length);
       }
+      socket.pause();
+      if (startTls !== null) {
+        // node:tls cannot be handed bytes back: they are replayed to it.
+        timer.held = rest;
+        return handOver(socket, timer);
+      }
       // The bytes after the header are the request's: put back, then the
       // socket goes to HTTP exactly as a new connection would.
-      socket.pause();
       if (rest.length > 0) socket.unshift(rest);
-      handOver(socket);
+      handOver(socket, timer);
       socket.resume();
     };
     socket.on("data", onData);
@@ -195,6 +265,16 @@ export async function listenFront(
       settle();
     },
   };
+}
+
+/** A connection's timer until its first request head has arrived. */
+interface Timer {
+  id: ReturnType<typeof setTimeout> | null;
+  /** Bytes read past a PROXY header, for the TLS handshake. */
+  held: Uint8Array;
+  /** Still reading the PROXY header: a timeout then is logged. */
+  inProxyHeader: boolean;
+  clear(): void;
 }
 
 /** The client a PROXY header named becomes the socket's peer. */

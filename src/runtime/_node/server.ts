@@ -256,9 +256,15 @@ export const listen: Listen = async (host, port, app, options) => {
     }
   };
   const serverOptions = nodeServerOptions(limits);
-  const server = options.cert && options.key
+  // Behind the front (fd://N, the PROXY protocol) the front runs the TLS
+  // handshake itself (tls.ts says why): HTTP gets decrypted sockets.
+  const fronted = fd !== null || !!options.proxyProtocol;
+  const tls = options.cert && options.key
+    ? { cert: options.cert, key: options.key }
+    : null;
+  const server = tls !== null && !fronted
     ? (await nodeModule<HttpsModule>("node:https")).createServer(
-      { cert: options.cert, key: options.key, ...serverOptions },
+      { ...tls, ...serverOptions },
       listener,
     )
     : (await nodeModule<HttpModule>("node:http")).createServer(
@@ -271,7 +277,7 @@ export const listen: Listen = async (host, port, app, options) => {
   }
   const net = await nodeModule<NetModule>("node:net");
   let front: Front | null = null;
-  if (fd !== null || options.proxyProtocol) {
+  if (fronted) {
     front = await listenFront(
       server,
       fd !== null
@@ -283,6 +289,7 @@ export const listen: Listen = async (host, port, app, options) => {
         proxyProtocol: options.proxyProtocol,
         proxyAllowFrom: options.proxyAllowFrom,
         headerTimeout: limits.headersTimeout,
+        ...(tls !== null ? { tls } : {}),
         errors: options.errors ?? consoleErrors,
       },
     );
