@@ -5,6 +5,7 @@
 // pid. Shared by the suites that start servers with workers.
 import assert from "node:assert/strict";
 import type { ChildProcess } from "node:child_process";
+import { readFileSync, rmSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { startChild } from "./_child.ts";
@@ -102,19 +103,49 @@ export function alive(pid: number): boolean {
   }
 }
 
-/** Stops the CLI and every worker it logged, by pid; waits for the CLI. */
+/**
+ * Stops the CLI and every worker it logged, by pid; waits for the CLI.
+ * SIGTERM first, as a user stops it, so that it removes its temporary
+ * folder (in /dev/shm); SIGKILL to whatever is left after 3 s, and then
+ * that folder is removed here (named in a worker's environment).
+ */
 export async function cleanup(cli: Cli): Promise<void> {
+  if (alive(cli.pid)) {
+    try {
+      proc.kill(cli.pid, "SIGTERM");
+    } catch { /* gone */ }
+    await Promise.race([cli.exited, sleep(3000)]);
+  }
   const pids = [...cli.stderr().matchAll(/worker (\d+) booting/g)].map((m) =>
     Number(m[1])
   );
+  const folders = new Set<string>();
   for (const pid of [cli.pid, ...pids]) {
     if (alive(pid)) {
+      const folder = scoreboardFolder(pid);
+      if (folder !== null) folders.add(folder);
       try {
         proc.kill(pid, "SIGKILL");
       } catch { /* gone */ }
     }
   }
   await Promise.race([cli.exited, sleep(5000)]);
+  for (const folder of folders) {
+    rmSync(folder, { recursive: true, force: true });
+  }
+}
+
+/** The supervisor's temporary folder, from a worker's environment (Linux). */
+function scoreboardFolder(pid: number): string | null {
+  try {
+    const env = readFileSync(`/proc/${pid}/environ`, "latin1").split("\0");
+    const config = env.find((e) => e.startsWith("WSGI_WORKER="));
+    if (config === undefined) return null;
+    const board: string = JSON.parse(config.slice(12)).scoreboard;
+    return /^\/.+\/wsgi-[^/]+\/worker-\d+$/.test(board) ? dirname(board) : null;
+  } catch {
+    return null;
+  }
 }
 
 /** Waits for the CLI's Serving line on 127.0.0.1; the port. */

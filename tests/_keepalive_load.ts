@@ -4,7 +4,7 @@
 // client does), until `total` requests or `ms` milliseconds. A request
 // that gets no response (the connection closed or reset under it) is a
 // failure; none is retried.
-import { connect, type RawConnection } from "./_raw_http.ts";
+import { connect, type RawConnection, type RawResponse } from "./_raw_http.ts";
 import { sleep } from "./_util.ts";
 
 /** What one load run saw. */
@@ -32,6 +32,8 @@ export function keepAliveLoad(
     /** A pause between a client's requests, so that the load spans a reload. */
     pauseMs?: number;
     connect?: (port: number) => Promise<RawConnection>;
+    /** Called with each response as it arrives. */
+    onResponse?: (response: RawResponse) => void;
   } = {},
 ): KeepAliveLoad {
   const clients = options.clients ?? 4;
@@ -52,6 +54,7 @@ export function keepAliveLoad(
         }
         await conn.write("GET / HTTP/1.1\r\nHost: load\r\n\r\n");
         const r = await conn.readResponse({ timeoutMs: 5000 });
+        options.onResponse?.(r);
         if (r.status !== 200) failures.push(`status ${r.status}`);
         const close = r.headers.some(([n, v]) =>
           n.toLowerCase() === "connection" && /close/i.test(v)

@@ -11,8 +11,7 @@ import { exchange, get } from "./_raw_http.ts";
 import { parseExposition, type Sample, total } from "./_prom_parse.ts";
 import { RUNTIME, sleep } from "./_util.ts";
 import {
-  alive,
-  cleanup as killAll,
+  cleanup,
   type Cli as Proc,
   proc,
   startCli as startProc,
@@ -31,20 +30,6 @@ interface Cli extends Proc {
 function startCli(args: string[]): Cli {
   const cli = startProc([APP, "-q", ...args]);
   return { ...cli, log: () => cli.stdout() + cli.stderr() };
-}
-
-/**
- * Stops the CLI (SIGTERM, so that it removes its temporary folder; SIGKILL
- * after 3 s) and SIGKILLs every worker it started that is left, by pid.
- */
-async function cleanup(cli: Cli): Promise<void> {
-  if (alive(cli.pid)) {
-    try {
-      proc.kill(cli.pid, "SIGTERM");
-    } catch { /* gone */ }
-    await Promise.race([cli.exited, sleep(3000)]);
-  }
-  await killAll(cli);
 }
 
 /** Starts the CLI; its app port and metrics port once it serves. */

@@ -249,18 +249,15 @@ if (NGINX === null) {
       stop = true;
       await Promise.all(loops);
       assert.ok(outcomes.length > 50, `${outcomes.length} requests`);
-      const failed = outcomes.filter((o) => o !== "ok");
-      if (RUNTIME === "node") {
-        assert.deepEqual(failed, []);
-      } else {
-        // Deno and Bun: each worker has its own SO_REUSEPORT socket, and
-        // Linux resets the connections still queued on one when it closes
-        // (tests/supervisor.test.ts, assertRetirementsLostNothing): nginx
-        // answers such a reset with 502. At most one per retired worker,
-        // and only as that 502 (seen once in a fresh-clone run on Deno).
-        assert.ok(failed.length <= old.length, `${failed}`);
-        for (const f of failed) assert.equal(f, "status 502");
-      }
+      // None fails on any runtime: nginx keeps idle keep-alive connections
+      // to the workers (the block's `keepalive 16`), and a retiring worker
+      // drains them (Connection: close) instead of closing one just as
+      // nginx sends a request on it. Before Deno and Bun drained, 9 (Deno)
+      // and 3 (Bun) of 45 such reloads had a 502 (error.log: "upstream
+      // prematurely closed connection" or "recv() failed (104: Connection
+      // reset by peer) while reading response header from upstream", on a
+      // reused connection); now none in 45 on each.
+      assert.deepEqual(outcomes.filter((o) => o !== "ok"), []);
       proc.kill(s.cli.pid, "SIGTERM");
       assert.equal(await s.cli.exited, 0);
     } finally {

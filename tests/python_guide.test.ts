@@ -65,8 +65,8 @@ test("docs/python.md: its hello.py served by its wsgi --workers 2 command", {
   try {
     // Polled every 50 ms, as before this file used tests/_child.ts: the
     // port line is on stdout, "serving" on stderr, in either order; and
-    // "reload done" is logged as the old workers are told to retire
-    // (src/process/_supervisor.ts #settle), a moment before they stop.
+    // "reload done" is logged once the old workers have exited
+    // (src/process/_supervisor.ts #reloaded): only new code answers then.
     const deadline = Date.now() + 90_000;
     while (!/wsgi: 2 worker\(s\) serving/.test(child.text())) {
       assert.equal(code, "still running", `the CLI exited: ${child.text()}`);

@@ -1,5 +1,5 @@
-// What the command line needs from a runtime: src/process/_deno.ts,
-// src/process/_bun.ts and src/process/_node.ts each provide one.
+// What the command line needs from a runtime: _cli_host_deno.ts,
+// _cli_host_bun.ts and _cli_host_node.ts each provide one.
 import type { ProcessHost } from "./_process_host.ts";
 import type { WorkerSide } from "./_worker.ts";
 

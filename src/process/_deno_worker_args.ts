@@ -4,7 +4,7 @@
 // --unstable-net`. Starting `deno run -A Deno.mainModule` instead lost
 // them: for a local main module Deno then found the library's deno.json,
 // not the user's, and the app's imports failed in every worker.
-// Runtime-free: _deno.ts reads the command line and the files.
+// Runtime-free: _cli_host_deno.ts reads the command line and the files.
 
 /** Flags that name the configuration (or say there is none). */
 const CONFIG_FLAGS = /^(?:-c|--config|--no-config|--import-map)(?:=|$)/;

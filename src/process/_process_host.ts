@@ -1,5 +1,5 @@
 // The supervisor's view of the runtime: starting, signalling and watching
-// workers (src/process/_deno.ts, _bun.ts and _node.ts each provide one).
+// workers (src/process/_cli_host_deno.ts, _cli_host_bun.ts and _cli_host_node.ts each provide one).
 import type { WorkerMessage } from "./_worker_protocol.ts";
 
 /** A worker process, as the parent holds it. */
@@ -39,7 +39,7 @@ export type SupervisorSignal =
   | "SIGUSR2"
   | "SIGWINCH";
 
-/** The parent's view of the runtime (src/process/_deno.ts, _bun.ts, _node.ts). */
+/** The parent's view of the runtime (src/process/_cli_host_deno.ts, _cli_host_bun.ts, _cli_host_node.ts). */
 export interface ProcessHost {
   /**
    * Starts a copy of this command line, as a worker, with `env` added;

@@ -32,12 +32,13 @@ export class Rolling {
     return Math.min(missing, booting ? 0 : 1);
   }
 
-  /** True once, when the last old worker has started to retire. */
+  /**
+   * True once, when the last old worker has exited (it drains first: see
+   * the supervisor's "reload done").
+   */
   done(workers: Set<Worker>): boolean {
     if (!this.#active) return false;
-    const left = [...workers].some((w) =>
-      w.retireWhy === ROLLING && w.state !== "retiring"
-    );
+    const left = [...workers].some((w) => w.retireWhy === ROLLING);
     if (left) return false;
     this.#active = false;
     return true;

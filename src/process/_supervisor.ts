@@ -1,11 +1,12 @@
 // The supervisor behind `wsgi --workers N`: gunicorn's arbiter, runtime-free.
-// It starts worker processes through a ProcessHost (src/process/_deno.ts,
-// _bun.ts, _node.ts), which each import the application and serve; it
-// replaces the dead, kills the stuck (heartbeat `--timeout`), recycles after
-// `--max-requests`, reloads on SIGHUP, adds and removes on SIGTTIN/SIGTTOU
-// and stops gracefully on SIGTERM/SIGINT. The parent never imports the
-// application. Each worker's record, heartbeat deadline and crash back-off
-// are in _supervisor_workers.ts; `--reload`'s watcher in _reload_watch.ts.
+// It starts worker processes through a ProcessHost (_cli_host_deno.ts,
+// _cli_host_bun.ts, _cli_host_node.ts), which each import the application and
+// serve; it replaces the dead, kills the stuck (heartbeat `--timeout`),
+// recycles after `--max-requests`, reloads on SIGHUP, adds and removes on
+// SIGTTIN/SIGTTOU and stops gracefully on SIGTERM/SIGINT. The parent never
+// imports the application. Each worker's record, heartbeat deadline and crash
+// back-off are in _supervisor_workers.ts; `--reload`'s watcher in
+// _reload_watch.ts.
 import type { KillSignal, ProcessHost } from "./_process_host.ts";
 import {
   lifetimeEnd,
@@ -30,12 +31,13 @@ import { inspectorStack } from "./_stuck_stack.ts";
 import { escapeLog } from "../core/_access_log.ts";
 import {
   type Bind,
+  SCOREBOARD_ENDS,
   WORKER_ENV,
   type WorkerMessage,
 } from "./_worker_protocol.ts";
 
 /** The supervisor's settings (seconds as the command line has them). */
-export interface SupervisorSettings extends RecycleSettings {
+interface SupervisorSettings extends RecycleSettings {
   workers: number;
   binds: Bind[];
   timeout: number;
@@ -53,7 +55,7 @@ export interface SupervisorSettings extends RecycleSettings {
 }
 
 /** What the supervisor reports as it goes (systemd's sd_notify states). */
-export interface SupervisorEvents {
+interface SupervisorEvents {
   /** A reload has begun. */
   reloading(): void;
   /** A reload is over (done, or abandoned: the old workers serve). */
@@ -75,6 +77,8 @@ export class Supervisor {
   #gen = 1;
   /** The generation being started by a reload, or 0. */
   #reloading = 0;
+  /** A reload whose new workers serve, while older ones drain; or 0. */
+  #finishing = 0;
   #pending = 0;
   #everListened = false;
   #bootFailures = 0;
@@ -184,6 +188,7 @@ export class Supervisor {
       return;
     }
     this.#stopping = true;
+    this.#finishing = 0;
     this.#events?.stopping();
     this.#log(
       `wsgi: ${why}: stopping; ${this.#workers.size} worker(s) finish their requests (up to ${this.#s.gracefulTimeout} s)`,
@@ -213,6 +218,8 @@ export class Supervisor {
     }
     this.#gen += 1;
     this.#reloading = this.#gen;
+    // A reload still draining the older workers is folded into this one.
+    this.#finishing = 0;
     this.#events?.reloading();
     this.#log(
       `wsgi: ${why}: reloading; starting ${this.#target} new worker(s)`,
@@ -312,11 +319,6 @@ export class Supervisor {
         );
       }
       this.#settle();
-      if (this.#rolling.done(this.#workers)) {
-        this.#log(
-          `wsgi: rolling reload done; ${this.#target} worker(s) replaced`,
-        );
-      }
       this.#maintain("rolling reload");
     } else if (m.t === "retire") {
       if (w.retireWanted || w.state === "retiring") return;
@@ -350,8 +352,31 @@ export class Supervisor {
       for (const old of this.#workers) {
         if (old.gen < this.#gen) this.#retire(old, "reloaded");
       }
-      this.#log(`wsgi: reload done; ${current.length} new worker(s) serving`);
+      this.#finishing = this.#gen;
+      this.#reloaded();
+    }
+  }
+
+  /**
+   * A reload is done once no older worker is left: the old ones drain
+   * (src/runtime/_drain.ts) and, under SO_REUSEPORT (Deno, Bun), still
+   * take connections meanwhile. Said then, "reload done" (and systemd's
+   * READY=1) means that every request from now on meets the new code.
+   */
+  #reloaded(): void {
+    if (this.#stopping) return;
+    const gen = this.#finishing;
+    if (gen !== 0 && ![...this.#workers].some((w) => w.gen < gen)) {
+      this.#finishing = 0;
+      this.#log(
+        `wsgi: reload done; ${this.#active().length} new worker(s) serving`,
+      );
       this.#events?.reloaded();
+    }
+    if (this.#rolling.done(this.#workers)) {
+      this.#log(
+        `wsgi: rolling reload done; ${this.#target} worker(s) replaced`,
+      );
     }
   }
 
@@ -453,12 +478,13 @@ export class Supervisor {
     this.#board.exited(w.scoreboard, w.pid);
     const reason = restartReason(w, this.#stopping);
     if (reason !== null) this.#board.restarted(reason);
-    for (const end of ["", ".metrics", ".counters", ".dump", ".inspect"]) {
+    for (const end of SCOREBOARD_ENDS) {
       this.#host.remove(w.scoreboard + end);
     }
     const how = signal !== null ? `killed by ${signal}` : `exit code ${code}`;
     if (w.state === "retiring" || this.#stopping) {
       this.#log(`wsgi: worker ${w.pid} exited (${how})`);
+      this.#reloaded();
       return this.#finishIfIdle();
     }
     if (w.state === "booting") {

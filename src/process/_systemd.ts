@@ -6,7 +6,7 @@
 import type { Bind } from "./_worker_protocol.ts";
 
 /** What this file needs of the process. */
-export interface SystemdHost {
+interface SystemdHost {
   env(name: string): string | undefined;
   pid(): number;
   /** Sends one sd_notify message (newline-joined fields); resolves when sent. */
@@ -16,7 +16,7 @@ export interface SystemdHost {
 }
 
 /** sd_listen_fds(3): the first passed descriptor. */
-export const SD_LISTEN_FDS_START = 3;
+const SD_LISTEN_FDS_START = 3;
 
 /**
  * The listening sockets systemd passed, as `fd://N` binds, with their

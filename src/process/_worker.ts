@@ -9,11 +9,15 @@ import {
   type ServerOptions,
   type WSGIServer,
 } from "../runtime/server.ts";
-import type { WorkerConfig, WorkerMessage } from "./_worker_protocol.ts";
+import {
+  SCOREBOARD_ENDS,
+  type WorkerConfig,
+  type WorkerMessage,
+} from "./_worker_protocol.ts";
 import { ServerMetrics } from "../core/metrics.ts";
 import { FlushedMetrics, startReports, type Usage } from "./_worker_report.ts";
 
-/** The worker's view of the runtime (src/process/_deno.ts, _bun.ts, _node.ts). */
+/** The worker's view of the runtime (src/process/_cli_host_deno.ts, _cli_host_bun.ts, _cli_host_node.ts). */
 export interface WorkerSide {
   /** Whether workers share a port by `SO_REUSEPORT` (not node:cluster). */
   readonly reusePort: boolean;
@@ -27,6 +31,16 @@ export interface WorkerSide {
   orphaned(): boolean;
   /** Removes a unix socket file (only a socket) the newest worker takes over. */
   removeSocket(path: string): void;
+  /**
+   * Removes a file, or a folder once it is empty; nothing when it is gone
+   * (or, a folder, not empty yet).
+   */
+  removeQuietly(path: string): void;
+  /**
+   * Calls `handler` as the process exits (Node's cluster ends a worker
+   * whose parent is gone with process.exit(): no `finally` runs then).
+   */
+  atExit?(handler: () => void): void;
   /** This process's memory and CPU time. */
   usage(): Usage;
   /** Calls `handler` on SIGUSR2 (the supervisor asks for a dump). */
@@ -66,6 +80,10 @@ export async function runWorker(
   let stop!: () => void;
   const stopped = new Promise<void>((resolve) => (stop = resolve));
   side.onTerm(() => stop());
+  const orphanedExit = (): void => {
+    if (side.orphaned()) leaveNoFiles(side, config.scoreboard);
+  };
+  side.atExit?.(orphanedExit);
   // Beats from the start, so that a slow import is not a stuck worker; a
   // synchronous loop anywhere (import or request) stops them.
   const beat = setInterval(() => {
@@ -184,21 +202,33 @@ export async function runWorker(
     }
     side.send({ t: "listening" });
     await stopped;
+    // Drains first (src/runtime/_drain.ts), on every runtime. Under
+    // SO_REUSEPORT (Deno, Bun) the worker cannot stop accepting without
+    // closing its listener, so it drains while still accepting: a
+    // connection the kernel still gives it gets one response, with
+    // `Connection: close`, and its client reconnects, until none comes.
+    // The supervisor says a reload is done only once this worker has
+    // exited, so no old code is served after that.
     await Promise.all(
-      servers.map((s) =>
-        s.shutdown({
-          // Only where the worker can stop accepting at once (Node's shared
-          // socket): with SO_REUSEPORT (Deno, Bun) a draining worker would
-          // still take new connections, and serve the old code after a
-          // reload is done.
-          drainMs: side.reusePort ? 0 : config.drainMs,
-        })
-      ),
+      servers.map((s) => s.shutdown({ drainMs: config.drainMs })),
     );
     return 0;
   } finally {
     clearInterval(beat);
     // The last report, after the last request: nothing served is lost.
     stopReports?.();
+    orphanedExit();
   }
+}
+
+/**
+ * The supervisor is gone (kill -9): nobody else will remove this worker's
+ * files from its temporary folder (in /dev/shm), nor the folder. Each
+ * orphaned worker removes its own files, then the folder, which goes once
+ * the last one has (the supervisor removed those of the workers that
+ * exited before it).
+ */
+function leaveNoFiles(side: WorkerSide, scoreboard: string): void {
+  for (const end of SCOREBOARD_ENDS) side.removeQuietly(scoreboard + end);
+  side.removeQuietly(scoreboard.slice(0, scoreboard.lastIndexOf("/")));
 }

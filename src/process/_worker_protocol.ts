@@ -36,3 +36,15 @@ export interface WorkerConfig {
 
 /** The environment variable that makes a started copy of the CLI a worker. */
 export const WORKER_ENV = "WSGI_WORKER";
+
+/**
+ * The files of a worker in the supervisor's temporary folder: its
+ * scoreboard (`WorkerConfig.scoreboard`) and that name with these endings.
+ */
+export const SCOREBOARD_ENDS: readonly string[] = [
+  "",
+  ".metrics",
+  ".counters",
+  ".dump",
+  ".inspect",
+];

@@ -21,12 +21,12 @@ import { takeListenFds } from "./_systemd.ts";
 async function loadHost(): Promise<CliHost> {
   const g = globalThis as Record<string, unknown>;
   if (typeof g.Deno === "object") {
-    return await (await import("./_deno.ts")).cliHost();
+    return await (await import("./_cli_host_deno.ts")).cliHost();
   }
   if (typeof g.Bun === "object") {
-    return await (await import("./_bun.ts")).cliHost();
+    return await (await import("./_cli_host_bun.ts")).cliHost();
   }
-  return await (await import("./_node.ts")).cliHost();
+  return await (await import("./_cli_host_node.ts")).cliHost();
 }
 
 /**

@@ -49,20 +49,20 @@ interface NetModule {
 }
 
 /** The HTTP server the connections are handed to. */
-export interface HandOver {
+interface HandOver {
   emit(event: string, ...args: unknown[]): boolean;
   on(event: "request", listener: (req: { socket: object }) => void): void;
   close(callback: (error?: Error) => void): void;
 }
 
 /** Where the front listens. */
-export type FrontAddress =
+type FrontAddress =
   | { fd: number }
   | { path: string }
   | { host: string; port: number; reusePort?: boolean };
 
 /** How connections are read before HTTP. */
-export interface FrontOptions {
+interface FrontOptions {
   proxyProtocol?: ProxyProtocolMode | false;
   proxyAllowFrom?: string | readonly string[];
   /**

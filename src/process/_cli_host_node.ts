@@ -35,6 +35,7 @@ interface NodeFs {
   existsSync(path: string): boolean;
   lstatSync(path: string): { isSocket(): boolean };
   unlinkSync(path: string): void;
+  rmdirSync(path: string): void;
   readFileSync(path: string, encoding: "utf8"): string;
   readFileSync(path: string): Uint8Array;
   writeFileSync(path: string, data: Uint8Array | string): void;
@@ -179,6 +180,7 @@ export function nodeWorkerSide(reusePort: boolean): WorkerSide {
       // The parent's IPC channel closing means the parent is gone.
       proc.on("disconnect", () => handler());
     },
+    atExit: (handler) => void proc.on("exit", () => handler()),
     scoreboard(path) {
       const fd = fs.openSync(path, "w");
       return (line) => void fs.writeSync(fd, line, 0);
@@ -193,8 +195,22 @@ export function nodeWorkerSide(reusePort: boolean): WorkerSide {
       flush();
       return { memory, flush };
     },
-    orphaned: () => proc.ppid !== parent,
+    // The IPC channel closes as the parent dies, a moment before its
+    // children are given to another parent.
+    orphaned: () => proc.connected === false || proc.ppid !== parent,
     removeSocket,
+    removeQuietly(path) {
+      try {
+        fs.unlinkSync(path);
+      } catch {
+        // Gone, or a folder.
+        try {
+          fs.rmdirSync(path);
+        } catch {
+          // Gone, or not empty.
+        }
+      }
+    },
     usage: () => nodeUsage(proc),
     onDump: (handler) => void proc.on("SIGUSR2", () => handler()),
   };

@@ -11,7 +11,7 @@ import {
   nodeFiles,
   nodeWorkerSide,
   zeroFile,
-} from "./_node.ts";
+} from "./_cli_host_node.ts";
 
 // The few Bun APIs used here, declared so that no Bun types are needed.
 interface BunSubprocess {

@@ -293,6 +293,9 @@ function sharedMemory(path: string, bytes: number): Float64Array | null {
 
 function workerSide(): WorkerSide {
   const parent = Deno.ppid;
+  // The pipe to the parent broke: it is gone (a dying process closes its
+  // files before its children are given to another parent).
+  let lost = false;
   return {
     reusePort: true,
     send(message) {
@@ -300,6 +303,7 @@ function workerSide(): WorkerSide {
         writeAll(encoder.encode(`${MARK}${JSON.stringify(message)}\n`));
         return true;
       } catch {
+        lost = true;
         return false;
       }
     },
@@ -318,8 +322,16 @@ function workerSide(): WorkerSide {
         file.writeSync(encoder.encode(line));
       };
     },
-    orphaned: () => Deno.ppid !== parent,
+    orphaned: () => lost || Deno.ppid !== parent,
     removeSocket,
+    removeQuietly(path) {
+      try {
+        // Not recursive: a folder with files in it stays.
+        Deno.removeSync(path, { recursive: false });
+      } catch {
+        // Gone, or not empty.
+      }
+    },
     usage() {
       const cpu = nodeProcess.cpuUsage();
       return {
