@@ -10,11 +10,22 @@
 //   hono            Hono (a router) answering it with c.text(): on Deno
 //                   through Deno.serve, on Bun through Bun.serve, on Node
 //                   through srvx's Node adapter (Hono itself has none)
+//   hono-log        the same with Hono's logger() middleware, as a Hono
+//                   user turns on a log: two lines a request on stdout
 //   srvx            srvx's serve() with a fetch handler answering it
 //   raw-bytes       the runtime's own server doing what any server of a
 //                   bytes-returning app must: it reads the request's URL
 //                   and method, and answers the tutorial's encoded bytes
 //                   (the floor under "wsgi")
+//   raw-wsgi        the runtime's own server doing the least any WSGI
+//                   server must: a plain environ, start_response, the app
+//                   called, its status and headers answered, no check
+//                   (the floor of WSGI itself; see minimalWsgi)
+//   raw-bytes-log   raw-bytes, plus what any server writing wsgiref's access
+//                   line must do: ask the runtime for the client's address,
+//                   format the line (its date made once a second), and
+//                   write the lines to stderr in 4 KiB batches (the floor
+//                   under "wsgi-log")
 //   wsgi            makeServer() serving the tutorial's "¡Hola, mundo!" app,
 //                   with `log: false`
 //   wsgi-log        the same, with makeServer()'s default access log (one
@@ -130,30 +141,38 @@ async function srvxServe(): Promise<SrvxServe> {
 }
 
 /** Hono's app answering the tutorial's text, as a Hono user writes it. */
-async function honoFetch(): Promise<(request: Request) => Response> {
+async function honoFetch(
+  logged: boolean,
+): Promise<(request: Request) => Response> {
   const { Hono } = await import(`${MODULES}hono/dist/index.js`);
   const app = new Hono();
+  if (logged) {
+    const { logger } = await import(
+      `${MODULES}hono/dist/middleware/logger/index.js`
+    );
+    app.use(logger());
+  }
   app.get("/", (c: { text(s: string): Response }) => c.text(HELLO_BYTES));
   return app.fetch;
 }
 
 /** Serves `fetch` with Hono's usual server on each runtime. */
 async function servePeer(
-  kind: "hono" | "srvx",
+  kind: "hono" | "hono-log" | "srvx",
   port: number,
 ): Promise<void> {
-  const fetch = kind === "hono"
-    ? await honoFetch()
-    : () =>
-      new Response(HELLO_BYTES, { headers: { "content-type": HELLO_TYPE } });
-  if (kind === "hono" && g.Deno) {
+  const fetch = kind === "srvx"
+    ? () =>
+      new Response(HELLO_BYTES, { headers: { "content-type": HELLO_TYPE } })
+    : await honoFetch(kind === "hono-log");
+  if (kind !== "srvx" && g.Deno) {
     g.Deno.serve(
       { hostname: HOST, port, onListen: (addr) => ready(addr.port) },
       fetch,
     );
     return;
   }
-  if (kind === "hono" && g.Bun) {
+  if (kind !== "srvx" && g.Bun) {
     ready(g.Bun.serve({ hostname: HOST, port, fetch }).port);
     return;
   }
@@ -167,17 +186,104 @@ async function servePeer(
 function bytesHandler(request: Request): Response {
   void request.url;
   void request.method;
+  // No statusText: Deno and Bun send their own reason phrase.
   return new Response(new TextEncoder().encode(HELLO_BYTES), {
     status: 200,
-    statusText: "OK",
     headers: [["Content-Type", HELLO_TYPE]],
   });
+}
+
+/**
+ * The least a WSGI server must do per request, without any check: a plain
+ * environ of the CGI and wsgi.* keys (the HTTP_* keys left out, as
+ * makeServer's environ reads them only when asked), a start_response that
+ * keeps the status and headers, the app called, and its one chunk
+ * answered with that status and those headers.
+ */
+function minimalWsgi(
+  method: string,
+  target: string,
+): { code: number; headers: [string, string][]; body: Uint8Array } {
+  const q = target.indexOf("?");
+  const environ = {
+    REQUEST_METHOD: method,
+    SCRIPT_NAME: "",
+    PATH_INFO: q === -1 ? target : target.slice(0, q),
+    QUERY_STRING: q === -1 ? "" : target.slice(q + 1),
+    CONTENT_TYPE: "",
+    CONTENT_LENGTH: "",
+    SERVER_NAME: HOST,
+    SERVER_PORT: "0",
+    SERVER_PROTOCOL: "HTTP/1.1",
+    SERVER_SOFTWARE: "floor",
+    GATEWAY_INTERFACE: "CGI/1.1",
+    REMOTE_ADDR: "",
+    REMOTE_HOST: "",
+    "wsgi.version": [1, 0],
+    "wsgi.url_scheme": "http",
+    "wsgi.input": null,
+    "wsgi.errors": null,
+    "wsgi.multithread": false,
+    "wsgi.multiprocess": false,
+    "wsgi.run_once": false,
+  };
+  let status = "";
+  let headers: [string, string][] = [];
+  const body = helloApp(environ, (s: string, h: [string, string][]) => {
+    status = s;
+    headers = h;
+    return () => {};
+  })[0];
+  return { code: Number(status.slice(0, 3)), headers, body };
+}
+
+/** minimalWsgi behind a fetch handler. */
+function minimalHandler(request: Request): Response {
+  const url = request.url;
+  const out = minimalWsgi(
+    request.method,
+    url.slice(url.indexOf("/", url.indexOf("://") + 3)),
+  );
+  return new Response(out.body as Uint8Array<ArrayBuffer>, {
+    status: out.code,
+    headers: out.headers,
+  });
+}
+
+// The floor of an access log: a line per request, batched writes.
+let pending = "";
+let second = -1;
+let date = "";
+let writeErr: ((text: string) => void) | null = null;
+
+/** A wsgiref-style line for `peer`, written to stderr 4 KiB at a time. */
+function logLine(peer: string, method: string, target: string): void {
+  const now = Math.floor(Date.now() / 1000);
+  if (now !== second) {
+    second = now;
+    date = new Date(now * 1000).toISOString();
+  }
+  pending +=
+    `${peer} - - [${date}] "${method} ${target} HTTP/1.1" 200 ${HELLO_LENGTH}\n`;
+  if (pending.length >= 4096) {
+    writeErr!(pending);
+    pending = "";
+  }
+}
+
+const HELLO_LENGTH = new TextEncoder().encode(HELLO_BYTES).length;
+
+/** The target of a URL that Deno or Bun built (the floor's, not Bun's bare form). */
+function pathOf(url: string): string {
+  return url.slice(url.indexOf("/", url.indexOf("://") + 3));
 }
 
 function fetchHandler(
   stream: boolean,
   bytes: boolean,
+  minimal = false,
 ): (request: Request) => Response {
+  if (minimal) return minimalHandler;
   if (bytes) return bytesHandler;
   return stream
     ? () =>
@@ -239,26 +345,43 @@ const g = globalThis as unknown as {
   process?: { argv: string[] };
 };
 
+/** The tutorial's bytes, encoded per request, as node:http's answer. */
+function sendBytes(res: NodeResponse): void {
+  const body = new TextEncoder().encode(HELLO_BYTES);
+  res.writeHead(200, {
+    "Content-Type": HELLO_TYPE,
+    "Content-Length": body.length,
+  });
+  res.end(body);
+}
+
 async function rawNode(
   port: number,
   stream: boolean,
   bytes: boolean,
+  minimal: boolean,
 ): Promise<void> {
   // A variable specifier: Deno never resolves node:http here.
   const name = "node:http";
   const http = await import(name) as NodeHttp;
   const hello = new TextEncoder().encode(HELLO_BYTES);
   const server = http.createServer(
-    bytes
+    minimal
+      ? (req, res) => {
+        const out = minimalWsgi(req.method ?? "GET", req.url ?? "/");
+        const flat: string[] = [];
+        for (const [name, value] of out.headers) flat.push(name, value);
+        flat.push("Content-Length", String(out.body.length));
+        (res as unknown as {
+          writeHead(code: number, headers: string[]): void;
+        }).writeHead(out.code, flat);
+        res.end(out.body);
+      }
+      : bytes
       ? (req, res) => {
         void req.url;
         void req.method;
-        const body = new TextEncoder().encode(HELLO_BYTES);
-        res.writeHead(200, {
-          "Content-Type": HELLO_TYPE,
-          "Content-Length": body.length,
-        });
-        res.end(body);
+        sendBytes(res);
       }
       : stream
       ? (_req, res) => {
@@ -289,6 +412,81 @@ async function rawNode(
   ready(server.address().port);
 }
 
+/** raw-bytes-log: the floor with wsgiref's access line, on each runtime. */
+async function serveLogged(port: number): Promise<void> {
+  if (g.Deno) {
+    const deno = g.Deno as unknown as DenoLogged;
+    const encoder = new TextEncoder();
+    writeErr = (text) => void deno.stderr.writeSync(encoder.encode(text));
+    deno.serve(
+      { hostname: HOST, port, onListen: (addr) => ready(addr.port) },
+      (request, info) => {
+        logLine(info.remoteAddr.hostname, request.method, pathOf(request.url));
+        return bytesHandler(request);
+      },
+    );
+    return;
+  }
+  const name = "node:fs";
+  const fs = await import(name) as {
+    writeSync(fd: number, text: string): number;
+  };
+  writeErr = (text) => void fs.writeSync(2, text);
+  if (g.Bun) {
+    const bun = g.Bun as unknown as BunLogged;
+    const server = bun.serve({
+      hostname: HOST,
+      port,
+      fetch(request, srv) {
+        logLine(
+          srv.requestIP(request)?.address ?? "",
+          request.method,
+          pathOf(request.url),
+        );
+        return bytesHandler(request);
+      },
+    });
+    ready(server.port);
+    return;
+  }
+  const http = await import("node:" + "http") as NodeHttp;
+  const server = http.createServer((req, res) => {
+    logLine(
+      (req as NodeRequest & { socket: { remoteAddress?: string } }).socket
+        .remoteAddress ?? "",
+      req.method ?? "GET",
+      req.url ?? "/",
+    );
+    sendBytes(res);
+  });
+  await new Promise<void>((resolve) => server.listen(port, HOST, resolve));
+  ready(server.address().port);
+}
+interface DenoLogged {
+  stderr: { writeSync(bytes: Uint8Array): number };
+  serve(
+    options: {
+      hostname: string;
+      port: number;
+      onListen(addr: { port: number }): void;
+    },
+    handler: (
+      request: Request,
+      info: { remoteAddr: { hostname: string } },
+    ) => Response,
+  ): unknown;
+}
+interface BunLogged {
+  serve(options: {
+    hostname: string;
+    port: number;
+    fetch(
+      request: Request,
+      server: { requestIP(r: Request): { address: string } | null },
+    ): Response;
+  }): { port: number };
+}
+
 async function main(): Promise<void> {
   const argv = g.Deno ? g.Deno.args : g.process!.argv.slice(2);
   const mode = argv[0];
@@ -296,7 +494,10 @@ async function main(): Promise<void> {
   const modes = [
     "raw",
     "raw-bytes",
+    "raw-bytes-log",
+    "raw-wsgi",
     "hono",
+    "hono-log",
     "srvx",
     "wsgi",
     "wsgi-log",
@@ -313,7 +514,8 @@ async function main(): Promise<void> {
     );
   }
   const stream = mode.endsWith("-stream");
-  const bytes = mode === "raw-bytes";
+  const bytes = mode === "raw-bytes" || mode === "raw-wsgi";
+  const minimal = mode === "raw-wsgi";
   if (mode.startsWith("wsgi")) {
     const file = mode.startsWith("wsgi-file")
       ? fileApp(await fileOpener(argv[2]), mode === "wsgi-file-copy")
@@ -328,22 +530,24 @@ async function main(): Promise<void> {
     await server.ready;
     ready(server.serverPort);
     await server.serveForever();
-  } else if (mode === "hono" || mode === "srvx") {
+  } else if (mode === "hono" || mode === "hono-log" || mode === "srvx") {
     await servePeer(mode, port);
+  } else if (mode === "raw-bytes-log") {
+    await serveLogged(port);
   } else if (g.Deno) {
     g.Deno.serve(
       { hostname: HOST, port, onListen: (addr) => ready(addr.port) },
-      fetchHandler(stream, bytes),
+      fetchHandler(stream, bytes, minimal),
     );
   } else if (g.Bun) {
     const server = g.Bun.serve({
       hostname: HOST,
       port,
-      fetch: fetchHandler(stream, bytes),
+      fetch: fetchHandler(stream, bytes, minimal),
     });
     ready(server.port);
   } else {
-    await rawNode(port, stream, bytes);
+    await rawNode(port, stream, bytes, minimal);
   }
 }
 

@@ -81,7 +81,10 @@ type Engine = Runtime | "python";
 type Mode =
   | "raw"
   | "raw-bytes"
+  | "raw-bytes-log"
+  | "raw-wsgi"
   | "hono"
+  | "hono-log"
   | "srvx"
   | "wsgi"
   | "wsgi-log"
@@ -129,15 +132,23 @@ const GROUPS: Group[] = [
   {
     kind: "compare",
     workload: "hello",
-    modes: ["raw", "hono", "srvx", "wsgi-log", "wsgi"],
+    modes: ["raw", "hono", "hono-log", "srvx", "wsgi-log", "wsgi"],
     headers: ["browser"],
     connections: null,
   },
   {
     kind: "detail",
     workload: "hello",
-    modes: ["raw", "raw-bytes", "wsgi"],
+    modes: ["raw", "raw-bytes", "raw-wsgi", "wsgi"],
     headers: ["host", "browser"],
+    connections: null,
+  },
+  // The floor under the default access log (issue 19 §3).
+  {
+    kind: "detail",
+    workload: "hello",
+    modes: ["raw", "raw-bytes-log", "wsgi-log"],
+    headers: ["browser"],
     connections: null,
   },
   {
@@ -197,7 +208,10 @@ const HELLO_LENGTH = new TextEncoder().encode("¡Hola, mundo!").length;
 const CASE_NAMES: Record<Mode, string> = {
   "raw": "raw hello",
   "raw-bytes": "raw bytes (floor)",
+  "raw-bytes-log": "raw bytes + access line (floor)",
+  "raw-wsgi": "raw WSGI (floor)",
   "hono": "Hono hello",
+  "hono-log": "Hono hello, logger()",
   "srvx": "srvx hello",
   "wsgi": "wsgi hello",
   "wsgi-log": "wsgi hello, access log",
@@ -866,6 +880,10 @@ function serverName(row: Row): string {
       return `\`${RAW_SERVER[row.engine as Runtime]}\` (raw)`;
     case "hono":
       return row.engine === "node" ? `${hono} (on srvx's Node adapter)` : hono;
+    case "hono-log":
+      return `${hono} with \`logger()\`${
+        row.engine === "node" ? " (on srvx's Node adapter)" : ""
+      }`;
     case "srvx":
       return srvx;
     case "wsgi-log":
@@ -925,6 +943,8 @@ function costWords(row: Row, rows: Row[]): string {
       return "the floor: the runtime's own server answering a string, no routing, no log";
     case "hono":
       return `${over}: routing and a Context per request`;
+    case "hono-log":
+      return `${over}: the same with Hono's log, two lines a request on stdout (no client address)`;
     case "srvx":
       return `${over}: one portable \`fetch\` handler for every runtime`;
     case "wsgi-log":
@@ -1199,7 +1219,11 @@ what one core served (the client has the other); *CPU µs/req* is what each
 request cost the server, the figure to size a machine by; *CPU ratio* is that
 cost over the runtime's own server measured in the same round. *default
 (access log)* is \`makeServer()\` as it comes: a wsgiref line per request on
-stderr, here a file; \`log: false\` silences it. wsgiref's listen backlog is
+stderr, here a file; \`log: false\` silences it. *Hono with \`logger()\`* is
+the same Hono app with its own logger middleware as a Hono user turns it on
+(\`app.use(logger())\`): two lines a request through \`console.log\`, on
+stdout (a pipe the benchmark drains), with no client address; the row to
+compare with the default. wsgiref's listen backlog is
 raised from 5 to 1024 so that wrk's 32 connections queue instead of being
 dropped; gunicorn runs its sync worker (one), waitress its defaults.
 
@@ -1212,7 +1236,17 @@ ${detailTable(rows, config.rounds)}
 own server doing only what any server of an app that answers bytes must do:
 read the request's URL and method, and send the tutorial's bytes, encoded
 per request, as the app does; the gap between it and raw hello is not
-WSGI's, the gap between it and wsgi hello is. *1 MiB stream*: 16 chunks of
+WSGI's, the gap between it and wsgi hello is. *raw WSGI (floor)* is the
+least any WSGI server must add, with no check: a plain environ of the CGI
+and \`wsgi.*\` keys (without the \`HTTP_*\` ones, which makeServer's environ
+also reads only when asked), a \`start_response\` that keeps the status and
+headers, the app called, and its status and headers answered; the gap
+between it and wsgi hello is what the checks and the laziness cost. *raw
+bytes + access line
+(floor)* adds what any server writing wsgiref's access line must do: ask the
+runtime for the client's address, format the line (its date made once a
+second) and write the lines to stderr 4 KiB at a time; it is the floor under
+the default log. *1 MiB stream*: 16 chunks of
 64 KiB, from a generator for wsgi, from a pull-based \`ReadableStream\`
 (Deno, Bun) or \`res.write()\` with backpressure (Node) for raw; both
 chunked. *100 MiB file*: an app returning
@@ -1228,36 +1262,57 @@ apps read no header. *target*: the ceilings of issue 11 for the CPU ratio
 (browser headers: the default log 1.30 everywhere; \`log: false\` Deno 1.15,
 Bun 1.10, Node 1.10; 1 MiB stream: 1.05).
 
-**Where the time goes.** Profiles (\`--cpu-prof\` on Deno, Bun and Node)
-and one-change-at-a-time servers showed, for hello: on Deno, most of the gap
-is under the floor row, not in WSGI. Deno copies every \`Uint8Array\`
-response body into a fresh buffer (1–2 µs a request more than a string body,
-measured in interleaved runs on a loaded machine), so the Deno shim hands
-\`Deno.serve\` a short body known whole (up to 1 KiB of well-formed UTF-8,
-with the app's Content-Type) as the text it encodes: the same bytes, without
-the copy (2–4 µs less a request in the same conditions). The app's own
-\`TextEncoder.encode\` is another allocation (0.35 µs), and reading
-\`request.url\` about 5% of a request; touching \`request.headers\` would
-cost 6% more (Deno then copies every header when the response ends) and
-\`info.remoteAddr\` 8%, which is why the environ asks for them only when the
-app reads a key made from them. Any header beyond Content-Type also moves
-Deno off its fast path for a 200 (3 µs), so the Content-Length of a body
-known whole is left to the runtime. Hono's \`c.text()\` answers \`new Response(text)\` with no init at all, so Deno adds \`text/plain;charset=UTF-8\` and takes its fastest path: in CPU profiles of the same load, Hono's JavaScript is 2% of Deno's main thread against 8% for wsgi, of which a quarter is garbage collection (the environ, its Proxy, the response state: objects made per request), and most of the rest the \`Response\` init (status, header list) and the app's own \`TextEncoder.encode\`. On Bun, the \`Response\` constructor is
-30–40% of the JS thread's samples and reading \`request.method\` and
-\`request.url\` most of the rest; a string body saves Bun nothing (measured).
-What is left of WSGI itself (environ, \`startResponse\` checks, the
-response) is 0.1–0.4 µs a request on each runtime, answered synchronously,
-without a Promise. On Node the environ is built straight from
-\`IncomingMessage\`; no Web \`Request\` or \`Response\` is made. The access
-log's largest cost is the client's address, which the environ otherwise asks
-for only when the app reads it (Bun's \`server.requestIP()\`: 18% of the JS
-thread's samples with the log on; Deno's \`info.remoteAddr\`: 8% of a
-request); then one line formatted per request (0.2–0.6 µs: its date made once
-a second, a character loop to find the rare line to escape), and one
-\`write\` per 4 KiB of lines (batched: whole lines, never more than
-\`PIPE_BUF\` a write, so that workers sharing a pipe never split a line;
-everything held is written at \`shutdown()\` and at process exit): a file
-rather than \`/dev/null\` added no CPU that interleaved runs could measure.
+**Where the time goes.** Profiles (\`--cpu-prof\` on Deno, Bun and Node),
+in-process timings of each step (the same call repeated on one live request)
+and interleaved runs of one change at a time (issue 19) showed, for hello:
+*Deno*: wsgi hello costs what the floor rows cost (raw bytes, raw WSGI):
+what is left is under them, in what any server of a WSGI app pays Deno.
+Reading \`request.url\` and \`request.method\` and the Host header (one call
+into Deno's own request each; Host for RFC 9112 §3.2, since Deno builds the
+URL from it), the app's own \`TextEncoder.encode\`, and a \`Response\` whose
+init names a status and a header list: Deno 2.9 answers \`new
+Response(text)\` with no init (Hono's \`c.text()\`, the raw row) on a path
+that validates nothing, and takes it with a header only when that header is
+Content-Type with exactly \`text/plain\`, \`text/plain;charset=UTF-8\` or
+\`application/json\`; the app's \`text/plain; charset=utf-8\` is validated (0.3–0.4
+µs), as any other app's would be. The \`Response\` of makeServer takes Deno's
+static fast path otherwise (a 200 whose one header is Content-Type, a body
+known whole, as text: see below); no statusText is given, since neither Deno
+nor Bun sends one (their own reason phrase goes on the wire; validating it
+cost Deno 0.1–0.3 µs). The Deno shim hands \`Deno.serve\` a short body known
+whole (up to 1 KiB of well-formed UTF-8, with the app's Content-Type) as the
+text it encodes, which saved 2–4 µs a request on Deno 2.5 (a \`Uint8Array\`
+body was copied); on 2.9.6 interleaved runs could not tell the two apart.
+Touching \`request.headers\` would cost 6% more (Deno then copies every
+header when the response ends), which is why the environ asks for headers
+and the peer only when the app reads a key made from them. Any header beyond
+Content-Type also moves Deno off its fast path for a 200 (3 µs), so the
+Content-Length of a body known whole is left to the runtime. Garbage
+collection is a third of wsgi's JavaScript on Deno's main thread (the
+environ, its Proxy, the response state: objects made per request). *Bun*:
+raw WSGI (a plain environ, no check) is already above the 1.10 target: the
+\`Response\` constructor is 28% of wsgi's JS samples and 63% of the raw
+bytes floor's (0.4 µs with a header list), and an environ of twenty keys and a
+\`start_response\` call cost what they cost; what wsgi adds over raw WSGI
+(0.1 of a request, about 0.9 µs) is the request's facts object, the lazy
+environ's Proxy, \`startResponse\`'s checks (PEP 3333: status line, header
+names and values), the Host check and PATH_INFO's unquoting, each 0.05–0.15
+µs. A string body saves Bun nothing (measured). *Node*: the environ is built
+straight from \`IncomingMessage\`, the response written with one
+\`writeHead(code, reason, flatList)\` and one \`end(body)\`: the raw
+server's own path (profiles of both show the same corked \`writev\` from
+\`end()\`, 40% of busy samples). *The access log* costs, per request: the
+client's address (Bun's \`server.requestIP()\`: 0.9 µs in-process, a native
+call that makes an object, and Bun forgets the peer once the response is
+handed over, so it cannot be asked for later; Deno's
+\`info.remoteAddr.hostname\`: 0.4 µs, one call into Deno and an object; Node's
+\`socket.remoteAddress\`: cached by Node per connection); then one line
+formatted (0.2–0.3 µs: its date made once a second, a character loop to find
+the rare line to escape), and one \`write\` per 4 KiB of lines (about 5 µs a
+batch, 0.1 µs a line; batched: whole lines, never more than \`PIPE_BUF\` a
+write, so that workers sharing a pipe never split a line; everything held is
+written at \`shutdown()\` and at process exit). *raw bytes + access line*
+measures that floor: on Deno and Bun it is above the 1.30 target by itself.
 For the 1 MiB stream, kernel time (copying to the socket) is 75–90% of the
 CPU, and its variance between runs is larger than the whole difference
 between raw and wsgi.

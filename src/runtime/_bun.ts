@@ -11,7 +11,6 @@ import {
 import { resolveLimits } from "../core/_limits.ts";
 import { isValidHost } from "../core/_forwarded/host.ts";
 import { badHost } from "../core/_response/answers.ts";
-import { ON_WIRE } from "../core/_response/web_response.ts";
 import { authorityOf, targetAt, targetFrom } from "../core/_target.ts";
 import type { Listen } from "./_backend.ts";
 import {
@@ -83,7 +82,7 @@ export const listen: Listen = async (host, port, app, options) => {
     lookup: bunPeer,
     serverName: unix ?? host,
     serverPort: unix === null ? port : 80,
-    mode: ON_WIRE,
+    mode: { onWire: true, textBodies: false, statusText: false },
     guard: headGuard(options, 198, 16 * 1024),
   });
   const server = Bun.serve({

@@ -194,7 +194,7 @@ export const listen: Listen = (host, port, app, options) => {
     serverPort: unix === null ? port : 80,
     // A short body goes to Deno as text: the same bytes on the wire,
     // without the copy Deno makes of every Uint8Array body.
-    mode: { onWire: true, textBodies: true },
+    mode: { onWire: true, textBodies: true, statusText: false },
     guard: headGuard(options, 128, 64 * 1024),
   });
   const server = Deno.serve({
