@@ -3,6 +3,7 @@
 import {
   answer,
   headGuard,
+  type Lift,
   type PeerLookup,
   refuse,
   WebFacts,
@@ -78,8 +79,23 @@ export const listen: Listen = async (host, port, app, options) => {
   const drain = new Drain();
   // "unix:/path": a unix socket; SERVER_NAME is its path, as in gunicorn.
   const unix = host.startsWith("unix:") ? host.slice(5) : null;
+  // The idle timer is lifted only for a request not answered at once
+  // (see answer): made once here, not as a closure per request.
+  const lift: Lift<BunServer> = (request, srv) => {
+    srv.timeout(request, 0);
+    return () => {
+      try {
+        srv.timeout(request, keepAlive);
+      } catch {
+        // The client has gone: nothing left to time.
+      }
+    };
+  };
+  // The scheme and authority ("http://host:port/") last found valid.
+  let known = "";
   const listener = webListener(app, options, log, {
     lookup: bunPeer,
+    lift,
     serverName: unix ?? host,
     serverPort: unix === null ? port : 80,
     mode: { onWire: true, textBodies: false, statusText: false },
@@ -109,15 +125,25 @@ export const listen: Listen = async (host, port, app, options) => {
       // it: see the README's runtime table), or the bare target (see
       // core/_target.ts), from which nothing is cut.
       const url = request.url;
-      const at = targetAt(url);
+      let at: number;
       let sent: string | null = null;
-      if (at === 0) sent = request.headers.get("host");
-      else {
-        // A full URL: its authority is the Host as Bun took it (lower-cased,
-        // ":80" dropped), and Bun lets a bad port through ("evil:abc").
-        const authority = authorityOf(url, at);
-        if (!isValidHost(authority)) {
-          sent = request.headers.get("host") ?? authority;
+      if (known !== "" && url.startsWith(known)) {
+        // The common case: the scheme and authority of an earlier request
+        // whose Host was found valid, up to the "/" that ends them (the
+        // authority ends at the first "/": RFC 3986 §3.2), so the same
+        // check would give the same answer (0.1 µs a request, in-process).
+        at = known.length - 1;
+      } else {
+        at = targetAt(url);
+        if (at === 0) sent = request.headers.get("host");
+        else {
+          // A full URL: its authority is the Host as Bun took it
+          // (lower-cased, ":80" dropped), and Bun lets a bad port through
+          // ("evil:abc").
+          const authority = authorityOf(url, at);
+          if (!isValidHost(authority)) {
+            sent = request.headers.get("host") ?? authority;
+          } else if (url.charCodeAt(at) === 47) known = url.slice(0, at + 1);
         }
       }
       // Bun gives no body to GET, HEAD and TRACE requests, even one sent
@@ -132,21 +158,11 @@ export const listen: Listen = async (host, port, app, options) => {
       if (sent !== null && !isValidHost(sent)) {
         return refuse(badHost(sent), facts, listener);
       }
-      const lift = (): () => void => {
-        srv.timeout(request, 0);
-        return () => {
-          try {
-            srv.timeout(request, keepAlive);
-          } catch {
-            // The client has gone: nothing left to time.
-          }
-        };
-      };
       if (drain.active) {
         drain.note();
-        return closing(answer(listener, facts, body, lift));
+        return closing(answer(listener, facts, body));
       }
-      return answer(listener, facts, body, lift);
+      return answer(listener, facts, body);
     },
   });
   const boundPort = server.port ?? 0;

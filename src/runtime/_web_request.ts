@@ -38,6 +38,8 @@ interface WebListener<C> {
   readonly log: AccessLog | null;
   /** Asks the runtime for a request's peer. */
   readonly lookup: PeerLookup<C>;
+  /** Lifts the runtime's idle timer (see {@linkcode Lift}), or null. */
+  readonly lift: Lift<C> | null;
   /** `SERVER_NAME`: the host bound, or a unix socket's path. */
   readonly serverName: string;
   /** `SERVER_PORT`: the port bound (set once listening), 80 on a unix socket. */
@@ -59,6 +61,7 @@ interface WebListener<C> {
 /** What a shim knows of its listener; the rest comes from its options. */
 interface WebListenerParts<C> {
   lookup: PeerLookup<C>;
+  lift?: Lift<C>;
   serverName: string;
   serverPort: number;
   mode: ResponseMode;
@@ -77,6 +80,7 @@ export function webListener<C>(
     options,
     log,
     lookup: parts.lookup,
+    lift: parts.lift ?? null,
     serverName: parts.serverName,
     serverPort: parts.serverPort,
     scheme: options.cert ? "https" : "http",
@@ -146,6 +150,11 @@ export class WebFacts<C> implements RequestFacts {
     if (listener.waits) this.ran = -1;
   }
 
+  /** Lifts the runtime's idle timer for this request (see {@linkcode Lift}). */
+  lift(lift: Lift<C>): () => void {
+    return lift(this.#request, this.#context);
+  }
+
   get headers(): Headers {
     return this.#request.headers;
   }
@@ -192,13 +201,12 @@ export class WebFacts<C> implements RequestFacts {
 /**
  * Serves one request through `Deno.serve` or `Bun.serve`: the handler both
  * shims share. A Response returned at once spares the runtime a Promise per
- * request. `lift`: see {@linkcode Lift}.
+ * request. The listener's `lift`: see {@linkcode Lift}.
  */
 export function answer<C>(
   listener: WebListener<C>,
   facts: WebFacts<C>,
   body: ReadableStream<Uint8Array> | null,
-  lift: Lift | null = null,
 ): Response | Promise<Response> {
   const gate = listener.gate;
   if (gate !== null) {
@@ -212,23 +220,24 @@ export function answer<C>(
     if (why !== null) return respond(headersTooLarge(why), facts, listener);
   }
   const out = serveFacts(listener.app, facts, body, listener.options);
+  const lift = listener.lift;
   if (out instanceof Promise) {
-    const done = lift === null ? null : lift();
+    const done = lift === null ? null : facts.lift(lift);
     return out.then((out) => respond(out, facts, listener, done));
   }
   // Answered at once: a whole body is handed over now, and only a streamed
   // one keeps the connection busy for long (no timer is touched for the
   // common request).
-  const done = out.more === null || lift === null ? null : lift();
+  const done = out.more === null || lift === null ? null : facts.lift(lift);
   return respond(out, facts, listener, done);
 }
 
 /**
  * Lifts the runtime's idle timer for a request that is not answered at
  * once, and returns what re-arms it once the response has been handed over
- * (Bun's keep-alive timer, see its shim).
+ * (Bun's keep-alive timer, see its shim). Made once per listener.
  */
-type Lift = () => () => void;
+export type Lift<C> = (request: Request, context: C) => () => void;
 
 /**
  * The header limits to count in the handler: those given in `options`
