@@ -15,7 +15,12 @@ import {
   type WorkerMessage,
 } from "./_worker_protocol.ts";
 import { ServerMetrics } from "../core/metrics.ts";
-import { FlushedMetrics, startReports, type Usage } from "./_worker_report.ts";
+import {
+  FlushedMetrics,
+  InFlightMetrics,
+  startReports,
+  type Usage,
+} from "./_worker_report.ts";
 
 /** The worker's view of the runtime (src/process/_cli_host_deno.ts, _cli_host_bun.ts, _cli_host_node.ts). */
 export interface WorkerSide {
@@ -103,8 +108,9 @@ export async function runWorker(
       return 2;
     }
     const note = side.scoreboard(config.scoreboard);
-    // Always kept (a few tens of ns a request): the dump of requests in
-    // flight needs them; the file is written only under --metrics.
+    // The requests in flight are always kept (a few tens of ns a request):
+    // the dump needs them. Counted only under --metrics, which reports
+    // the counters (see InFlightMetrics).
     // Under --metrics on Deno and Bun, counted straight into a shared file
     // mapping, which the supervisor reads even after a SIGKILL: no count
     // is lost (docs/observability.md).
@@ -133,7 +139,9 @@ export async function runWorker(
       }
     }
     const counted = { track: true, ...(memory ? { memory } : {}) };
-    const metrics = flush === null
+    const metrics = !config.metrics
+      ? new InFlightMetrics()
+      : flush === null
       ? new ServerMetrics(counted)
       : new FlushedMetrics(flush, counted);
     let dumper: ((line: string) => void) | null = null;

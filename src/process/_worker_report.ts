@@ -8,6 +8,7 @@
 //   Deno and Bun, written as counted on Node: FlushedMetrics);
 // - `<scoreboard>.dump`: its requests in flight, written when SIGUSR2 asks.
 import {
+  type InFlightRequest,
   type MeasuredRequest,
   ServerMetrics,
   type ServerMetricsOptions,
@@ -40,6 +41,38 @@ export interface Report {
   cpu: number;
   /** The longest event-loop delay of the last second, seconds. */
   lag: number;
+}
+
+/**
+ * A worker's metrics without --metrics: only the requests in flight, for
+ * the SIGUSR2 dump (each with its start, one `performance.now()`, which
+ * the dump shows to the millisecond and a timed access log reads too).
+ * Nothing is counted, since nothing reports the counters: a request's end
+ * reads no clock and fills no histogram (0.05 µs a request on Bun, 0.1 on
+ * Deno and Node, in-process).
+ */
+export class InFlightMetrics extends ServerMetrics {
+  #live = new Set<MeasuredRequest>();
+
+  override begin(request: MeasuredRequest): void {
+    this.#live.add(request);
+    request.start = performance.now();
+  }
+
+  override end(request: MeasuredRequest): void {
+    this.#live.delete(request);
+  }
+
+  override refused(): void {}
+
+  override inFlight(): InFlightRequest[] {
+    const now = performance.now();
+    return [...this.#live].map((r) => ({
+      method: r.method,
+      target: r.target,
+      seconds: (now - r.start) / 1000,
+    }));
+  }
 }
 
 /** One line of a dump: a request in flight. */
