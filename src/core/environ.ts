@@ -87,11 +87,12 @@ export function makeEnviron(
     target = target.slice(i - 1);
   }
   const q = target.indexOf("?");
+  const path = q === -1 ? target : target.slice(0, q);
   const env: Record<string, unknown> = {
     REQUEST_METHOD: facts.method,
     SCRIPT_NAME: "",
     // wsgiref: `unquote(path, "iso-8859-1")`; no dot-segment removal.
-    PATH_INFO: unquoteToNative(q === -1 ? target : target.slice(0, q)),
+    PATH_INFO: path.indexOf("%") === -1 ? path : unquoteToNative(path),
     QUERY_STRING: q === -1 ? "" : target.slice(q + 1),
     // Filled from the headers on first use (see _lazy_environ.ts).
     CONTENT_TYPE: "",

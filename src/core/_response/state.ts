@@ -43,12 +43,16 @@ function describe(value: unknown): string {
   return typeof value === "string" ? q(value) : typeof value;
 }
 
-// Apps send the same few statuses and header names again and again: those
-// already found good are remembered (a bounded cache), so the checks cost a
-// lookup instead of a regular expression per request.
+// Apps send the same few statuses, header names and values (a Content-Type)
+// again and again: those already found good are remembered (a bounded
+// cache), so the checks cost a lookup instead of a regular expression per
+// request. Only short values are looked up: a long one (a cookie, a CSP)
+// would cost hashing on every miss.
 const CACHE_LIMIT = 256;
+const VALUE_CACHED = 64;
 const goodStatuses = new Map<string, readonly [number, string]>();
 const goodNames = new Set<string>();
+const goodValues = new Set<string>();
 
 /** Checks a status line; returns [code, reason]. */
 function parseStatus(status: unknown): readonly [number, string] {
@@ -107,15 +111,24 @@ export function checkHeaders(headers: unknown): HeaderPair[] {
     const name = pair[0];
     const value = pair[1];
     if (!goodNames.has(name)) checkName(name);
-    if (BAD_VALUE.test(value)) {
-      throw new TypeError(
-        `startResponse(): value ${q(value)} of header ${
-          q(name)
-        } contains a control character or a character above U+00FF`,
-      );
+    if (value.length > VALUE_CACHED || !goodValues.has(value)) {
+      checkValue(name, value);
     }
   }
   return headers as HeaderPair[];
+}
+
+function checkValue(name: string, value: string): void {
+  if (BAD_VALUE.test(value)) {
+    throw new TypeError(
+      `startResponse(): value ${q(value)} of header ${
+        q(name)
+      } contains a control character or a character above U+00FF`,
+    );
+  }
+  if (value.length <= VALUE_CACHED && goodValues.size < CACHE_LIMIT) {
+    goodValues.add(value);
+  }
 }
 
 function checkName(name: string): void {
