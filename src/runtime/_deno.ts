@@ -197,6 +197,7 @@ export const listen: Listen = (host, port, app, options) => {
     mode: { onWire: true, textBodies: true, statusText: false },
     guard: headGuard(options, 128, 64 * 1024),
   });
+  let known: string | null = null;
   const server = Deno.serve({
     ...(unix === null
       ? { hostname: host, port, reusePort: options.reusePort }
@@ -212,15 +213,19 @@ export const listen: Listen = (host, port, app, options) => {
     const facts = new WebFacts(request, info, listener, target ?? "/", false);
     // RFC 9112 §3.2: a Host that is not host[:port] gets a 400, as from
     // the fetch handler (Deno itself answers 400 to two Host lines).
-    if (target === null || (sent !== null && !isValidHost(sent))) {
-      return refuse(badHost(sent ?? ""), facts, listener);
+    if (target === null) return refuse(badHost(sent ?? ""), facts, listener);
+    if (sent !== null && sent !== known) {
+      if (!isValidHost(sent)) return refuse(badHost(sent), facts, listener);
+      // The Host last found valid: the same string passes without the
+      // regular expression (one comparison for the common request).
+      known = sent;
     }
     // Deno gives no body to GET and HEAD, even one sent with
     // Content-Length (it frames and discards it): such a body is taken from
     // Deno's own request, so that the app reads it as on Node and in
     // wsgiref. `request.body` is not touched first: Deno would remember
     // its null.
-    const method = request.method;
+    const method = facts.method;
     const body: ReadableStream<Uint8Array> | null =
       method !== "GET" && method !== "HEAD"
         ? request.body
