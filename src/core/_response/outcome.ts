@@ -27,7 +27,7 @@ export interface Outcome {
   more: Pump | null;
   /** The environ's error stream, for failures while streaming. */
   errors: ErrorStream;
-  /** Close the connection after this response (a 408 mid-body). */
+  /** Close the connection after this response (a 408 mid-body, a drain). */
   close?: boolean;
   /** The server made this answer itself (the metrics' refusals). */
   refused?: boolean;

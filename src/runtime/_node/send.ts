@@ -19,14 +19,13 @@ export function send(
   res: NodeResponse,
   out: Outcome,
   isHead: boolean,
-  closing: boolean,
 ): number | Promise<number | Sent> {
   const flat: string[] = [];
   for (const [name, value] of out.headers) flat.push(name, value);
   if (out.length !== null) flat.push("Content-Length", String(out.length));
-  // While shutting down, in-flight responses end their connection, so the
-  // server closes once they are done (RFC 9112 §9.6).
-  if (closing || out.close) flat.push("Connection", "close");
+  // A 408 mid-body, or a server shutting down (its in-flight responses end
+  // their connection, so it closes once they are done): RFC 9112 §9.6.
+  if (out.close) flat.push("Connection", "close");
   // Node, unlike Deno and Bun, sends the application's own reason phrase.
   res.writeHead(out.code, out.reason, flat);
   const more = out.more;

@@ -151,7 +151,8 @@ export const listen: Listen = async (host, port, app, options) => {
         metrics.end(facts, out.code, n, out.refused === true);
         counted = true;
       }
-      const bytes = send(res, out, facts.method === "HEAD", closing);
+      if (closing) out.close = true;
+      const bytes = send(res, out, facts.method === "HEAD");
       if (bytes instanceof Promise) {
         bytes.then(
           (n) => logged(facts, peer, out, n, counted),
