@@ -185,6 +185,35 @@ test("--metrics: SIGUSR2 lists requests in flight; /ready turns 503 at SIGTERM w
   }
 });
 
+test("without --metrics: SIGUSR2 still lists each request in flight with the time it has run, and forgets it once answered", async () => {
+  const cli = startCli(["--port", "0", "--workers", "1"]);
+  try {
+    const s = await cli.wait(/Serving HTTP on 127\.0\.0\.1 port (\d+)/);
+    await cli.wait(/1 worker\(s\) serving/);
+    // The worker has run for over a second when the request comes: a
+    // start left unread (0) would show as that much, not as 0.3 s.
+    await sleep(1200);
+    const slow = exchange(
+      Number(s[1]),
+      get("/slow?ms=1500", "Connection: close\r\n"),
+    );
+    await sleep(300);
+    proc.kill(cli.child.pid!, "SIGUSR2");
+    const m = await cli.wait(
+      /1 request\(s\) in flight: GET \/slow\?ms=1500 \((\d+\.\d+) s\)/,
+    );
+    const seconds = Number(m[1]);
+    assert.ok(seconds >= 0.25 && seconds < 1.2, `ran for ${seconds} s`);
+    const [answer] = await slow;
+    assert.equal(answer.status, 200);
+    proc.kill(cli.child.pid!, "SIGUSR2");
+    await cli.wait(/worker \d+: 0 request\(s\) in flight/);
+    assert.doesNotMatch(cli.log(), /exited|died/, "nobody was killed");
+  } finally {
+    await cleanup(cli);
+  }
+});
+
 test("--timeout: the kill line names the stuck request (and on Node and Deno the loop's stack frame)", async () => {
   const [cli, port, mport] = await start([
     "--workers",

@@ -176,6 +176,41 @@ test("a Host that is not host[:port] is refused (400); a good one never changes 
   });
 });
 
+test("a Host found valid once lets no bad Host through after it, whatever they share", async () => {
+  // The Deno and Bun shims remember the Host (Bun: the URL's scheme and
+  // authority) last found valid, to skip checking it again: a bad Host
+  // that begins like it, or a good request between bad ones, changes
+  // nothing.
+  const app = echo();
+  await withServer(app, { log: false }, async (port) => {
+    const good = (host: string) =>
+      seen(port, `GET /real/path HTTP/1.1\r\nHost: ${host}\r\n\r\n`);
+    for (
+      const host of [
+        "good/admin",
+        "good:abc",
+        "good/",
+        "good@evil",
+        "good:80/x",
+        "good?x",
+        "good evil",
+      ]
+    ) {
+      const got = await good("good");
+      assert.equal(got.PATH_INFO, "/real/path");
+      assert.equal(got.HTTP_HOST, "good");
+      const what = `Host: ${JSON.stringify(host)}`;
+      const response = await send(
+        port,
+        `GET /real/path HTTP/1.1\r\nHost: ${host}\r\n\r\n`,
+      );
+      assert.equal(response.status, 400, what);
+    }
+    assert.equal(app.calls, 7);
+    assert.equal((await good("good:8000")).HTTP_HOST, "good:8000");
+  });
+});
+
 test("HTTP/1.1 without Host: 400 where the runtime can tell", async () => {
   // RFC 9112 §3.2: 400. Bun and Node answer so themselves; Deno tells
   // no HTTP version to its handler (nor Bun), so there the request is
