@@ -2,8 +2,9 @@
 // protocol and fd://N on every runtime), over real sockets: TLS after a
 // PROXY header (v1 and v2, the header alone or in one packet with the
 // ClientHello, from allowed and refused peers, malformed), and the time
-// to a connection's first request head (a slow head is cut off; a normal
-// request and an idle keep-alive connection are not). fd://N with TLS is
+// to a connection's request heads (a slow head is cut off, the first or a
+// later one; a normal request, a long response and an idle keep-alive
+// connection are not). fd://N with TLS is
 // in tests/systemd.test.ts. Then the CLI's --certfile and --keyfile with
 // --proxy-protocol and --workers.
 import { test } from "node:test";
@@ -296,6 +297,45 @@ test(
     }
   },
 );
+
+test("the front's head timeout: a later head of a keep-alive connection is cut off too, a long response is not", async () => {
+  // Bun's node:http keeps no head timer on a handed-over socket: before the
+  // front timed later heads too, this one stayed open (measured: 12 s and
+  // counting, with headersTimeout 2 s). The bound is headersTimeout plus
+  // keepAliveTimeout from the end of the last response.
+  const slowApp: WSGIApplication = (environ, startResponse) => {
+    startResponse("200 OK", [["Content-Type", "text/plain"]]);
+    if (environ.PATH_INFO !== "/long") return [bytes("quick")];
+    return (async function* () {
+      yield bytes("a");
+      await sleep(1500);
+      yield bytes("b");
+    })();
+  };
+  const server = makeServer("127.0.0.1", 0, slowApp, {
+    log: false,
+    proxyProtocol: "v1",
+    headersTimeout: 400,
+    keepAliveTimeout: 300,
+  });
+  await server.ready;
+  const conn = await connect(server.serverPort);
+  try {
+    await conn.write("PROXY TCP4 192.0.2.7 127.0.0.1 1 80\r\n");
+    // A response running longer than the bound (700 ms) keeps its
+    // connection, and the connection serves the next request.
+    await conn.write("GET /long HTTP/1.1\r\nHost: a\r\n\r\n");
+    assert.equal(text(await conn.readResponse()), "ab");
+    await conn.write("GET /quick HTTP/1.1\r\nHost: a\r\n\r\n");
+    assert.equal(text(await conn.readResponse()), "quick");
+    const cut = await dribble(conn, 100, 4000);
+    assert.ok(cut !== null, "the slow later head was never cut off");
+    assert.ok(cut < 2500, `cut off after ${cut} ms`);
+  } finally {
+    conn.destroy();
+    await server.shutdown();
+  }
+});
 
 test("the front's head timeout leaves a normal request and its keep-alive connection alone", async () => {
   await serving(

@@ -90,12 +90,15 @@ function failures(outcomes: Outcome[]): string[] {
 /**
  * On Node the workers share one socket: a retiring worker leaves its queue
  * to the others, and no request may fail. On Deno and Bun each worker has
- * its own `SO_REUSEPORT` socket, and Linux resets the connections still
- * queued on one when it closes (unless `net.ipv4.tcp_migrate_req=1`): the
- * worker closes it only once its replacement listens, which leaves a short
- * window; measured here, 0.1 to 0.4 lost connections per retirement under
- * 500 to 800 new connections a second. So there, at most one per
- * retirement, and only as a reset or closed connection.
+ * its own `SO_REUSEPORT` socket, and this load opens a connection per
+ * request: as a worker closes, Linux resets the connections still queued on
+ * its socket (unless `net.ipv4.tcp_migrate_req=1`), and Deno closes the
+ * ones it has accepted but not yet read, while the clients, retrying at
+ * once, can land there again within the same few milliseconds (measured:
+ * bursts of up to 3 per close on this 2-core machine, 0.3 to 1 per
+ * retirement on average; docs/deploy.md). So there, at most 3 per
+ * retirement, and only as a reset or closed connection (a moment with no
+ * worker listening would be refused, ECONNREFUSED, and fail this at once).
  */
 function assertRetirementsLostNothing(cli: Cli, outcomes: Outcome[]): void {
   const failed = failures(outcomes);
@@ -105,7 +108,7 @@ function assertRetirementsLostNothing(cli: Cli, outcomes: Outcome[]): void {
   }
   const retired = (cli.stderr().match(/ retiring \(/g) ?? []).length;
   assert.ok(
-    failed.length <= retired,
+    failed.length <= 3 * retired,
     `${failed.length} failed for ${retired} retirements: ${failed}`,
   );
   for (const f of failed) assert.match(f, /ECONNRESET|EPIPE|connection closed/);

@@ -68,7 +68,8 @@ export interface ServerOptions extends WSGIOptions {
    * docs/limits.md); Deno.serve cannot do it. On `fd://N` and with
    * `proxyProtocol` (every runtime), a connection whose PROXY header, TLS
    * handshake and first request head have not all arrived within it is
-   * closed.
+   * closed, and a later head must end within it plus `keepAliveTimeout`
+   * of the last response.
    * @default {10000}
    */
   headersTimeout?: number;

@@ -51,8 +51,16 @@ interface NetModule {
 /** The HTTP server the connections are handed to. */
 interface HandOver {
   emit(event: string, ...args: unknown[]): boolean;
-  on(event: "request", listener: (req: { socket: object }) => void): void;
+  on(
+    event: "request",
+    listener: (req: { socket: object }, res: FrontResponse) => void,
+  ): void;
   close(callback: (error?: Error) => void): void;
+}
+
+/** The response's end, for the next head's timer. */
+interface FrontResponse {
+  once(event: "close", listener: () => void): unknown;
 }
 
 /** Where the front listens. */
@@ -70,6 +78,11 @@ interface FrontOptions {
    * request head, PROXY header and TLS handshake included (0: no limit).
    */
   headerTimeout: number;
+  /**
+   * Milliseconds a keep-alive connection may wait idle for its next
+   * request; with `headerTimeout`, what a later request head may take.
+   */
+  keepAliveTimeout?: number;
   /** A certificate and key (PEM): the front speaks TLS to the client. */
   tls?: { cert: string; key: string };
   errors: ErrorStream;
@@ -104,19 +117,26 @@ export async function listenFront(
     : null;
   // The connections accepted, for the graceful stop.
   const open = new Set<NetSocket>();
-  // The head's timer of each connection handed to HTTP and not yet past
-  // its first request head, by the socket HTTP sees.
-  const heads = new WeakMap<object, () => void>();
-  http.on("request", (req) => {
-    const clear = heads.get(req.socket);
-    if (clear !== undefined) {
-      heads.delete(req.socket);
-      clear();
-    }
+  // The head's timer of each connection handed to HTTP, by the socket HTTP
+  // sees: stopped while a request runs, started again when its response
+  // has ended and none other is in flight.
+  const heads = new WeakMap<object, Timer>();
+  const later = options.headerTimeout > 0
+    ? options.headerTimeout + (options.keepAliveTimeout ?? 0)
+    : 0;
+  http.on("request", (req, res) => {
+    const timer = heads.get(req.socket);
+    if (timer === undefined) return;
+    timer.clear();
+    timer.inFlight++;
+    if (later === 0) return;
+    res.once("close", () => {
+      if (--timer.inFlight === 0 && !timer.gone) timer.arm(later);
+    });
   });
   const handOver = (socket: NetSocket, timer: Timer): void => {
     const give = (to: NetSocket | SecureSocket): void => {
-      if (timer.id !== null) heads.set(to, timer.clear);
+      heads.set(to, timer);
       if (to !== socket) {
         (to as unknown as Record<symbol, unknown>)[PROXIED] =
           (socket as unknown as Record<symbol, unknown>)[PROXIED];
@@ -134,6 +154,7 @@ export async function listenFront(
     const timer = headTimer(socket);
     socket.on("close", () => {
       open.delete(socket);
+      timer.gone = true;
       timer.clear();
     });
     // A reset before HTTP (or TLS) has the socket is no server error.
@@ -153,26 +174,33 @@ export async function listenFront(
   // A request head (RFC 9112 §2.1) that does not end within headersTimeout
   // of the accept closes the connection: a client sending its head a byte
   // at a time (slowloris) would otherwise hold it forever where node:http
-  // keeps no timer of its own on a handed-over socket (Bun's). node:http's
-  // own timer, where it has one, covers the later requests of a keep-alive
-  // connection.
+  // keeps no timer of its own on a handed-over socket (Bun's). A later
+  // head of a keep-alive connection gets that plus keepAliveTimeout from
+  // the end of the last response (the front does not see where the idle
+  // wait ends and the head begins); node:http's own timers, where it has
+  // them, close such a connection sooner.
   const headTimer = (socket: NetSocket): Timer => {
     const timer: Timer = {
       id: null,
       held: new Uint8Array(0),
       inProxyHeader: mode !== null,
+      inFlight: 0,
+      gone: false,
       clear: () => {
         if (timer.id !== null) clearTimeout(timer.id);
         timer.id = null;
       },
+      arm: (ms) => {
+        timer.clear();
+        timer.id = setTimeout(() => {
+          timer.id = null;
+          if (timer.inProxyHeader) {
+            refuse(socket, "no complete header in time");
+          } else socket.destroy();
+        }, ms);
+      },
     };
-    if (options.headerTimeout > 0) {
-      timer.id = setTimeout(() => {
-        timer.id = null;
-        if (timer.inProxyHeader) refuse(socket, "no complete header in time");
-        else socket.destroy();
-      }, options.headerTimeout);
-    }
+    if (options.headerTimeout > 0) timer.arm(options.headerTimeout);
     return timer;
   };
   const readHeader = (
@@ -267,14 +295,20 @@ export async function listenFront(
   };
 }
 
-/** A connection's timer until its first request head has arrived. */
+/** A connection's timer for its request heads. */
 interface Timer {
   id: ReturnType<typeof setTimeout> | null;
   /** Bytes read past a PROXY header, for the TLS handshake. */
   held: Uint8Array;
   /** Still reading the PROXY header: a timeout then is logged. */
   inProxyHeader: boolean;
+  /** Requests HTTP is answering on it (pipelined ones count). */
+  inFlight: number;
+  /** The connection has closed: never armed again. */
+  gone: boolean;
   clear(): void;
+  /** Closes the connection unless a request head comes within `ms`. */
+  arm(ms: number): void;
 }
 
 /** The client a PROXY header named becomes the socket's peer. */

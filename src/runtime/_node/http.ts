@@ -43,7 +43,10 @@ export interface NodeServer {
   close(callback: (error?: Error) => void): void;
   closeIdleConnections(): void;
   emit(event: string, ...args: unknown[]): boolean;
-  on(event: "request", listener: (req: NodeRequest) => void): void;
+  on(
+    event: "request",
+    listener: (req: NodeRequest, res: NodeResponse) => void,
+  ): void;
   maxHeadersCount: number | null;
 }
 /** node:net, for its Server's own close (no idle connections closed). */

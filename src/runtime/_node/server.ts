@@ -290,6 +290,7 @@ export const listen: Listen = async (host, port, app, options) => {
         proxyProtocol: options.proxyProtocol,
         proxyAllowFrom: options.proxyAllowFrom,
         headerTimeout: limits.headersTimeout,
+        keepAliveTimeout: limits.keepAliveTimeout,
         ...(tls !== null ? { tls } : {}),
         errors: options.errors ?? consoleErrors,
       },
