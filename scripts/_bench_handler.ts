@@ -11,7 +11,8 @@
 // `runs` (7) per handler and their difference closes the output. No
 // socket is written: this is the JS path only, what wire runs cannot
 // resolve below 0.2 µs.
-import { makeServer, type StartResponse } from "../mod.ts";
+import { makeServer } from "../mod.ts";
+import { helloApp, minimalHandler as floor } from "./_bench_floor.ts";
 
 type Handler = (request: Request, context: unknown) => Response;
 type Serve = (...args: unknown[]) => unknown;
@@ -20,56 +21,6 @@ const g = globalThis as unknown as {
   Bun?: { serve: Serve };
   process?: { argv: string[] };
 };
-
-const HELLO = "¡Hola, mundo!";
-
-function helloApp(_environ: unknown, startResponse: StartResponse) {
-  startResponse("200 OK", [["Content-Type", "text/plain; charset=utf-8"]]);
-  return [new TextEncoder().encode(HELLO)];
-}
-
-/** The raw-wsgi floor's handler (see scripts/_bench_server.ts). */
-function floor(request: Request): Response {
-  const url = request.url;
-  const target = url.slice(url.indexOf("/", url.indexOf("://") + 3));
-  const q = target.indexOf("?");
-  const environ = {
-    REQUEST_METHOD: request.method,
-    SCRIPT_NAME: "",
-    PATH_INFO: q === -1 ? target : target.slice(0, q),
-    QUERY_STRING: q === -1 ? "" : target.slice(q + 1),
-    CONTENT_TYPE: "",
-    CONTENT_LENGTH: "",
-    SERVER_NAME: "127.0.0.1",
-    SERVER_PORT: "0",
-    SERVER_PROTOCOL: "HTTP/1.1",
-    SERVER_SOFTWARE: "floor",
-    GATEWAY_INTERFACE: "CGI/1.1",
-    REMOTE_ADDR: "",
-    REMOTE_HOST: "",
-    "wsgi.version": [1, 0],
-    "wsgi.url_scheme": "http",
-    "wsgi.input": null,
-    "wsgi.errors": null,
-    "wsgi.multithread": false,
-    "wsgi.multiprocess": false,
-    "wsgi.run_once": false,
-  };
-  let status = "";
-  let headers: [string, string][] = [];
-  const body = helloApp(
-    environ,
-    ((s: string, h: [string, string][]) => {
-      status = s;
-      headers = h;
-      return () => {};
-    }) as StartResponse,
-  )[0];
-  return new Response(body as Uint8Array<ArrayBuffer>, {
-    status: Number(status.slice(0, 3)),
-    headers,
-  });
-}
 
 /** makeServer's handler and the context its runtime passes, captured. */
 async function captured(): Promise<[Handler, unknown, () => Promise<void>]> {

@@ -45,6 +45,7 @@ import {
   type StartResponse,
   type WSGIEnvironment,
 } from "../mod.ts";
+import { helloApp, minimalHandler, minimalWsgi } from "./_bench_floor.ts";
 
 const HOST = "127.0.0.1";
 const CHUNK_SIZE = 64 * 1024;
@@ -54,12 +55,6 @@ const CHUNKS = 16;
 const CHUNK = new Uint8Array(CHUNK_SIZE).fill(120); // "x"
 const HELLO_TYPE = "text/plain; charset=utf-8";
 const STREAM_TYPE = "application/octet-stream";
-
-/** The tutorial's application. */
-function helloApp(_environ: unknown, startResponse: StartResponse) {
-  startResponse("200 OK", [["Content-Type", HELLO_TYPE]]);
-  return [new TextEncoder().encode("¡Hola, mundo!")];
-}
 
 /** A file through wsgi.file_wrapper: as is, or copied block by block. */
 function fileApp(open: () => Promise<unknown>, copy: boolean) {
@@ -190,63 +185,6 @@ function bytesHandler(request: Request): Response {
   return new Response(new TextEncoder().encode(HELLO_BYTES), {
     status: 200,
     headers: [["Content-Type", HELLO_TYPE]],
-  });
-}
-
-/**
- * The least a WSGI server must do per request, without any check: a plain
- * environ of the CGI and wsgi.* keys (the HTTP_* keys left out, as
- * makeServer's environ reads them only when asked), a start_response that
- * keeps the status and headers, the app called, and its one chunk
- * answered with that status and those headers.
- */
-function minimalWsgi(
-  method: string,
-  target: string,
-): { code: number; headers: [string, string][]; body: Uint8Array } {
-  const q = target.indexOf("?");
-  const environ = {
-    REQUEST_METHOD: method,
-    SCRIPT_NAME: "",
-    PATH_INFO: q === -1 ? target : target.slice(0, q),
-    QUERY_STRING: q === -1 ? "" : target.slice(q + 1),
-    CONTENT_TYPE: "",
-    CONTENT_LENGTH: "",
-    SERVER_NAME: HOST,
-    SERVER_PORT: "0",
-    SERVER_PROTOCOL: "HTTP/1.1",
-    SERVER_SOFTWARE: "floor",
-    GATEWAY_INTERFACE: "CGI/1.1",
-    REMOTE_ADDR: "",
-    REMOTE_HOST: "",
-    "wsgi.version": [1, 0],
-    "wsgi.url_scheme": "http",
-    "wsgi.input": null,
-    "wsgi.errors": null,
-    "wsgi.multithread": false,
-    "wsgi.multiprocess": false,
-    "wsgi.run_once": false,
-  };
-  let status = "";
-  let headers: [string, string][] = [];
-  const body = helloApp(environ, (s: string, h: [string, string][]) => {
-    status = s;
-    headers = h;
-    return () => {};
-  })[0];
-  return { code: Number(status.slice(0, 3)), headers, body };
-}
-
-/** minimalWsgi behind a fetch handler. */
-function minimalHandler(request: Request): Response {
-  const url = request.url;
-  const out = minimalWsgi(
-    request.method,
-    url.slice(url.indexOf("/", url.indexOf("://") + 3)),
-  );
-  return new Response(out.body as Uint8Array<ArrayBuffer>, {
-    status: out.code,
-    headers: out.headers,
   });
 }
 
