@@ -14,43 +14,16 @@ import { Duplex } from "node:stream";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import {
-  makeServer,
-  type ServerOptions,
-  type WSGIApplication,
-  type WSGIEnvironment,
-} from "../mod.ts";
+import { makeServer, type WSGIApplication } from "../mod.ts";
 import { bytes, connect, get, RawConnection, text } from "./_raw_http.ts";
 import { cleanup, proc, startCli } from "./_cli_proc.ts";
 import { memoryErrors } from "./_capture.ts";
 import { makeCerts } from "./_certs.ts";
 import { sleep } from "./_util.ts";
+import { serving } from "./_proxy_echo.ts";
 
 const CERTS = makeCerts();
 const NO_CERTS = CERTS === null && "the openssl command is unavailable";
-
-/** Answers with what the front decided: the peer and the scheme. */
-const echo: WSGIApplication = (environ: WSGIEnvironment, startResponse) => {
-  const seen: Record<string, string> = {};
-  for (
-    const key of ["REMOTE_ADDR", "REMOTE_PORT", "wsgi.url_scheme", "PATH_INFO"]
-  ) seen[key] = String(environ[key]);
-  startResponse("200 OK", [["Content-Type", "application/json"]]);
-  return [new TextEncoder().encode(JSON.stringify(seen))];
-};
-
-async function serving(
-  options: ServerOptions,
-  run: (port: number) => Promise<void>,
-): Promise<void> {
-  const server = makeServer("127.0.0.1", 0, echo, { log: false, ...options });
-  await server.ready;
-  try {
-    await run(server.serverPort);
-  } finally {
-    await server.shutdown();
-  }
-}
 
 /** A v2 PROXY header for TCP over IPv4 (spec §2.2), client `src:sport`. */
 function v2(src: number[], sport: number): Uint8Array {

@@ -14,12 +14,7 @@ import {
 } from "node:fs";
 import { tmpdir } from "node:os";
 import { join as pathJoin } from "node:path";
-import {
-  makeServer,
-  type ServerOptions,
-  type WSGIApplication,
-  type WSGIEnvironment,
-} from "../mod.ts";
+import { makeServer } from "../mod.ts";
 import { bytes, connect, header, text } from "./_raw_http.ts";
 import { memoryErrors } from "./_capture.ts";
 import { sleep, within } from "./_util.ts";
@@ -27,38 +22,7 @@ import { spawn } from "node:child_process";
 import { createServer as netServer } from "node:net";
 import { parseProxyHeader } from "../src/core/_forwarded/proxy_protocol.ts";
 import { cleanup, proc, startCli } from "./_cli_proc.ts";
-
-const KEYS = [
-  "REMOTE_ADDR",
-  "REMOTE_PORT",
-  "wsgi.url_scheme",
-  "REQUEST_METHOD",
-  "PATH_INFO",
-  "QUERY_STRING",
-];
-
-/** Answers with the keys above and the body it read. */
-const echo: WSGIApplication = (environ: WSGIEnvironment, startResponse) => {
-  const seen: Record<string, string> = {};
-  for (const key of KEYS) seen[key] = String(environ[key]);
-  const input = environ["wsgi.input"] as { read(): Uint8Array };
-  seen.body = new TextDecoder().decode(input.read());
-  startResponse("200 OK", [["Content-Type", "application/json"]]);
-  return [new TextEncoder().encode(JSON.stringify(seen))];
-};
-
-async function serving(
-  options: ServerOptions,
-  run: (port: number) => Promise<void>,
-): Promise<void> {
-  const server = makeServer("127.0.0.1", 0, echo, { log: false, ...options });
-  await server.ready;
-  try {
-    await run(server.serverPort);
-  } finally {
-    await server.shutdown();
-  }
-}
+import { echo, serving } from "./_proxy_echo.ts";
 
 /**
  * A gunicorn corpus file as bytes (its tests/treq.py format). Its HTTP/1.1
