@@ -144,7 +144,10 @@ test(
             REMOTE_ADDR: address,
             REMOTE_PORT: remotePort,
             "wsgi.url_scheme": "https",
+            REQUEST_METHOD: "GET",
             PATH_INFO: "/one",
+            QUERY_STRING: "",
+            body: "",
           }, `${how}: ${JSON.stringify(first)}`);
           // Keep-alive over TLS: the header holds for the connection.
           await sleep(20);
