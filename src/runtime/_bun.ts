@@ -22,7 +22,7 @@ import {
 } from "./_backend.ts";
 import { appendOps } from "./_log_files.ts";
 import { fdStderr, flushFdStderr } from "./_stderr_fd.ts";
-import { closing, Drain } from "./_drain.ts";
+import { Drain } from "./_drain.ts";
 
 // The few Bun APIs used here, declared so that no Bun type package is
 // needed to type-check or to consume the published types.
@@ -99,6 +99,7 @@ export const listen: Listen = async (host, port, app, options) => {
     serverName: unix ?? host,
     serverPort: unix === null ? port : 80,
     mode: { onWire: true, textBodies: false, statusText: false },
+    drain,
     guard: headGuard(options, 198, 16 * 1024),
   });
   const server = Bun.serve({
@@ -157,10 +158,6 @@ export const listen: Listen = async (host, port, app, options) => {
       const facts = new WebFacts(request, srv, listener, target, body === null);
       if (sent !== null && !isValidHost(sent)) {
         return refuse(badHost(sent), facts, listener);
-      }
-      if (drain.active) {
-        drain.note();
-        return closing(answer(listener, facts, body));
       }
       return answer(listener, facts, body);
     },

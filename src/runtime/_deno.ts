@@ -14,7 +14,7 @@ import type { Backend, Listen } from "./_backend.ts";
 import { accessLogger, fileLog, flushingBackend } from "./_backend.ts";
 import { denoAppend } from "./_log_file_deno.ts";
 import { LineBatcher } from "../core/_access_log.ts";
-import { closing, Drain } from "./_drain.ts";
+import { Drain } from "./_drain.ts";
 import { isValidHost } from "../core/_forwarded/host.ts";
 import { badHost } from "../core/_response/answers.ts";
 
@@ -195,6 +195,7 @@ export const listen: Listen = (host, port, app, options) => {
     // A short body goes to Deno as text: the same bytes on the wire,
     // without the copy Deno makes of every Uint8Array body.
     mode: { onWire: true, textBodies: true, statusText: false },
+    drain,
     guard: headGuard(options, 128, 64 * 1024),
   });
   let known: string | null = null;
@@ -233,10 +234,6 @@ export const listen: Listen = (host, port, app, options) => {
         ? withheldBody(request, inner)
         : null;
     facts.bodyDropped = body === null;
-    if (drain.active) {
-      drain.note();
-      return closing(answer(listener, facts, body));
-    }
     return answer(listener, facts, body);
   });
   const backend: Backend = {

@@ -10,8 +10,9 @@
 // for that long are closed, as at any keep-alive timeout (RFC 9112 §9.3.1:
 // a client retries a request on a connection closed while idle).
 //
-// Runtime-free: each shim notes requests while draining, and marks its
-// responses (Node's by its own `closing` flag, Deno's and Bun's here).
+// Runtime-free: each shim notes requests while draining and marks its
+// outcomes `close` (Node's by its own `closing` flag, Deno's and Bun's in
+// _web_request.ts), which their responses turn into `Connection: close`.
 
 /** No request for this long: the drain is over. */
 const QUIET_MS = 200;
@@ -42,18 +43,4 @@ export class Drain {
       check();
     });
   }
-}
-
-function markClose(response: Response): Response {
-  response.headers.set("Connection", "close");
-  return response;
-}
-
-/** A Web response that says `Connection: close` (RFC 9112 §9.6). */
-export function closing(
-  response: Response | Promise<Response>,
-): Response | Promise<Response> {
-  return response instanceof Promise
-    ? response.then(markClose)
-    : markClose(response);
 }

@@ -18,6 +18,7 @@ import type { AccessLog } from "./_backend.ts";
 import type { ServerMetrics } from "../core/metrics.ts";
 import { headersTooLarge, overloaded } from "../core/_response/answers.ts";
 import { headTooLarge, type Limits, resolveLimits } from "../core/_limits.ts";
+import type { Drain } from "./_drain.ts";
 
 /** The client's address and port. */
 interface Peer {
@@ -51,6 +52,8 @@ interface WebListener<C> {
   readonly guard: Limits | null;
   /** The maxConcurrency gate, or null. */
   readonly gate: Gate | null;
+  /** The listener's drain: while active, every response closes its connection. */
+  readonly drain: Drain;
   readonly metrics: ServerMetrics | null;
   /** The access log reads when a request came (it is taken only then). */
   readonly timed: boolean;
@@ -66,6 +69,7 @@ interface WebListenerParts<C> {
   serverPort: number;
   mode: ResponseMode;
   guard: Limits | null;
+  drain: Drain;
 }
 
 /** Makes a listener's {@linkcode WebListener}, once. */
@@ -87,6 +91,7 @@ export function webListener<C>(
     mode: parts.mode,
     guard: parts.guard,
     gate: gateFor(options.maxConcurrency),
+    drain: parts.drain,
     metrics: options.metrics ?? null,
     // The time a request came is taken only when the log reads it
     // (performance.now() costs 0.6 µs on Deno, 0.15 µs on Bun and Node).
@@ -208,6 +213,7 @@ export function answer<C>(
   facts: WebFacts<C>,
   body: ReadableStream<Uint8Array> | null,
 ): Response | Promise<Response> {
+  if (listener.drain.active) listener.drain.note();
   const gate = listener.gate;
   if (gate !== null) {
     // Over maxConcurrency: 503 at once, never queued.
@@ -318,6 +324,9 @@ function respond<C>(
     done();
     logEnd?.(bytes, ok);
   };
+  // Draining (src/runtime/_drain.ts): the response says `Connection:
+  // close`, as a 408 mid-body does (RFC 9112 §9.6), Node's likewise.
+  if (listener.drain.active) out.close = true;
   return toResponse(out, facts.method === "HEAD", listener.mode, onEnd);
 }
 
