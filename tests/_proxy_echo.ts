@@ -1,13 +1,15 @@
-// The app and server the PROXY protocol tests share (proxy_protocol,
-// front): an app that answers with what the server decided (the peer, the
-// scheme, the target) and the body it read, served by makeServer on a
-// free port for the length of `run`.
+// What the PROXY protocol tests share (proxy_protocol, front): an app that
+// answers with what the server decided (the peer, the scheme, the target)
+// and the body it read, served by makeServer on a free port for the length
+// of `run`; and a connection refused unanswered.
 import {
   makeServer,
   type ServerOptions,
   type WSGIApplication,
   type WSGIEnvironment,
 } from "../mod.ts";
+import assert from "node:assert/strict";
+import { connect } from "./_raw_http.ts";
 
 const KEYS = [
   "REMOTE_ADDR",
@@ -42,5 +44,20 @@ export async function serving(
     await run(server.serverPort);
   } finally {
     await server.shutdown();
+  }
+}
+
+/** Sends `data` and expects the connection closed with no response. */
+export async function refused(
+  port: number,
+  data: Uint8Array | string,
+): Promise<void> {
+  const conn = await connect(port);
+  try {
+    await conn.write(data).catch(() => {});
+    assert.equal(await conn.waitClosed(5000), true, "connection not closed");
+    assert.equal(conn.buffered.length, 0, "a response was sent");
+  } finally {
+    conn.destroy();
   }
 }

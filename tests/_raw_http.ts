@@ -3,6 +3,8 @@
 // responses, keep-alive and pipelining on one connection, malformed
 // requests, and a client that goes away mid-response.
 import { connect as netConnect, type Socket } from "node:net";
+import { connect as tlsConnect } from "node:tls";
+import type { Duplex } from "node:stream";
 
 /** One parsed response. */
 export interface RawResponse {
@@ -311,6 +313,27 @@ export function connect(
       resolve(new RawConnection(socket));
     });
   });
+}
+
+/**
+ * Opens a TLS connection for "localhost" trusting `ca`: to 127.0.0.1's
+ * `port`, or over a stream already connected (`socket`); resolves once the
+ * handshake is done.
+ */
+export async function connectTls(
+  to: { port: number } | { socket: Duplex },
+  ca: string,
+): Promise<RawConnection> {
+  const socket = tlsConnect({
+    ...("port" in to ? { port: to.port, host: "127.0.0.1" } : to),
+    ca,
+    servername: "localhost",
+  });
+  await new Promise<void>((resolve, reject) => {
+    socket.once("secureConnect", () => resolve());
+    socket.once("error", reject);
+  });
+  return new RawConnection(socket);
 }
 
 /**

@@ -9,18 +9,24 @@
 // --proxy-protocol and --workers.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { connect as tlsConnect, type TLSSocket } from "node:tls";
 import { Duplex } from "node:stream";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { makeServer, type WSGIApplication } from "../mod.ts";
-import { bytes, connect, get, RawConnection, text } from "./_raw_http.ts";
+import {
+  bytes,
+  connect,
+  connectTls,
+  get,
+  RawConnection,
+  text,
+} from "./_raw_http.ts";
 import { cleanup, proc, startCli } from "./_cli_proc.ts";
 import { memoryErrors } from "./_capture.ts";
 import { makeCerts } from "./_certs.ts";
 import { sleep } from "./_util.ts";
-import { serving } from "./_proxy_echo.ts";
+import { refused, serving } from "./_proxy_echo.ts";
 
 const CERTS = makeCerts();
 const NO_CERTS = CERTS === null && "the openssl command is unavailable";
@@ -78,16 +84,7 @@ async function tlsClient(
     raw.on("close", () => pipe.destroy());
     under = pipe;
   }
-  const socket: TLSSocket = tlsConnect({
-    socket: under as typeof raw,
-    ca: CERTS!.ca,
-    servername: "localhost",
-  });
-  await new Promise<void>((resolve, reject) => {
-    socket.once("secureConnect", () => resolve());
-    socket.once("error", reject);
-  });
-  return new RawConnection(socket);
+  return await connectTls({ socket: under }, CERTS!.ca);
 }
 
 async function getJson(
@@ -98,18 +95,6 @@ async function getJson(
   const response = await conn.readResponse();
   assert.equal(response.status, 200, text(response));
   return JSON.parse(text(response));
-}
-
-/** Connects, sends `data`, and expects the connection closed unanswered. */
-async function refused(port: number, data: Uint8Array | string) {
-  const conn = await connect(port);
-  try {
-    await conn.write(data).catch(() => {});
-    assert.equal(await conn.waitClosed(5000), true, "connection not closed");
-    assert.equal(conn.buffered.length, 0, "a response was sent");
-  } finally {
-    conn.destroy();
-  }
 }
 
 test(

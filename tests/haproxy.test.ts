@@ -16,9 +16,8 @@ import {
 } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { connect as tlsConnect } from "node:tls";
 import { makeServer } from "../mod.ts";
-import { connect, get, RawConnection, text } from "./_raw_http.ts";
+import { connect, connectTls, get, RawConnection, text } from "./_raw_http.ts";
 import { type Child, run, startChild } from "./_child.ts";
 import { cleanup, proc, ROOT, startCli } from "./_cli_proc.ts";
 import { makeCerts, type TestCerts } from "./_certs.ts";
@@ -82,20 +81,6 @@ function configFor(backend: number, front: number): string {
     .replace("127.0.0.1:8000", `127.0.0.1:${backend}`);
 }
 
-async function tlsTo(port: number): Promise<RawConnection> {
-  const socket = tlsConnect({
-    port,
-    host: "127.0.0.1",
-    ca: CERTS!.ca,
-    servername: "localhost",
-  });
-  await new Promise<void>((resolve, reject) => {
-    socket.once("secureConnect", () => resolve());
-    socket.once("error", reject);
-  });
-  return new RawConnection(socket);
-}
-
 /** Two requests on `conn`; each answer `REMOTE_ADDR REMOTE_PORT scheme`. */
 async function twice(conn: RawConnection): Promise<string[]> {
   const out: string[] = [];
@@ -154,7 +139,7 @@ backend app_tls
           `127.0.0.1 ${port} http`,
         ]);
       }
-      const conn = await tlsTo(tlsFront);
+      const conn = await connectTls({ port: tlsFront }, CERTS!.ca);
       const port = conn.socket.localPort;
       assert.deepEqual(await twice(conn), [
         `127.0.0.1 ${port} https`,
@@ -192,7 +177,7 @@ test(
         dir,
       );
       for (let i = 0; i < 3; i++) {
-        const conn = await tlsTo(front);
+        const conn = await connectTls({ port: front }, CERTS!.ca);
         const port = conn.socket.localPort;
         assert.deepEqual(await twice(conn), [
           `127.0.0.1 ${port} https`,

@@ -22,7 +22,7 @@ import { spawn } from "node:child_process";
 import { createServer as netServer } from "node:net";
 import { parseProxyHeader } from "../src/core/_forwarded/proxy_protocol.ts";
 import { cleanup, proc, startCli } from "./_cli_proc.ts";
-import { echo, serving } from "./_proxy_echo.ts";
+import { echo, refused, serving } from "./_proxy_echo.ts";
 
 /**
  * A gunicorn corpus file as bytes (its tests/treq.py format). Its HTTP/1.1
@@ -59,18 +59,6 @@ async function send(
       out.push(JSON.parse(text(response)));
     }
     return out;
-  } finally {
-    conn.destroy();
-  }
-}
-
-/** Sends `data` and expects the connection closed with no response. */
-async function refused(port: number, data: Uint8Array | string) {
-  const conn = await connect(port);
-  try {
-    await conn.write(data).catch(() => {});
-    assert.equal(await conn.waitClosed(5000), true, "connection not closed");
-    assert.equal(conn.buffered.length, 0, "a response was sent");
   } finally {
     conn.destroy();
   }

@@ -10,7 +10,6 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { connect as netConnect } from "node:net";
-import { connect as tlsConnect } from "node:tls";
 import {
   existsSync,
   mkdirSync,
@@ -21,7 +20,14 @@ import {
 } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { connect, exchange, get, RawConnection, text } from "./_raw_http.ts";
+import {
+  connect,
+  connectTls,
+  exchange,
+  get,
+  RawConnection,
+  text,
+} from "./_raw_http.ts";
 import { sleep } from "./_util.ts";
 import { listenFds } from "../src/process/_systemd.ts";
 import { type Child, run, startChild } from "./_child.ts";
@@ -466,19 +472,7 @@ test(
           if (attempt >= 3) throw new Error(`activator: ${s.text()}`);
         }
       }
-      const tls = async (): Promise<RawConnection> => {
-        const socket = tlsConnect({
-          port,
-          host: "127.0.0.1",
-          ca,
-          servername: "localhost",
-        });
-        await new Promise<void>((resolve, reject) => {
-          socket.once("secureConnect", () => resolve());
-          socket.once("error", reject);
-        });
-        return new RawConnection(socket);
-      };
+      const tls = () => connectTls({ port }, ca);
       // The first connection makes the activator start the server.
       const conn = await tls();
       try {
